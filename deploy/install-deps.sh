@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package ltsweep needs to build, test and run.
+#
+# Idempotent: when everything is present it prints nothing and returns in
+# well under a second. `apt-get update` runs only when something is missing.
+# Run as root (or through sudo) on Debian 12.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # core libraries
+  libtorch-dev libopenblas0-pthread
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libsqlite3-dev sqlite3 libfmt-dev libgtest-dev libgmock-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  zlib1g-dev liblzma-dev libxgboost-dev
+  # data
+  dataset-fashion-mnist
+  # tools the tests use
+  xz-utils procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+
+echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

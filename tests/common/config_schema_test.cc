@@ -1,0 +1,84 @@
+#include "common/config_schema.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/testing/test_util.h"
+
+namespace ltsweep {
+namespace {
+
+TEST(ConfigSchemaTest, DefaultsResolveToThemselves) {
+  auto resolved = ResolveTrialConfig(Json::object());
+  ASSERT_OK(resolved);
+  EXPECT_EQ(*resolved, DefaultTrialConfig());
+  EXPECT_EQ((*resolved)["train"]["lr"], 0.1);
+  EXPECT_EQ((*resolved)["train"]["lr_schedule"]["milestones"], Json::array({160, 180}));
+  EXPECT_EQ((*resolved)["data"]["dataset"], "fashion_mnist");
+}
+
+TEST(ConfigSchemaTest, EveryIssueAxisExists) {
+  for (const char* path :
+       {"data.dataset", "data.root", "data.imbalance.type", "data.imbalance.ratio", "data.max_features", "data.max_len",
+        "model.arch", "method.loss", "method.reweight", "method.resample", "method.defer", "method.drw_epoch",
+        "method.cb_beta", "method.oversample", "train.epochs", "train.batch_size", "train.optimizer", "train.lr",
+        "train.momentum", "train.weight_decay", "train.lr_schedule.type", "train.lr_schedule.min_lr",
+        "train.lr_schedule.max_lr", "train.lr_schedule.step_size", "train.lr_schedule.milestones"}) {
+    EXPECT_NE(FindConfigKey(path), nullptr) << path;
+  }
+}
+
+TEST(ConfigSchemaTest, UnknownKeyNamesPathAndSuggests) {
+  auto r = ResolveTrialConfig(Json::parse(R"({"train": {"lr_shedule": {"type": "step"}}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("train.lr_shedule.type"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("did you mean 'train.lr_schedule.type'"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ConfigSchemaTest, WrongTypeAndChoiceAndBounds) {
+  auto r = ResolveTrialConfig(Json::parse(R"({"train": {"epochs": "ten"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("train.epochs: expected an integer"), std::string::npos);
+
+  r = ResolveTrialConfig(Json::parse(R"({"train": {"epochs": 2.5}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("train.epochs"), std::string::npos);
+
+  r = ResolveTrialConfig(Json::parse(R"({"method": {"loss": "hinge"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("method.loss: unknown value \"hinge\""), std::string::npos);
+
+  r = ResolveTrialConfig(Json::parse(R"({"train": {"momentum": 1.5}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("above the maximum"), std::string::npos);
+}
+
+TEST(ConfigSchemaTest, NumbersNormalised) {
+  auto r = ResolveTrialConfig(Json::parse(R"({"train": {"epochs": 20.0, "lr": 1}})"));
+  ASSERT_OK(r);
+  EXPECT_TRUE((*r)["train"]["epochs"].is_number_integer());
+  EXPECT_TRUE((*r)["train"]["lr"].is_number_float());
+}
+
+TEST(ConfigSchemaTest, CrossKeyRules) {
+  auto r = ResolveTrialConfig(Json::parse(R"({"method": {"defer": "drw", "drw_epoch": 10}, "train": {"epochs": 10}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("method.drw_epoch"), std::string::npos);
+
+  r = ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "imdb"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("model.arch"), std::string::npos);
+}
+
+TEST(ConfigSchemaTest, PathHelpers) {
+  Json c = Json::object();
+  SetPath(c, "a.b.c", 3);
+  ASSERT_NE(GetPath(c, "a.b.c"), nullptr);
+  EXPECT_EQ(*GetPath(c, "a.b.c"), 3);
+  EXPECT_EQ(GetPath(c, "a.x"), nullptr);
+  EXPECT_TRUE(IsConfigSection("train.lr_schedule"));
+  EXPECT_FALSE(IsConfigSection("train.lr"));
+}
+
+}  // namespace
+}  // namespace ltsweep
