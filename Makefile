@@ -1,0 +1,38 @@
+# ltsweep: the two commands of the README.
+#
+#   make demo   install dependencies, build, run the quickstart sweep end to end
+#   make test   install dependencies, build, run every test through ctest
+#
+# Variables: BUILD_DIR (default build), JOBS (default: all cores),
+# CMAKE_ARGS (extra configure flags, e.g. -DLTSWEEP_SANITIZE=ON).
+
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_ARGS ?=
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+
+.PHONY: demo test deps build configure clean sanitize-test
+
+demo: build
+	./$(BUILD_DIR)/cli/ltsweep run sweeps/quickstart.yaml --db ltsweep.db --report report.html
+
+test: build
+	cd $(BUILD_DIR) && OPENBLAS_NUM_THREADS=1 ctest --output-on-failure -j $(JOBS)
+
+deps:
+	@bash deploy/install-deps.sh
+
+configure: deps
+	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(BUILD_DIR) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS); \
+	fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Tests under AddressSanitizer + UBSan in a separate build folder.
+sanitize-test:
+	$(MAKE) test BUILD_DIR=build-asan CMAKE_ARGS="-DLTSWEEP_SANITIZE=ON -DLTSWEEP_BUILD_BENCH=OFF"
+
+clean:
+	rm -rf $(BUILD_DIR)
