@@ -1,0 +1,7 @@
+# Benchmarks of the trainer's torch-free core: SMOTE / borderline-SMOTE on
+# CIFAR-10-LT input space, CIFAR reading (xz vs cached), batch augmentation.
+if(TARGET ltsweep_trainer_core)
+  ltsweep_executable(smote_bench
+    SOURCES ${CMAKE_CURRENT_LIST_DIR}/smote_bench.cc
+    DEPS ltsweep_trainer_core)
+endif()

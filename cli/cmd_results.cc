@@ -1,0 +1,359 @@
+// ltsweep sql / results / best / trial / curves / report (cli/results_commands.h).
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/results_commands.h"
+#include "report/aggregate.h"
+#include "report/db_loader.h"
+#include "report/html_report.h"
+#include "report/readonly_db.h"
+#include "report/svg.h"
+#include "report/table_format.h"
+
+namespace ltsweep::cli {
+
+namespace {
+
+using report::OutputFormat;
+
+std::string DefaultDbPath() {
+  const char* env = std::getenv("LTSWEEP_DB");
+  return env != nullptr && env[0] != '\0' ? env : "ltsweep.db";
+}
+
+// Bad usage or invalid input: exit 2, whatever the status code.
+[[noreturn]] void UsageError(const std::string& message) { throw CommandError(kExitUsage, message); }
+
+template <typename T>
+T ValueOrThrow(StatusOr<T> v) {
+  ThrowIfError(v.status());
+  return std::move(v).value();
+}
+
+std::unique_ptr<report::ReadOnlyDb> OpenDb(const std::string& path) {
+  auto db = report::ReadOnlyDb::Open(path);
+  if (!db.ok()) {
+    if (db.status().code() == StatusCode::kNotFound) {
+      UsageError(db.status().message() + " (give --db PATH or set LTSWEEP_DB)");
+    }
+    ThrowIfError(db.status());
+  }
+  return std::move(db).value();
+}
+
+OutputFormat Format(const std::string& text) { return ValueOrThrow(report::ParseOutputFormat(text)); }
+
+void WriteOutput(const std::string& path, const std::string& text, const std::string& what) {
+  if (path.empty() || path == "-") {
+    std::cout << text;
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw CommandError(kExitFailure, fmt::format("cannot write {} to {}", what, path));
+  std::cerr << fmt::format("wrote {} to {}\n", what, path);
+}
+
+std::string TimeText(int64_t ms) {
+  if (ms <= 0) return "";
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+// Where records come from: --db, the caller's sources, or the default file.
+struct Source {
+  std::string db_path;  // given with --db
+  const ResultsSources* sources = nullptr;
+
+  bool UseDb() const { return !db_path.empty() || !sources->fetch_sweep; }
+  std::string Path() const { return db_path.empty() ? DefaultDbPath() : db_path; }
+
+  report::SweepRecord Sweep(int64_t sweep_id) const {
+    if (!UseDb()) {
+      if (sweep_id <= 0) UsageError("give the SWEEP id");
+      return ValueOrThrow(sources->fetch_sweep(sweep_id));
+    }
+    auto db = OpenDb(Path());
+    if (sweep_id <= 0) sweep_id = ValueOrThrow(report::LatestSweepId(*db));
+    return ValueOrThrow(report::LoadSweep(*db, sweep_id));
+  }
+
+  std::vector<report::TrialRecord> Trials(const std::vector<int64_t>& ids) const {
+    std::vector<report::TrialRecord> out;
+    if (db_path.empty() && sources->fetch_trial) {
+      for (int64_t id : ids) out.push_back(ValueOrThrow(sources->fetch_trial(id)));
+      return out;
+    }
+    auto db = OpenDb(Path());
+    for (int64_t id : ids) out.push_back(ValueOrThrow(report::LoadTrial(*db, id)));
+    return out;
+  }
+};
+
+struct ResultsArgs {
+  int64_t sweep_id = 0;
+  std::string db;
+  std::string metric;
+  std::string goal;
+  std::vector<std::string> group_by;
+  std::string agg = "mean_std";
+  std::string columns;
+  std::string format = "table";
+  bool all = false;
+  std::string output;
+  std::string title;
+};
+
+void AddResultsOptions(CLI::App* cmd, ResultsArgs& a) {
+  cmd->add_option("--metric", a.metric, "Target metric (default: the sweep's, usually val_error)");
+  cmd->add_option("--goal", a.goal, "minimize or maximize (default: the sweep's)")
+      ->check(CLI::IsMember({"minimize", "maximize"}));
+  cmd->add_option("--group-by", a.group_by,
+                  "Dotted config keys to group by, comma-separated (default: every key that varies, except "
+                  "train.seed)")
+      ->delimiter(',');
+  cmd->add_option("--agg", a.agg, "best | last | mean_std (default mean_std: best epoch, mean ± std over seeds)");
+  cmd->add_option("--columns", a.columns, "Extra columns: per_class or shot (many/medium/few-shot error)");
+  cmd->add_flag("--all", a.all, "Count unfinished and failed trials that have values too");
+}
+
+report::ResultsOptions MakeResultsOptions(const ResultsArgs& a, const report::SweepRecord& sweep) {
+  report::ResultsOptions o;
+  o.metric = !a.metric.empty() ? a.metric : !sweep.metric.empty() ? sweep.metric : o.metric;
+  o.goal = !a.goal.empty() ? a.goal : !sweep.goal.empty() ? sweep.goal : o.goal;
+  o.group_by = a.group_by;
+  o.agg = ValueOrThrow(report::ParseAggMode(a.agg));
+  o.columns = ValueOrThrow(report::ParseExtraColumns(a.columns));
+  o.include_unfinished = a.all;
+  return o;
+}
+
+void RunSql(const std::string& sql, const std::string& db_path, const std::string& format, size_t max_rows) {
+  const OutputFormat f = Format(format);
+  auto db = OpenDb(db_path.empty() ? DefaultDbPath() : db_path);
+  auto result = db->Query(sql, max_rows);
+  if (!result.ok()) UsageError(result.status().message());
+  report::TextGrid grid;
+  grid.header = result->columns;
+  grid.numeric = result->numeric;
+  const bool text = f == OutputFormat::kTable || f == OutputFormat::kMarkdown;
+  for (const auto& row : result->rows) {
+    std::vector<std::string> cells;
+    for (const auto& v : row) cells.push_back(v ? *v : (text ? "NULL" : ""));
+    grid.rows.push_back(std::move(cells));
+  }
+  std::cout << report::FormatGrid(grid, f);
+  if (result->truncated) std::cerr << fmt::format("(stopped after {} rows; see --max-rows)\n", max_rows);
+}
+
+void RunResults(const ResultsArgs& a, const Source& src) {
+  const OutputFormat f = Format(a.format);
+  report::SweepRecord sweep = src.Sweep(a.sweep_id);
+  auto table = report::AggregateResults(sweep.trials, MakeResultsOptions(a, sweep));
+  ThrowIfError(table.status());
+  if (f == OutputFormat::kTable) {
+    std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep_id, sweep.name, sweep.trials.size(),
+                             table->rows.size());
+  }
+  std::cout << report::FormatResults(*table, f);
+}
+
+void RunBest(const ResultsArgs& a, const Source& src) {
+  report::SweepRecord sweep = src.Sweep(a.sweep_id);
+  const report::ResultsOptions o = MakeResultsOptions(a, sweep);
+  const size_t i = ValueOrThrow(report::FindBestTrial(sweep.trials, o));
+  const report::TrialRecord& t = sweep.trials[i];
+  auto v = report::ReduceTrial(t, o.metric, o.goal, true);
+  if (a.format == "json") {
+    nlohmann::json j = {{"sweep_id", sweep.sweep_id}, {"trial_id", t.trial_id}, {"metric", o.metric},
+                        {"value", v->value},      {"epoch", v->epoch},      {"config", t.config}};
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  Format(a.format);  // validates the flag
+  std::cout << fmt::format("best trial of sweep {}: {}\n{} = {:.6g} at epoch {}\nconfig:\n{}\n", sweep.sweep_id,
+                           t.trial_id, o.metric, v->value, v->epoch, t.config.dump(2));
+}
+
+void RunTrial(int64_t id, const std::string& format, const Source& src) {
+  const OutputFormat f = Format(format);
+  report::TrialRecord t = src.Trials({id}).front();
+  // Per-epoch metrics: one row per epoch, one column per scalar name.
+  report::TextGrid metrics;
+  metrics.header.push_back("epoch");
+  std::set<int> epochs;
+  for (const auto& [name, series] : t.scalar_series) {
+    metrics.header.push_back(name);
+    for (const auto& [e, v] : series) epochs.insert(e);
+  }
+  metrics.numeric.assign(metrics.header.size(), true);
+  for (int e : epochs) {
+    std::vector<std::string> row = {std::to_string(e)};
+    for (const auto& [name, series] : t.scalar_series) {
+      std::string cell;
+      for (const auto& [se, v] : series) {
+        if (se == e) cell = fmt::format("{:.6g}", v);
+      }
+      row.push_back(cell);
+    }
+    metrics.rows.push_back(std::move(row));
+  }
+  report::TextGrid attempts;
+  attempts.header = {"attempt", "state", "worker", "started", "ended", "error"};
+  attempts.numeric = {true, false, false, false, false, false};
+  for (const auto& at : t.attempt_history) {
+    attempts.rows.push_back({std::to_string(at.attempt), at.state, at.worker, TimeText(at.started_ms),
+                             TimeText(at.finished_ms), at.error});
+  }
+  if (f == OutputFormat::kJson) {
+    nlohmann::json j = {{"trial_id", t.trial_id}, {"sweep_id", t.sweep_id},       {"status", t.status},
+                        {"attempts", t.attempts}, {"config_hash", t.config_hash}, {"config", t.config},
+                        {"error", t.error}};
+    j["attempt_history"] = nlohmann::json::parse(report::FormatGrid(attempts, f));
+    j["metrics"] = nlohmann::json::parse(report::FormatGrid(metrics, f));
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  if (f == OutputFormat::kCsv) {  // the metrics table alone pipes best
+    std::cout << report::FormatGrid(metrics, f);
+    return;
+  }
+  std::cout << fmt::format("trial {} (sweep {}): {}, {} attempt(s), config hash {}\n", t.trial_id, t.sweep_id,
+                           t.status, t.attempts, t.config_hash);
+  if (!t.error.empty()) std::cout << "error: " << t.error << "\n";
+  std::cout << "\nconfig:\n" << t.config.dump(2) << "\n";
+  if (!attempts.rows.empty()) std::cout << "\nattempts:\n" << report::FormatGrid(attempts, f);
+  std::cout << "\nmetrics per epoch:\n" << (metrics.rows.empty() ? "(none)\n" : report::FormatGrid(metrics, f));
+}
+
+void RunCurves(const std::vector<int64_t>& ids, const std::string& output, const Source& src) {
+  std::vector<report::TrialRecord> trials = src.Trials(ids);
+  std::vector<const report::TrialRecord*> ptrs;
+  std::vector<std::string> labels;
+  for (const auto& t : trials) {
+    ptrs.push_back(&t);
+    labels.push_back(fmt::format("trial {}", t.trial_id));
+  }
+  WriteOutput(output, report::LearningCurvesSvg(ptrs, labels), "learning curves");
+}
+
+void RunReport(const ResultsArgs& a, const Source& src) {
+  report::SweepRecord sweep = src.Sweep(a.sweep_id);
+  report::ReportOptions o;
+  o.results = MakeResultsOptions(a, sweep);
+  o.title = a.title;
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  o.footer = fmt::format("Generated {} by ltsweep report.", buf);
+  auto html = report::RenderHtmlReport(sweep, o);
+  ThrowIfError(html.status());
+  WriteOutput(a.output, *html, fmt::format("the report of sweep {}", sweep.sweep_id));
+}
+
+}  // namespace
+
+void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
+  auto shared_sources = std::make_shared<ResultsSources>(std::move(sources));
+  const std::string db_help = "Read the SQLite results database at PATH (read-only) instead of asking the coordinator";
+
+  // sql
+  {
+    struct Args {
+      std::string sql, db, format = "table";
+      size_t max_rows = 0;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("sql", "Run a read-only SQL query on the results database");
+    cmd->add_option("QUERY", a->sql, "One SELECT statement (or a read-only PRAGMA)")->required();
+    cmd->add_option("--db", a->db, "Results database (default: $LTSWEEP_DB or ./ltsweep.db)");
+    cmd->add_option("--format", a->format, "table | csv | json | markdown (default table)");
+    cmd->add_option("--max-rows", a->max_rows, "Stop after this many rows (default: all)");
+    cmd->footer(
+        "Example:\n  ltsweep sql \"SELECT id, status, best_metric FROM trials WHERE sweep_id = 1\" --db ltsweep.db\n"
+        "Writes, ATTACH, PRAGMA changes and load_extension are refused (exit 2).");
+    cmd->callback([a] { RunSql(a->sql, a->db, a->format, a->max_rows); });
+  }
+  // results
+  {
+    auto a = std::make_shared<ResultsArgs>();
+    CLI::App* cmd = app.add_subcommand("results", "The results table of a sweep (paper style)");
+    cmd->add_option("SWEEP", a->sweep_id, "Sweep id (default: the newest in the database)");
+    cmd->add_option("--db", a->db, db_help);
+    AddResultsOptions(cmd, *a);
+    cmd->add_option("--format", a->format, "table | csv | json | markdown (default table)");
+    cmd->footer(
+        "Example:\n  ltsweep results 1 --db ltsweep.db --group-by method.loss,method.defer --agg mean_std "
+        "--columns shot");
+    cmd->callback([a, shared_sources] { RunResults(*a, Source{a->db, shared_sources.get()}); });
+  }
+  // best
+  {
+    auto a = std::make_shared<ResultsArgs>();
+    CLI::App* cmd = app.add_subcommand("best", "The best trial of a sweep and its config");
+    cmd->add_option("SWEEP", a->sweep_id, "Sweep id (default: the newest in the database)");
+    cmd->add_option("--db", a->db, db_help);
+    cmd->add_option("--metric", a->metric, "Target metric (default: the sweep's)");
+    cmd->add_option("--goal", a->goal, "minimize or maximize (default: the sweep's)")
+        ->check(CLI::IsMember({"minimize", "maximize"}));
+    cmd->add_option("--format", a->format, "table | json (default table)");
+    cmd->footer("Example:\n  ltsweep best 1 --db ltsweep.db --format json");
+    cmd->callback([a, shared_sources] { RunBest(*a, Source{a->db, shared_sources.get()}); });
+  }
+  // trial
+  {
+    struct Args {
+      int64_t id = 0;
+      std::string db, format = "table";
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("trial", "A trial's config, attempts with their errors and per-epoch metrics");
+    cmd->add_option("ID", a->id, "Trial id")->required();
+    cmd->add_option("--db", a->db, db_help);
+    cmd->add_option("--format", a->format, "table | csv (metrics only) | json (default table)");
+    cmd->footer("Example:\n  ltsweep trial 12 --db ltsweep.db");
+    cmd->callback([a, shared_sources] { RunTrial(a->id, a->format, Source{a->db, shared_sources.get()}); });
+  }
+  // curves
+  {
+    struct Args {
+      std::vector<int64_t> ids;
+      std::string db, output;
+    };
+    auto a = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("curves", "Learning curves of trials as one SVG (loss, val error, lr)");
+    cmd->add_option("TRIAL", a->ids, "Trial ids")->required();
+    cmd->add_option("-o,--output", a->output, "SVG file to write ('-' for stdout)")->required();
+    cmd->add_option("--db", a->db, db_help);
+    cmd->footer("Example:\n  ltsweep curves 3 4 5 --db ltsweep.db -o curves.svg");
+    cmd->callback([a, shared_sources] { RunCurves(a->ids, a->output, Source{a->db, shared_sources.get()}); });
+  }
+  // report
+  {
+    auto a = std::make_shared<ResultsArgs>();
+    CLI::App* cmd = app.add_subcommand("report", "A self-contained HTML report of a sweep");
+    cmd->add_option("SWEEP", a->sweep_id, "Sweep id (default: the newest in the database)");
+    cmd->add_option("-o,--output", a->output, "HTML file to write ('-' for stdout)")->required();
+    cmd->add_option("--db", a->db, db_help);
+    cmd->add_option("--title", a->title, "Page title (default: Sweep N: name)");
+    AddResultsOptions(cmd, *a);
+    cmd->footer("Example:\n  ltsweep report 1 --db ltsweep.db -o report.html");
+    cmd->callback([a, shared_sources] { RunReport(*a, Source{a->db, shared_sources.get()}); });
+  }
+}
+
+}  // namespace ltsweep::cli

@@ -1,0 +1,99 @@
+// `ltsweep validate` and `ltsweep expand`: check a sweep spec and print its
+// trials, without a coordinator.
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "common/config_hash.h"
+#include "spec/config_doc.h"
+#include "spec/expand.h"
+#include "spec/sweep_spec.h"
+
+namespace ltsweep::cli {
+namespace {
+
+struct SpecArgs {
+  std::string path;
+  int64_t max_trials = spec::ExpandOptions{}.max_trials;
+  bool no_check_paths = false;
+  bool print_schema = false;
+};
+
+void AddCommonOptions(CLI::App* cmd, SpecArgs* args) {
+  cmd->add_option("--max-trials", args->max_trials, "Refuse sweeps with more trials than this")
+      ->default_val(args->max_trials)
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-check-paths", args->no_check_paths,
+                "Do not check that data.root folders exist (when the data lives on the workers only)");
+}
+
+// Reads, parses and expands the spec; "-" reads standard input.
+std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(const SpecArgs& args) {
+  StatusOr<spec::SweepSpec> parsed = [&]() -> StatusOr<spec::SweepSpec> {
+    if (args.path == "-") {
+      std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+      return spec::ParseSweepSpec(text, "<stdin>");
+    }
+    return spec::LoadSweepSpecFile(args.path);
+  }();
+  ThrowIfError(parsed.status());
+  spec::ExpandOptions options;
+  options.max_trials = args.max_trials;
+  options.check_data_paths = !args.no_check_paths;
+  auto expanded = spec::ExpandSweep(*parsed, options);
+  ThrowIfError(expanded.status());
+  return {std::move(parsed).value(), std::move(expanded).value()};
+}
+
+void RunValidate(const SpecArgs& args) {
+  if (args.print_schema) {
+    std::cout << spec::RenderConfigKeyTable();
+    return;
+  }
+  if (args.path.empty()) throw CommandError(kExitUsage, "validate: SPEC is required (see ltsweep validate --help)");
+  auto [sweep, expanded] = LoadAndExpand(args);
+  std::cout << spec::SummarizeSweep(sweep, expanded);
+}
+
+void RunExpand(const SpecArgs& args) {
+  auto [sweep, expanded] = LoadAndExpand(args);
+  for (const auto& trial : expanded.trials) {
+    std::cout << fmt::format("{{\"hash\":\"{}\",\"config\":{}}}\n", trial.hash, CanonicalJson(trial.config));
+  }
+  std::cout.flush();
+  std::cerr << fmt::format("ltsweep: {} trials from {} ({} duplicates collapsed)\n", expanded.trials.size(),
+                           args.path, expanded.collapsed);
+}
+
+}  // namespace
+
+void RegisterSpecCommands(CLI::App& app) {
+  auto validate_args = std::make_shared<SpecArgs>();
+  CLI::App* validate = app.add_subcommand("validate", "Check a sweep spec and print its trial count and axes");
+  validate->add_option("spec", validate_args->path, "Sweep spec (YAML); - reads standard input");
+  AddCommonOptions(validate, validate_args.get());
+  validate->add_flag("--print-schema", validate_args->print_schema,
+                     "Print the trial-config key table of docs/sweep-spec.md")
+      ->group("");  // hidden: used to regenerate the docs
+  validate->footer(
+      "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n\n"
+      "Exit status: 0 valid, 2 invalid (the error names the file, line and key).\n");
+  validate->callback([validate_args] { RunValidate(*validate_args); });
+
+  auto expand_args = std::make_shared<SpecArgs>();
+  CLI::App* expand = app.add_subcommand("expand", "Print every trial of a sweep spec as one JSON line");
+  expand->add_option("spec", expand_args->path, "Sweep spec (YAML); - reads standard input")->required();
+  AddCommonOptions(expand, expand_args.get());
+  expand->footer(
+      "Example:\n  ltsweep expand sweeps/quickstart.yaml > trials.jsonl\n"
+      "  ltsweep expand sweeps/quickstart.yaml | head -1 | jq .config.method\n\n"
+      "Each line is {\"hash\": SHA-256 of the canonical config, \"config\": the fully resolved trial config}.\n");
+  expand->callback([expand_args] { RunExpand(*expand_args); });
+}
+
+}  // namespace ltsweep::cli

@@ -1,0 +1,138 @@
+#include "coordinator/client_handler.h"
+
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "coordinator/convert.h"
+#include "spec/expand.h"
+#include "spec/sweep_spec.h"
+
+namespace ltsweep::coordinator {
+
+Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::SubmitSweepResponse* response) {
+  const std::string source = request.source_name().empty() ? "<submitted spec>" : request.source_name();
+  LTSWEEP_ASSIGN_OR_RETURN(spec::SweepSpec sweep_spec, spec::ParseSweepSpec(request.spec_yaml(), source));
+  spec::ExpandOptions expand_options;
+  // The data lives on the workers' machines, not necessarily here.
+  expand_options.check_data_paths = false;
+  LTSWEEP_ASSIGN_OR_RETURN(spec::ExpandedSweep expanded, spec::ExpandSweep(sweep_spec, expand_options));
+  if (expanded.trials.empty()) return InvalidArgumentError(source + ": the sweep expands to no trials");
+  NewSweep sweep;
+  sweep.name = sweep_spec.name;
+  sweep.spec_yaml = request.spec_yaml();
+  sweep.priority = static_cast<int>(sweep_spec.priority);
+  sweep.max_attempts = static_cast<int>(sweep_spec.max_attempts);
+  sweep.rerun = sweep_spec.rerun || request.force_rerun();
+  sweep.metric_name = sweep_spec.metric.name;
+  sweep.metric_goal = sweep_spec.metric.goal;
+  sweep.trials.reserve(expanded.trials.size());
+  for (const auto& t : expanded.trials) sweep.trials.push_back(NewTrial{t.hash, t.config.dump()});
+  LTSWEEP_ASSIGN_OR_RETURN(CreatedSweep created, store_.CreateSweep(sweep));
+  response->set_sweep_id(created.sweep_id);
+  response->set_trials_total(static_cast<int>(created.trial_ids.size()));
+  response->set_trials_queued(created.n_queued);
+  response->set_trials_reused(created.n_linked);
+  options_.log(fmt::format("sweep {} submitted: \"{}\" from {}, {} trials ({} queued, {} reused), priority {}",
+                           created.sweep_id, sweep.name, source, created.trial_ids.size(), created.n_queued,
+                           created.n_linked, sweep.priority));
+  return Status::Ok();
+}
+
+Status ClientHandler::GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response) {
+  LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
+  FillSweepInfo(info, response);
+  return Status::Ok();
+}
+
+Status ClientHandler::ListSweeps(const v1::ListSweepsRequest&, v1::ListSweepsResponse* response) {
+  LTSWEEP_ASSIGN_OR_RETURN(auto sweeps, store_.ListSweeps());
+  for (const auto& s : sweeps) FillSweepInfo(s, response->add_sweeps());
+  return Status::Ok();
+}
+
+Status ClientHandler::ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response) {
+  LTSWEEP_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(request.sweep_id()));
+  for (const auto& t : trials) FillTrialInfo(t, response->add_trials());
+  return Status::Ok();
+}
+
+Status ClientHandler::CancelSweep(const v1::CancelSweepRequest& request, v1::CancelSweepResponse* response) {
+  LTSWEEP_ASSIGN_OR_RETURN(SweepInfo before, store_.GetSweep(request.sweep_id()));
+  LTSWEEP_ASSIGN_OR_RETURN(auto leases, store_.CancelSweep(request.sweep_id()));
+  response->set_trials_cancelled(before.counts.queued + before.counts.leased + before.counts.running);
+  options_.log(fmt::format("sweep {} cancelled: {} running trial(s) to stop", request.sweep_id(), leases.size()));
+  for (const auto& l : leases) {
+    options_.log(fmt::format("trial {} attempt {} cancelled; worker {} will be told to stop it", l.trial_id,
+                             l.attempt, l.worker_id));
+  }
+  return Status::Ok();
+}
+
+Status ClientHandler::QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response) {
+  std::optional<int> attempt;
+  if (request.attempt() > 0) attempt = request.attempt();
+  LTSWEEP_ASSIGN_OR_RETURN(TrialMetrics m, store_.GetMetrics(request.trial_id(), attempt));
+  response->set_trial_id(m.trial_id);
+  response->set_source_trial_id(m.source_trial_id);
+  response->set_attempt(m.attempt);
+  for (const auto& r : m.metrics) {
+    auto* p = response->add_points();
+    p->set_epoch(r.epoch);
+    p->set_name(r.name);
+    p->set_value(r.value);
+    p->set_class_index(-1);
+  }
+  for (const auto& r : m.per_class) {
+    auto* p = response->add_points();
+    p->set_epoch(r.epoch);
+    p->set_name(r.name);
+    p->set_value(r.value);
+    p->set_class_index(r.class_index);
+  }
+  for (const auto& r : m.payloads) {
+    auto* p = response->add_payloads();
+    p->set_epoch(r.epoch);
+    p->set_kind(r.kind);
+    p->set_json(r.json);
+  }
+  return Status::Ok();
+}
+
+Status ClientHandler::WatchSweep(const v1::WatchSweepRequest& request,
+                                 const std::function<bool(const v1::SweepEvent&)>& write,
+                                 const std::function<bool()>& stop) {
+  LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
+  EventFilter filter;
+  filter.sweep_id = request.sweep_id();
+  filter.limit = 500;
+  while (!stop()) {
+    LTSWEEP_ASSIGN_OR_RETURN(auto events, store_.ListEvents(filter));
+    for (const EventRecord& e : events) {
+      filter.after_id = e.id;
+      v1::SweepEvent out;
+      out.set_time_ms(e.time_ms);
+      if (e.trial_id) {
+        auto trial = store_.GetTrial(*e.trial_id);
+        if (trial.ok()) FillTrialInfo(trial->trial, out.mutable_trial());
+      }
+      LTSWEEP_ASSIGN_OR_RETURN(info, store_.GetSweep(request.sweep_id()));
+      FillSweepInfo(info, out.mutable_sweep());
+      if (!write(out)) return Status::Ok();
+    }
+    if (events.empty()) {
+      LTSWEEP_ASSIGN_OR_RETURN(info, store_.GetSweep(request.sweep_id()));
+      const SweepStatus s = info.sweep.status;
+      if (s == SweepStatus::kDone || s == SweepStatus::kFailed || s == SweepStatus::kCancelled) {
+        // Anything logged between the read and now was read above or is next.
+        LTSWEEP_ASSIGN_OR_RETURN(auto tail, store_.ListEvents(filter));
+        if (tail.empty()) return Status::Ok();
+        continue;
+      }
+      std::this_thread::sleep_for(options_.watch_poll);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ltsweep::coordinator

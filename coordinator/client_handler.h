@@ -1,0 +1,44 @@
+// ClientHandler: the coordinator's answers to users and tools
+// (proto/client_service), without any transport: submit a spec, read sweeps,
+// trials and metrics, cancel, and watch a sweep's events.
+//
+// A submitted spec is parsed and expanded (spec/) here; an invalid one is
+// INVALID_ARGUMENT carrying the validator's message ("<file>:<line>: <key>:
+// ..."). Cancelling tells nobody directly: the workers holding the sweep's
+// leases learn it from their next heartbeat or report.
+//
+// Ownership: borrows the Store and the options. Thread-safety: thread-safe.
+#pragma once
+
+#include <functional>
+
+#include "common/status.h"
+#include "coordinator/options.h"
+#include "proto/client_service.pb.h"
+#include "store/store.h"
+
+namespace ltsweep::coordinator {
+
+class ClientHandler {
+ public:
+  ClientHandler(Store& store, const CoordinatorOptions& options) : store_(store), options_(options) {}
+
+  Status SubmitSweep(const v1::SubmitSweepRequest& request, v1::SubmitSweepResponse* response);
+  Status GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response);
+  Status ListSweeps(const v1::ListSweepsRequest& request, v1::ListSweepsResponse* response);
+  Status ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response);
+  Status CancelSweep(const v1::CancelSweepRequest& request, v1::CancelSweepResponse* response);
+  Status QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response);
+
+  // Sends the sweep's trial events (from the store's event log, oldest
+  // first) through `write` until the sweep is finished, `write` returns
+  // false (client gone) or `stop` returns true. Polls every watch_poll.
+  Status WatchSweep(const v1::WatchSweepRequest& request, const std::function<bool(const v1::SweepEvent&)>& write,
+                    const std::function<bool()>& stop);
+
+ private:
+  Store& store_;
+  const CoordinatorOptions& options_;
+};
+
+}  // namespace ltsweep::coordinator

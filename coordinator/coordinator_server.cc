@@ -1,0 +1,91 @@
+#include "coordinator/coordinator_server.h"
+
+#include <atomic>
+
+#include <fmt/format.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "coordinator/client_handler.h"
+#include "coordinator/grpc_services.h"
+#include "coordinator/scheduler.h"
+#include "coordinator/worker_handler.h"
+#include "store/store.h"
+
+namespace ltsweep::coordinator {
+
+struct CoordinatorServer::Impl {
+  CoordinatorOptions options;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<WorkerHandler> worker_handler;
+  std::unique_ptr<ClientHandler> client_handler;
+  std::unique_ptr<WorkerServiceImpl> worker_service;
+  std::unique_ptr<ClientServiceImpl> client_service;
+  std::unique_ptr<Scheduler> scheduler;
+  std::unique_ptr<grpc::Server> server;
+  std::atomic<bool> stopping{false};
+  bool shut_down = false;
+};
+
+CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+CoordinatorServer::~CoordinatorServer() { Shutdown(); }
+
+Store* CoordinatorServer::store() { return impl_->store.get(); }
+const CoordinatorOptions& CoordinatorServer::options() const { return impl_->options; }
+
+StatusOr<int> CoordinatorServer::Start() {
+  Impl& m = *impl_;
+  if (m.server) return FailedPreconditionError("the coordinator is already started");
+  LTSWEEP_RETURN_IF_ERROR(m.options.Resolve());
+  StoreOptions store_options;
+  store_options.clock = m.options.clock;
+  LTSWEEP_ASSIGN_OR_RETURN(m.store, Store::Open(m.options.db_path, store_options));
+  m.worker_handler = std::make_unique<WorkerHandler>(*m.store, m.options);
+  m.client_handler = std::make_unique<ClientHandler>(*m.store, m.options);
+  m.worker_service = std::make_unique<WorkerServiceImpl>(*m.worker_handler);
+  m.client_service = std::make_unique<ClientServiceImpl>(*m.client_handler, m.stopping);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(m.options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(m.options.max_message_bytes);
+  builder.SetMaxSendMessageSize(m.options.max_message_bytes);
+  builder.RegisterService(m.worker_service.get());
+  builder.RegisterService(m.client_service.get());
+  m.server = builder.BuildAndStart();
+  if (!m.server || port == 0) {
+    m.server.reset();
+    return UnavailableError(fmt::format("--listen: cannot listen on {}", m.options.listen));
+  }
+  m.scheduler = std::make_unique<Scheduler>(*m.store, m.options);
+  // Leases that expired while the coordinator was down go back at once.
+  Status tick = m.scheduler->Tick();
+  if (!tick.ok()) m.options.log("first scheduler scan failed: " + tick.ToString());
+  m.scheduler->Start();
+  m.options.log(fmt::format("listening on {} (port {}), database {}, lease ttl {} ms, heartbeat {} ms",
+                            m.options.listen, port, m.options.db_path, m.options.lease_ttl.count(),
+                            m.options.heartbeat_interval.count()));
+  return port;
+}
+
+void CoordinatorServer::Shutdown() {
+  Impl& m = *impl_;
+  if (!m.server || m.shut_down) return;
+  m.shut_down = true;
+  m.stopping = true;
+  m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (m.scheduler) m.scheduler->Stop();
+  m.options.log("stopped");
+}
+
+void CoordinatorServer::Wait() {
+  if (impl_->server) impl_->server->Wait();
+}
+
+}  // namespace ltsweep::coordinator

@@ -1,0 +1,57 @@
+// CoordinatorServer: the coordinator daemon as a C++ object, for
+// `ltsweep coordinator` and for an in-process local mode.
+//
+//   CoordinatorOptions options;
+//   options.db_path = "sweeps.db";
+//   options.listen = "127.0.0.1:0";
+//   CoordinatorServer server(options);
+//   LTSWEEP_ASSIGN_OR_RETURN(int port, server.Start());
+//   ...
+//   server.Shutdown();
+//
+// It opens the store (resuming whatever the database holds: leased trials
+// keep their deadlines), serves proto/client_service and
+// proto/worker_service with the gRPC health checking service and server
+// reflection on, limits message sizes to max_message_bytes, and runs the
+// Scheduler loop.
+//
+// Ownership: owns the store, the gRPC server and the scheduler thread; the
+// Clock in the options is borrowed. Thread-safety: Start() and Shutdown()
+// from one thread; Wait() may block another.
+#pragma once
+
+#include <memory>
+
+#include "common/status.h"
+#include "coordinator/options.h"
+
+namespace ltsweep {
+class Store;
+}
+
+namespace ltsweep::coordinator {
+
+class CoordinatorServer {
+ public:
+  explicit CoordinatorServer(CoordinatorOptions options);
+  ~CoordinatorServer();
+  CoordinatorServer(const CoordinatorServer&) = delete;
+  CoordinatorServer& operator=(const CoordinatorServer&) = delete;
+
+  // Opens the database and starts serving; returns the bound port.
+  StatusOr<int> Start();
+  // Stops accepting calls, ends open streams, stops the scheduler. Idempotent.
+  void Shutdown();
+  // Blocks until Shutdown() (from another thread).
+  void Wait();
+
+  // The open store (nullptr before Start()).
+  Store* store();
+  const CoordinatorOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ltsweep::coordinator

@@ -1,0 +1,60 @@
+// The gRPC service classes of the coordinator: thin adapters that forward
+// each RPC to ClientHandler / WorkerHandler and map Status to grpc::Status.
+//
+// Ownership: borrow their handler. Thread-safety: thread-safe.
+#pragma once
+
+#include <atomic>
+
+#include "coordinator/client_handler.h"
+#include "coordinator/worker_handler.h"
+#include "proto/client_service.grpc.pb.h"
+#include "proto/worker_service.grpc.pb.h"
+
+namespace ltsweep::coordinator {
+
+class WorkerServiceImpl final : public v1::WorkerService::Service {
+ public:
+  explicit WorkerServiceImpl(WorkerHandler& handler) : handler_(handler) {}
+
+  grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest* req, v1::RegisterResponse* resp) override;
+  grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
+                         v1::HeartbeatResponse* resp) override;
+  grpc::Status Lease(grpc::ServerContext*, const v1::LeaseRequest* req, v1::LeaseResponse* resp) override;
+  grpc::Status ReportMetrics(grpc::ServerContext*, const v1::ReportMetricsRequest* req,
+                             v1::ReportMetricsResponse* resp) override;
+  grpc::Status FinishAttempt(grpc::ServerContext*, const v1::FinishAttemptRequest* req,
+                             v1::FinishAttemptResponse* resp) override;
+  grpc::Status StopWorker(grpc::ServerContext*, const v1::StopWorkerRequest* req,
+                          v1::StopWorkerResponse* resp) override;
+
+ private:
+  WorkerHandler& handler_;
+};
+
+class ClientServiceImpl final : public v1::ClientService::Service {
+ public:
+  // `stopping` is set when the server shuts down, ending open watches.
+  ClientServiceImpl(ClientHandler& handler, const std::atomic<bool>& stopping)
+      : handler_(handler), stopping_(stopping) {}
+
+  grpc::Status SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest* req,
+                           v1::SubmitSweepResponse* resp) override;
+  grpc::Status GetSweep(grpc::ServerContext*, const v1::GetSweepRequest* req, v1::SweepInfo* resp) override;
+  grpc::Status ListSweeps(grpc::ServerContext*, const v1::ListSweepsRequest* req,
+                          v1::ListSweepsResponse* resp) override;
+  grpc::Status ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest* req,
+                          v1::ListTrialsResponse* resp) override;
+  grpc::Status CancelSweep(grpc::ServerContext*, const v1::CancelSweepRequest* req,
+                           v1::CancelSweepResponse* resp) override;
+  grpc::Status WatchSweep(grpc::ServerContext* ctx, const v1::WatchSweepRequest* req,
+                          grpc::ServerWriter<v1::SweepEvent>* writer) override;
+  grpc::Status QueryMetrics(grpc::ServerContext*, const v1::QueryMetricsRequest* req,
+                            v1::QueryMetricsResponse* resp) override;
+
+ private:
+  ClientHandler& handler_;
+  const std::atomic<bool>& stopping_;
+};
+
+}  // namespace ltsweep::coordinator

@@ -1,0 +1,42 @@
+#include "coordinator/options.h"
+
+#include <ctime>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+namespace ltsweep::coordinator {
+
+void LogToStderr(const std::string& line) {
+  static std::mutex mu;
+  const int64_t now = SystemClock::Default()->NowMillis();
+  std::time_t secs = static_cast<std::time_t>(now / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::lock_guard<std::mutex> lock(mu);
+  std::cerr << fmt::format("{}.{:03d}Z coordinator: {}", buf, static_cast<int>(now % 1000), line) << std::endl;
+}
+
+Status CoordinatorOptions::Resolve() {
+  if (db_path.empty()) return InvalidArgumentError("--db: the database path is required");
+  if (listen.empty()) return InvalidArgumentError("--listen: the listen address is required");
+  if (lease_ttl.count() <= 0) return InvalidArgumentError("--lease-ttl: must be positive");
+  if (heartbeat_interval.count() <= 0) return InvalidArgumentError("--heartbeat: must be positive");
+  if (heartbeat_interval >= lease_ttl) {
+    return InvalidArgumentError(fmt::format("--heartbeat ({} ms) must be shorter than --lease-ttl ({} ms)",
+                                            heartbeat_interval.count(), lease_ttl.count()));
+  }
+  if (scan_interval.count() <= 0) scan_interval = std::min(std::chrono::milliseconds(1000), lease_ttl / 4);
+  if (worker_lost_after.count() <= 0) worker_lost_after = lease_ttl;
+  if (idle_retry.count() <= 0) idle_retry = std::chrono::milliseconds(1000);
+  if (watch_poll.count() <= 0) watch_poll = std::chrono::milliseconds(200);
+  if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: must be at least 1024");
+  if (!clock) clock = SystemClock::Default();
+  if (!log) log = LogToStderr;
+  return Status::Ok();
+}
+
+}  // namespace ltsweep::coordinator

@@ -1,0 +1,45 @@
+// Scheduler: the coordinator's background loop. Every scan_interval it takes
+// back expired leases (the trial goes back to the queue as the next attempt,
+// or fails after max_attempts) and marks silent workers lost, logging one
+// line per change. The policy itself (priorities, FIFO, fencing) is the
+// store's; this loop only moves time forward.
+//
+// Ownership: borrows the Store and the options. Thread-safety: Tick() may be
+// called from any thread; Start()/Stop() from the owner's thread.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/status.h"
+#include "coordinator/options.h"
+#include "store/store.h"
+
+namespace ltsweep::coordinator {
+
+class Scheduler {
+ public:
+  Scheduler(Store& store, const CoordinatorOptions& options) : store_(store), options_(options) {}
+  ~Scheduler() { Stop(); }
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // One scan at the store clock's "now". Tests call it after advancing a
+  // FakeClock.
+  Status Tick();
+
+  // Runs Tick() every scan_interval on a thread until Stop().
+  void Start();
+  void Stop();
+
+ private:
+  Store& store_;
+  const CoordinatorOptions& options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace ltsweep::coordinator

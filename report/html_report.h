@@ -1,0 +1,41 @@
+// The HTML report of one sweep (`ltsweep report SWEEP -o report.html`): one
+// self-contained page, viewable without a network (inline CSS and SVG, no
+// scripts, no external fonts or images), XHTML-compatible markup.
+//
+// Sections: title and sweep summary; the results table; learning curves
+// comparing the groups (each group's best trial: loss, val error, lr against
+// epoch, as in Figures 3-6 of the reproduction report) and, per group with
+// several trials, the curves of all its trials; the best trial's config,
+// per-class error bars and confusion matrix; failed trials with their errors.
+// All text from the database is escaped.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "report/aggregate.h"
+#include "report/trial_record.h"
+
+namespace ltsweep::report {
+
+struct ReportOptions {
+  // How the results table is made (metric, goal, grouping, columns). The
+  // metric and goal default to the sweep's when left at their defaults.
+  ResultsOptions results;
+  // Page title. Default (empty): "Sweep <id>: <name>".
+  std::string title;
+  // A line such as "generated 2026-11-30 00:10 UTC by ltsweep 0.1.0"; the
+  // report has no clock of its own. Default: none.
+  std::string footer;
+  // Curves of at most this many trials per group section. Default 10.
+  int max_trials_per_group_chart = 10;
+};
+
+// Renders the page. Fails only when the results table cannot be made for a
+// reason other than "no finished trial yet" (a bad option); a sweep without
+// results gets a page that says so.
+StatusOr<std::string> RenderHtmlReport(const SweepRecord& sweep, const ReportOptions& options);
+
+}  // namespace ltsweep::report

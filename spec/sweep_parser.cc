@@ -1,0 +1,611 @@
+// ParseSweepSpec: YAML text -> SweepSpec, with every check that needs only
+// the text (types, unknown keys, ranges, schema of every parameter value).
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "spec/sweep_spec.h"
+#include "spec/yaml_util.h"
+
+namespace ltsweep::spec {
+namespace {
+
+using internal::Brief;
+using internal::DidYouMean;
+using internal::LineOf;
+using internal::SpecError;
+using internal::Suggest;
+using internal::YamlToJson;
+
+const std::vector<std::string> kTopKeys = {"name",   "description", "method",  "metric",       "parameters",
+                                           "run_cap", "early_terminate", "config", "seeds", "max_attempts",
+                                           "resources", "priority", "rerun", "seed"};
+const std::vector<std::string> kParamKeys = {"value", "values", "distribution", "min", "max", "q", "parameters"};
+const std::vector<std::string> kDistributions = {"categorical", "uniform", "log_uniform_values", "int_uniform",
+                                                 "q_uniform"};
+
+bool IsIntegralJson(const Json& v) {
+  if (v.is_number_integer() || v.is_number_unsigned()) return true;
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    return std::isfinite(d) && std::floor(d) == d;
+  }
+  return false;
+}
+
+// Splits a schema message "train.lr_schedule.milestones[1]: below ..." for
+// key `key_path` into ("[1]", "below ...").
+std::pair<std::string, std::string> SplitSchemaMessage(const std::string& msg, const std::string& key_path) {
+  if (msg.compare(0, key_path.size(), key_path) == 0) {
+    std::string rest = msg.substr(key_path.size());
+    size_t colon = rest.find(": ");
+    if (colon != std::string::npos) return {rest.substr(0, colon), rest.substr(colon + 2)};
+  }
+  return {"", msg};
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  StatusOr<SweepSpec> Parse(const YAML::Node& root);
+
+ private:
+  Status Error(const YAML::Node& node, int fallback, std::string_view path, std::string_view what) const {
+    return SpecError(file_, LineOf(node, fallback), path, what);
+  }
+  Status Error(int line, std::string_view path, std::string_view what) const {
+    return SpecError(file_, line, path, what);
+  }
+
+  // Unknown and duplicate keys of a mapping.
+  Status CheckKeys(const YAML::Node& map, const std::string& path, const std::vector<std::string>& allowed,
+                   const std::string& hint = "") const;
+  Status CheckMap(const YAML::Node& node, int fallback, const std::string& path) const {
+    if (!node.IsMap()) return Error(node, fallback, path, "expected a mapping");
+    return Status::Ok();
+  }
+
+  StatusOr<int64_t> Int(const YAML::Node& node, int fallback, const std::string& path, double min, double max) const;
+  StatusOr<double> Number(const YAML::Node& node, int fallback, const std::string& path) const;
+  StatusOr<bool> Bool(const YAML::Node& node, int fallback, const std::string& path) const;
+  StatusOr<std::string> String(const YAML::Node& node, int fallback, const std::string& path) const;
+
+  Status ParseMetric(const YAML::Node& node, int line);
+  Status ParseEarlyTerminate(const YAML::Node& node, int line);
+  Status ParseResources(const YAML::Node& node, int line);
+  Status ParseSeeds(const YAML::Node& node, int line);
+  Status ParseConfig(const YAML::Node& node, const std::string& prefix, int line);
+  Status ParseParameters(const YAML::Node& node, const std::string& prefix, int line);
+  Status ParseParam(const std::string& name, int name_line, const YAML::Node& node);
+  // Fills `pv.sets` from a preset mapping; `prefix` is the dotted path inside
+  // the mapping so far.
+  Status ParsePresetValue(const std::string& param, const YAML::Node& node, const std::string& prefix,
+                          const std::string& path, ParamValue& pv);
+  Status CrossChecks();
+
+  std::string file_;
+  SweepSpec spec_;
+  int method_line_ = 0;
+};
+
+Status Parser::CheckKeys(const YAML::Node& map, const std::string& path, const std::vector<std::string>& allowed,
+                         const std::string& hint) const {
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    int line = LineOf(kv.first, 1);
+    if (!kv.first.IsScalar()) return Error(line, path, "keys must be plain names");
+    const std::string key = kv.first.Scalar();
+    std::string key_path = path.empty() ? key : path + "." + key;
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      if (path.empty() && (key == "program" || key == "command" || key == "project" || key == "entity"))
+        return Error(line, key_path, "a W&B key that ltsweep does not use (trials run ltsweep-train); remove it");
+      std::string what = "unknown key" + DidYouMean(Suggest(key, allowed));
+      if (!hint.empty()) what += "; " + hint;
+      return Error(line, key_path, what);
+    }
+    if (!seen.insert(key).second) return Error(line, key_path, "duplicate key");
+  }
+  return Status::Ok();
+}
+
+StatusOr<int64_t> Parser::Int(const YAML::Node& node, int fallback, const std::string& path, double min,
+                              double max) const {
+  Json v = node.IsScalar() ? YamlToJson(node) : Json();
+  if (!IsIntegralJson(v) || internal::IsQuoted(node))
+    return Error(node, fallback, path, fmt::format("expected an integer, got {}", Brief(YamlToJson(node))));
+  double d = v.get<double>();
+  if (d < min) return Error(node, fallback, path, fmt::format("{} is below the minimum {}", Brief(v), min));
+  if (d > max) return Error(node, fallback, path, fmt::format("{} is above the maximum {}", Brief(v), max));
+  return v.is_number_unsigned() ? static_cast<int64_t>(v.get<uint64_t>()) : static_cast<int64_t>(v.get<double>());
+}
+
+StatusOr<double> Parser::Number(const YAML::Node& node, int fallback, const std::string& path) const {
+  Json v = node.IsScalar() ? YamlToJson(node) : Json();
+  if (!v.is_number() || v.is_boolean() || internal::IsQuoted(node))
+    return Error(node, fallback, path, fmt::format("expected a number, got {}", Brief(YamlToJson(node))));
+  return v.get<double>();
+}
+
+StatusOr<bool> Parser::Bool(const YAML::Node& node, int fallback, const std::string& path) const {
+  Json v = node.IsScalar() ? YamlToJson(node) : Json();
+  if (!v.is_boolean() || internal::IsQuoted(node))
+    return Error(node, fallback, path, fmt::format("expected true or false, got {}", Brief(YamlToJson(node))));
+  return v.get<bool>();
+}
+
+StatusOr<std::string> Parser::String(const YAML::Node& node, int fallback, const std::string& path) const {
+  if (!node.IsScalar() || node.Scalar().empty())
+    return Error(node, fallback, path, fmt::format("expected a string, got {}", Brief(YamlToJson(node))));
+  return node.Scalar();
+}
+
+Status Parser::ParseMetric(const YAML::Node& node, int line) {
+  LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "metric"));
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "metric", {"name", "goal", "target"}));
+  if (node["name"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(spec_.metric.name, String(node["name"], line, "metric.name"));
+  }
+  if (node["goal"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(std::string goal, String(node["goal"], line, "metric.goal"));
+    if (goal != "minimize" && goal != "maximize")
+      return Error(node["goal"], line, "metric.goal",
+                   fmt::format("unknown goal '{}'; expected minimize or maximize{}", goal,
+                               DidYouMean(Suggest(goal, {"minimize", "maximize"}))));
+    spec_.metric.goal = goal;
+  }
+  if (node["target"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(double target, Number(node["target"], line, "metric.target"));
+    spec_.metric.target = target;
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseEarlyTerminate(const YAML::Node& node, int line) {
+  LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "early_terminate"));
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "early_terminate", {"type", "min_iter", "max_iter", "s", "eta", "strict"}));
+  auto& et = spec_.early_terminate;
+  if (!node["type"]) return Error(line, "early_terminate.type", "missing; expected hyperband or none");
+  LTSWEEP_ASSIGN_OR_RETURN(et.type, String(node["type"], line, "early_terminate.type"));
+  if (et.type != "hyperband" && et.type != "none")
+    return Error(node["type"], line, "early_terminate.type",
+                 fmt::format("unknown type '{}'; expected hyperband or none{}", et.type,
+                             DidYouMean(Suggest(et.type, {"hyperband", "none"}))));
+  if (et.type == "none") {
+    if (node.size() > 1) return Error(line, "early_terminate", "type none takes no other keys");
+    return Status::Ok();
+  }
+  constexpr double kBig = 1e9;
+  if (node["min_iter"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t v, Int(node["min_iter"], line, "early_terminate.min_iter", 1, kBig));
+    et.min_iter = v;
+  }
+  if (node["max_iter"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t v, Int(node["max_iter"], line, "early_terminate.max_iter", 1, kBig));
+    et.max_iter = v;
+  }
+  if (node["s"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t v, Int(node["s"], line, "early_terminate.s", 0, 100));
+    et.s = v;
+  }
+  if (node["eta"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(et.eta, Number(node["eta"], line, "early_terminate.eta"));
+    if (et.eta <= 1) return Error(node["eta"], line, "early_terminate.eta", "must be greater than 1");
+  }
+  if (node["strict"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(et.strict, Bool(node["strict"], line, "early_terminate.strict"));
+  }
+  if (et.min_iter && et.max_iter)
+    return Error(node["max_iter"], line, "early_terminate.max_iter", "give min_iter or max_iter, not both");
+  if (!et.min_iter && !et.max_iter)
+    return Error(line, "early_terminate", "hyperband needs min_iter (or max_iter with s)");
+  if (et.max_iter && !et.s) return Error(node["max_iter"], line, "early_terminate.s", "max_iter needs s");
+  return Status::Ok();
+}
+
+Status Parser::ParseResources(const YAML::Node& node, int line) {
+  LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "resources"));
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "resources", {"gpus"}));
+  if (node["gpus"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(spec_.gpus, Int(node["gpus"], line, "resources.gpus", 0, 64));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseSeeds(const YAML::Node& node, int line) {
+  if (!node.IsSequence()) return Error(node, line, "seeds", "expected a list of integers, e.g. [0, 1, 2]");
+  if (node.size() == 0) return Error(node, line, "seeds", "empty list; give at least one seed");
+  spec_.seeds.clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string path = fmt::format("seeds[{}]", i);
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t seed, Int(node[i], line, path, 0, 4294967295.0));
+    if (std::find(spec_.seeds.begin(), spec_.seeds.end(), seed) != spec_.seeds.end())
+      return Error(node[i], line, path, fmt::format("duplicate seed {}", seed));
+    spec_.seeds.push_back(seed);
+  }
+  spec_.seeds_given = true;
+  spec_.seeds_line = line;
+  return Status::Ok();
+}
+
+Status Parser::ParseConfig(const YAML::Node& node, const std::string& prefix, int line) {
+  std::string here = prefix.empty() ? "config" : "config." + prefix;
+  LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, here));
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    int key_line = LineOf(kv.first, line);
+    if (!kv.first.IsScalar()) return Error(key_line, here, "keys must be plain names");
+    const std::string path = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+    const std::string where = "config." + path;
+    if (!seen.insert(kv.first.Scalar()).second) return Error(key_line, where, "duplicate key");
+    const ConfigKey* key = FindConfigKey(path);
+    if (kv.second.IsMap() && key == nullptr) {
+      if (!IsConfigSection(path))
+        return Error(key_line, where, "unknown config key" + DidYouMean(SuggestConfigKeys(path)));
+      LTSWEEP_RETURN_IF_ERROR(ParseConfig(kv.second, path, key_line));
+      continue;
+    }
+    if (key == nullptr) {
+      if (IsConfigSection(path)) return Error(key_line, where, "is a section; expected a mapping of its keys");
+      return Error(key_line, where, "unknown config key" + DidYouMean(SuggestConfigKeys(path)));
+    }
+    Json value = YamlToJson(kv.second);
+    Status st = CheckConfigValue(*key, value);
+    if (!st.ok()) {
+      auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
+      return Error(kv.second, key_line, where + suffix, what);
+    }
+    SetPath(spec_.base_config, path, NormalizeConfigValue(*key, value));
+    spec_.base_config_lines.emplace_back(path, LineOf(kv.second, key_line));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseParameters(const YAML::Node& node, const std::string& prefix, int line) {
+  std::string here = prefix.empty() ? "parameters" : "parameters." + prefix;
+  LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, here));
+  if (node.size() == 0) return Error(node, line, here, "empty; give at least one parameter or leave it out");
+  for (const auto& kv : node) {
+    int key_line = LineOf(kv.first, line);
+    if (!kv.first.IsScalar()) return Error(key_line, here, "keys must be plain names");
+    const std::string name = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+    const std::string where = "parameters." + name;
+    if (!kv.second.IsMap())
+      return Error(kv.second, key_line, where,
+                   fmt::format("expected a mapping with value, values or distribution, got {}",
+                               Brief(YamlToJson(kv.second))));
+    if (kv.second["parameters"]) {
+      if (kv.second.size() != 1)
+        return Error(key_line, where, "a nested 'parameters:' mapping takes no other keys");
+      LTSWEEP_RETURN_IF_ERROR(ParseParameters(kv.second["parameters"], name, key_line));
+      continue;
+    }
+    LTSWEEP_RETURN_IF_ERROR(ParseParam(name, key_line, kv.second));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParsePresetValue(const std::string& param, const YAML::Node& node, const std::string& prefix,
+                                const std::string& path, ParamValue& pv) {
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    int key_line = LineOf(kv.first, pv.line);
+    if (!kv.first.IsScalar()) return Error(key_line, path, "keys must be plain names");
+    std::string written = prefix.empty() ? kv.first.Scalar() : prefix + "." + kv.first.Scalar();
+    std::string where = path + "." + kv.first.Scalar();
+    if (!seen.insert(kv.first.Scalar()).second) return Error(key_line, where, "duplicate key");
+    // Keys are full dotted paths; when the parameter is named after a config
+    // section, paths relative to it are accepted too.
+    std::string full = written;
+    if (FindConfigKey(full) == nullptr && !IsConfigSection(full) &&
+        (FindConfigKey(param + "." + written) != nullptr || IsConfigSection(param + "." + written)))
+      full = param + "." + written;
+    const ConfigKey* key = FindConfigKey(full);
+    if (key == nullptr) {
+      if (kv.second.IsMap() && IsConfigSection(full)) {
+        LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(param, kv.second, written, where, pv));
+        continue;
+      }
+      if (IsConfigSection(full)) return Error(key_line, where, "is a section; expected a mapping of its keys");
+      return Error(key_line, where, "unknown config key" + DidYouMean(SuggestConfigKeys(full)));
+    }
+    Json value = YamlToJson(kv.second);
+    Status st = CheckConfigValue(*key, value);
+    if (!st.ok()) {
+      auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
+      return Error(kv.second, key_line, where + suffix, what);
+    }
+    for (const auto& [k, v] : pv.sets) {
+      if (k == full) return Error(key_line, where, fmt::format("sets {} twice", full));
+    }
+    pv.sets.emplace_back(full, NormalizeConfigValue(*key, value));
+    pv.set_lines.push_back(LineOf(kv.second, key_line));
+  }
+  return Status::Ok();
+}
+
+Status Parser::ParseParam(const std::string& name, int name_line, const YAML::Node& node) {
+  const std::string where = "parameters." + name;
+  const ConfigKey* key = FindConfigKey(name);
+  std::string hint;
+  if (key == nullptr && IsConfigSection(name))
+    hint = "nested parameters go under a 'parameters:' key, or name them by dotted path";
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, where, kParamKeys, hint));
+  for (const auto& p : spec_.parameters) {
+    if (p.name == name) return Error(name_line, where, fmt::format("defined twice (first on line {})", p.line));
+  }
+  ParamSpec param;
+  param.name = name;
+  param.line = name_line;
+  const YAML::Node value = node["value"], values = node["values"], dist = node["distribution"];
+  const YAML::Node min = node["min"], max = node["max"], q = node["q"];
+
+  std::string dist_name;
+  if (dist) {
+    LTSWEEP_ASSIGN_OR_RETURN(dist_name, String(dist, name_line, where + ".distribution"));
+    if (std::find(kDistributions.begin(), kDistributions.end(), dist_name) == kDistributions.end())
+      return Error(dist, name_line, where + ".distribution",
+                   fmt::format("unknown distribution '{}'{}; expected one of: categorical, uniform, "
+                               "log_uniform_values, int_uniform, q_uniform",
+                               dist_name, DidYouMean(Suggest(dist_name, kDistributions))));
+  }
+  if (value && values) return Error(values, name_line, where + ".values", "give value or values, not both");
+  if (value && (dist || min || max || q))
+    return Error(name_line, where, "a fixed 'value' takes no distribution, min, max or q");
+  if (!value && !values && !dist && !min && !max)
+    return Error(name_line, where, "needs value, values, or a distribution with min and max");
+  if (!dist_name.empty() && dist_name != "categorical" && values)
+    return Error(values, name_line, where + ".values",
+                 fmt::format("distribution {} takes min and max, not values", dist_name));
+  if (dist_name.empty() && !value && !values) {
+    // W&B's inference: integer bounds draw integers, others draw reals.
+    bool ints = min && max && IsIntegralJson(YamlToJson(min)) && IsIntegralJson(YamlToJson(max)) &&
+                YamlToJson(min).is_number_integer() && YamlToJson(max).is_number_integer();
+    dist_name = ints ? "int_uniform" : "uniform";
+  }
+  if (dist_name == "categorical" && !values)
+    return Error(name_line, where, "distribution categorical needs values");
+
+  if (value || values) {
+    if ((min || max || q))
+      return Error(min ? min : (max ? max : q), name_line, where, "values take no min, max or q");
+    std::vector<YAML::Node> items;
+    if (value) {
+      param.single_value = true;
+      items.push_back(value);
+    } else {
+      if (!values.IsSequence())
+        return Error(values, name_line, where + ".values", "expected a list, e.g. [0.1, 0.01]");
+      if (values.size() == 0) return Error(values, name_line, where + ".values", "empty list; give at least one value");
+      for (const auto& item : values) items.push_back(item);
+    }
+    // A preset: the name is not a config key and the values set several keys.
+    param.is_preset = key == nullptr;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const YAML::Node item = items[i];
+      std::string item_path = value ? where + ".value" : fmt::format("{}.values[{}]", where, i);
+      ParamValue pv;
+      pv.line = LineOf(item, name_line);
+      pv.value = YamlToJson(item);
+      if (param.is_preset) {
+        if (!item.IsMap())
+          return Error(name_line, where,
+                       fmt::format("not a trial-config key{}; a preset parameter's values must be mappings of "
+                                   "config keys, e.g. {{method.loss: ldam, method.defer: drw}}",
+                                   DidYouMean(SuggestConfigKeys(name))));
+        LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(name, item, "", item_path, pv));
+      } else {
+        Status st = CheckConfigValue(*key, pv.value);
+        if (!st.ok()) {
+          auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
+          return Error(item, name_line, item_path + suffix, what);
+        }
+        pv.sets.emplace_back(name, NormalizeConfigValue(*key, pv.value));
+        pv.set_lines.push_back(pv.line);
+      }
+      param.values.push_back(std::move(pv));
+    }
+    param.distribution = Distribution::kValues;
+    spec_.parameters.push_back(std::move(param));
+    return Status::Ok();
+  }
+
+  // A numeric distribution.
+  if (dist_name == "uniform") param.distribution = Distribution::kUniform;
+  if (dist_name == "log_uniform_values") param.distribution = Distribution::kLogUniformValues;
+  if (dist_name == "int_uniform") param.distribution = Distribution::kIntUniform;
+  if (dist_name == "q_uniform") param.distribution = Distribution::kQUniform;
+  if (key == nullptr)
+    return Error(name_line, where, "unknown config key" + DidYouMean(SuggestConfigKeys(name)));
+  if (key->type != ValueType::kInt && key->type != ValueType::kNumber)
+    return Error(name_line, where,
+                 fmt::format("distribution {} draws numbers, but {} is a {}; use values", dist_name, name,
+                             ValueTypeName(key->type)));
+  if (key->type == ValueType::kInt &&
+      (param.distribution == Distribution::kUniform || param.distribution == Distribution::kLogUniformValues))
+    return Error(name_line, where,
+                 fmt::format("distribution {} draws non-integers, but {} is an integer; use int_uniform or "
+                             "q_uniform",
+                             dist_name, name));
+  if (!min) return Error(name_line, where + ".min", fmt::format("missing; distribution {} needs min and max", dist_name));
+  if (!max) return Error(name_line, where + ".max", fmt::format("missing; distribution {} needs min and max", dist_name));
+  LTSWEEP_ASSIGN_OR_RETURN(param.min, Number(min, name_line, where + ".min"));
+  LTSWEEP_ASSIGN_OR_RETURN(param.max, Number(max, name_line, where + ".max"));
+  if (q && param.distribution != Distribution::kQUniform)
+    return Error(q, name_line, where + ".q", "q applies to distribution q_uniform only");
+  param.q = 1;
+  if (q) {
+    LTSWEEP_ASSIGN_OR_RETURN(param.q, Number(q, name_line, where + ".q"));
+    if (!(param.q > 0)) return Error(q, name_line, where + ".q", "must be greater than 0");
+  }
+  if (param.min > param.max)
+    return Error(min, name_line, where + ".min", fmt::format("min {} is greater than max {}", param.min, param.max));
+  if (param.distribution == Distribution::kLogUniformValues && param.min <= 0)
+    return Error(min, name_line, where + ".min",
+                 fmt::format("log_uniform_values needs min > 0, got {}", param.min));
+  if (param.distribution == Distribution::kIntUniform) {
+    if (std::floor(param.min) != param.min)
+      return Error(min, name_line, where + ".min", "int_uniform needs integer bounds");
+    if (std::floor(param.max) != param.max)
+      return Error(max, name_line, where + ".max", "int_uniform needs integer bounds");
+  }
+  if (param.distribution == Distribution::kQUniform && key->type == ValueType::kInt &&
+      (std::floor(param.q) != param.q || std::floor(param.min) != param.min))
+    return Error(q ? q : min, name_line, where, fmt::format("{} is an integer: q_uniform needs an integer q and min", name));
+  // Both bounds must be valid values of the key.
+  for (const auto& [node_b, bound, label] :
+       {std::tuple{min, param.min, "min"}, std::tuple{max, param.max, "max"}}) {
+    Json v = key->type == ValueType::kInt ? Json(static_cast<int64_t>(bound)) : Json(bound);
+    Status st = CheckConfigValue(*key, v);
+    if (!st.ok()) {
+      auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
+      return Error(node_b, name_line, where + "." + label, what);
+    }
+  }
+  spec_.parameters.push_back(std::move(param));
+  return Status::Ok();
+}
+
+Status Parser::CrossChecks() {
+  if (spec_.method == SearchMethod::kRandom && !spec_.run_cap)
+    return Error(method_line_, "run_cap", "random search needs run_cap, the number of configurations to draw");
+  std::map<std::string, std::string> set_by;  // config key -> parameter
+  for (const auto& p : spec_.parameters) {
+    if (spec_.method == SearchMethod::kGrid && p.distribution != Distribution::kValues)
+      return Error(p.line, "parameters." + p.name,
+                   fmt::format("grid search needs values, but distribution {} has none (use values, or method: "
+                               "random)",
+                               DistributionName(p.distribution)));
+    std::set<std::string> keys;
+    if (p.distribution != Distribution::kValues) keys.insert(p.name);
+    for (const auto& v : p.values)
+      for (const auto& [k, val] : v.sets) keys.insert(k);
+    for (const auto& k : keys) {
+      auto [it, inserted] = set_by.emplace(k, p.name);
+      if (!inserted)
+        return Error(p.line, "parameters." + p.name,
+                     fmt::format("sets {}, which parameter {} also sets", k, it->second));
+      if (k == "train.seed" && spec_.seeds_given)
+        return Error(spec_.seeds_line, "seeds",
+                     fmt::format("train.seed is swept by parameter {}; drop seeds: or that parameter", p.name));
+    }
+  }
+  const Json* config_seed = GetPath(spec_.base_config, "train.seed");
+  if (config_seed != nullptr) {
+    if (spec_.seeds_given)
+      return Error(spec_.seeds_line, "seeds", "config.train.seed is set too; give the seeds in one place");
+    spec_.seeds = {config_seed->get<int64_t>()};
+  }
+  return Status::Ok();
+}
+
+StatusOr<SweepSpec> Parser::Parse(const YAML::Node& root) {
+  spec_.file_name = file_;
+  spec_.name = std::filesystem::path(file_).stem().string();
+  if (spec_.name.empty()) spec_.name = "sweep";
+  if (!root.IsMap())
+    return Error(root, 1, "(top level)",
+                 root.IsNull() ? "empty document; expected a mapping of sweep keys"
+                               : "expected a mapping of sweep keys (method, parameters, config, ...)");
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(root, "", kTopKeys));
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    int line = LineOf(kv.first, 1);
+    if (key == "name") {
+      LTSWEEP_ASSIGN_OR_RETURN(spec_.name, String(v, line, "name"));
+    } else if (key == "description") {
+      if (!v.IsScalar()) return Error(v, line, "description", "expected a string");
+      spec_.description = v.Scalar();
+    } else if (key == "method") {
+      LTSWEEP_ASSIGN_OR_RETURN(std::string m, String(v, line, "method"));
+      method_line_ = LineOf(v, line);
+      if (m == "grid") {
+        spec_.method = SearchMethod::kGrid;
+      } else if (m == "random") {
+        spec_.method = SearchMethod::kRandom;
+      } else {
+        std::string what = m == "bayes" ? "bayes search is not supported; use grid or random"
+                                        : fmt::format("unknown method '{}'; expected grid or random{}", m,
+                                                      DidYouMean(Suggest(m, {"grid", "random"})));
+        return Error(v, line, "method", what);
+      }
+    } else if (key == "metric") {
+      LTSWEEP_RETURN_IF_ERROR(ParseMetric(v, line));
+    } else if (key == "parameters") {
+      spec_.parameters_line = line;
+      LTSWEEP_RETURN_IF_ERROR(ParseParameters(v, "", line));
+    } else if (key == "run_cap") {
+      spec_.run_cap_line = line;
+      LTSWEEP_ASSIGN_OR_RETURN(int64_t cap, Int(v, line, "run_cap", 1, 1e12));
+      spec_.run_cap = cap;
+    } else if (key == "early_terminate") {
+      LTSWEEP_RETURN_IF_ERROR(ParseEarlyTerminate(v, line));
+    } else if (key == "config") {
+      spec_.config_line = line;
+      if (!v.IsNull()) LTSWEEP_RETURN_IF_ERROR(ParseConfig(v, "", line));  // `config:` alone is empty
+    } else if (key == "seeds") {
+      LTSWEEP_RETURN_IF_ERROR(ParseSeeds(v, line));
+    } else if (key == "max_attempts") {
+      LTSWEEP_ASSIGN_OR_RETURN(spec_.max_attempts, Int(v, line, "max_attempts", 1, 100));
+    } else if (key == "resources") {
+      LTSWEEP_RETURN_IF_ERROR(ParseResources(v, line));
+    } else if (key == "priority") {
+      LTSWEEP_ASSIGN_OR_RETURN(spec_.priority, Int(v, line, "priority", -1e9, 1e9));
+    } else if (key == "rerun") {
+      LTSWEEP_ASSIGN_OR_RETURN(spec_.rerun, Bool(v, line, "rerun"));
+    } else if (key == "seed") {
+      LTSWEEP_ASSIGN_OR_RETURN(int64_t seed, Int(v, line, "seed", 0, 9.2e18));
+      spec_.search_seed = static_cast<uint64_t>(seed);
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(CrossChecks());
+  return std::move(spec_);
+}
+
+}  // namespace
+
+const char* SearchMethodName(SearchMethod m) { return m == SearchMethod::kGrid ? "grid" : "random"; }
+
+const char* DistributionName(Distribution d) {
+  switch (d) {
+    case Distribution::kValues: return "categorical";
+    case Distribution::kUniform: return "uniform";
+    case Distribution::kLogUniformValues: return "log_uniform_values";
+    case Distribution::kIntUniform: return "int_uniform";
+    case Distribution::kQUniform: return "q_uniform";
+  }
+  return "?";
+}
+
+StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return SpecError(file_name, e.mark.line >= 0 ? e.mark.line + 1 : 1, "malformed YAML", e.msg);
+  }
+  try {
+    return Parser(file_name).Parse(root);
+  } catch (const YAML::Exception& e) {
+    return SpecError(file_name, e.mark.line >= 0 ? e.mark.line + 1 : 1, "malformed YAML", e.msg);
+  }
+}
+
+StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(fmt::format("{}: cannot open the sweep spec", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return NotFoundError(fmt::format("{}: cannot read the sweep spec", path));
+  return ParseSweepSpec(ss.str(), path);
+}
+
+}  // namespace ltsweep::spec

@@ -1,0 +1,107 @@
+// Sweep specs: the YAML files users write to describe a hyperparameter sweep.
+//
+// The format follows the Weights & Biases sweep config (method, metric,
+// parameters with value / values / distribution, run_cap, early_terminate)
+// plus ltsweep's own keys (name, config, seeds, max_attempts, resources,
+// priority, rerun, seed). docs/sweep-spec.md documents it with examples.
+//
+// ParseSweepSpec() reads and checks the YAML text (it never touches the
+// file system, so the coordinator can parse specs it receives over gRPC);
+// ExpandSweep() (spec/expand.h) turns a parsed spec into trial configs. Every
+// error is an INVALID_ARGUMENT Status whose message reads
+//   "<file>:<line>: <key path>: <what is wrong>"
+// e.g. "sweep.yaml:12: parameters.train.lr.values[2]: expected a number".
+//
+// Ownership: SweepSpec is a plain value that owns all its data.
+// Thread-safety: pure functions; SweepSpec values may be shared read-only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config_schema.h"
+#include "common/status.h"
+
+namespace ltsweep::spec {
+
+enum class SearchMethod { kGrid, kRandom };
+
+// How one parameter produces values. kValues covers `value:` (one value),
+// `values:` and `distribution: categorical`.
+enum class Distribution { kValues, kUniform, kLogUniformValues, kIntUniform, kQUniform };
+
+const char* SearchMethodName(SearchMethod m);
+const char* DistributionName(Distribution d);
+
+// One value a parameter can take, with the line it was written on. A value
+// sets one trial-config key, or, for a preset parameter, several: then
+// `sets` lists (dotted key, value) pairs, e.g. {method.loss: ldam,
+// method.defer: drw}.
+struct ParamValue {
+  Json value;                                   // as written (scalar, list or object)
+  std::vector<std::pair<std::string, Json>> sets;  // dotted key -> value it sets
+  std::vector<int> set_lines;                   // line of each entry of `sets`
+  int line = 0;
+};
+
+struct ParamSpec {
+  std::string name;        // dotted trial-config path, or a preset's label
+  bool is_preset = false;  // values are mappings of dotted keys
+  int line = 0;            // line of the parameter's name
+  Distribution distribution = Distribution::kValues;
+  std::vector<ParamValue> values;  // kValues: the candidates (at least one)
+  double min = 0, max = 0, q = 0;  // the continuous/integer distributions
+  bool single_value = false;       // written as `value:`
+};
+
+struct MetricSpec {
+  std::string name = "val_error";
+  std::string goal = "minimize";  // minimize | maximize
+  std::optional<double> target;
+};
+
+// W&B-style early termination; parsed and checked, acted on by the scheduler.
+struct EarlyTerminateSpec {
+  std::string type = "none";  // none | hyperband
+  std::optional<int64_t> min_iter;
+  std::optional<int64_t> max_iter;
+  std::optional<int64_t> s;
+  double eta = 3;
+  bool strict = false;
+};
+
+struct SweepSpec {
+  std::string file_name;  // for error messages, as given to ParseSweepSpec
+  std::string name;       // default: the file's stem
+  std::string description;
+  SearchMethod method = SearchMethod::kGrid;  // default grid
+  MetricSpec metric;
+  std::vector<ParamSpec> parameters;  // in spec order
+  std::optional<int64_t> run_cap;     // random: number of draws (required); grid: first N combinations
+  EarlyTerminateSpec early_terminate;
+  Json base_config = Json::object();  // the `config:` section, flattened into a nested object
+  std::vector<std::pair<std::string, int>> base_config_lines;  // dotted key -> line
+  std::vector<int64_t> seeds{0};      // train.seed of each trial (default [0])
+  bool seeds_given = false;
+  int64_t max_attempts = 3;
+  int64_t gpus = 1;     // resources.gpus
+  int64_t priority = 0;
+  bool rerun = false;   // re-run configs whose hash already succeeded
+  uint64_t search_seed = 0;  // `seed`: seeds random search
+
+  // Lines of some keys, for errors found after parsing (0 when absent).
+  int parameters_line = 0;
+  int run_cap_line = 0;
+  int config_line = 0;
+  int seeds_line = 0;
+};
+
+// Parses and checks `yaml_text`. `file_name` is used in messages only.
+StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name);
+
+// Reads `path` and parses it. A missing file is NOT_FOUND.
+StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path);
+
+}  // namespace ltsweep::spec

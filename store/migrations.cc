@@ -1,0 +1,178 @@
+#include "store/migrations.h"
+
+#include <string>
+
+namespace ltsweep::sqlite {
+
+namespace {
+
+// Version 1: the first schema. Statuses are stored as their lower-case names
+// (store/types.h); times are milliseconds since the Unix epoch.
+const char kSchemaV1[] = R"sql(
+CREATE TABLE sweeps (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT    NOT NULL,
+  spec_yaml    TEXT    NOT NULL,
+  status       TEXT    NOT NULL DEFAULT 'pending'
+               CHECK (status IN ('pending', 'running', 'done', 'cancelled', 'failed')),
+  priority     INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+  rerun        INTEGER NOT NULL DEFAULT 0 CHECK (rerun IN (0, 1)),
+  metric_name  TEXT    NOT NULL DEFAULT 'val_error',
+  metric_goal  TEXT    NOT NULL DEFAULT 'minimize'
+               CHECK (metric_goal IN ('minimize', 'maximize')),
+  n_trials     INTEGER NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  updated_ms   INTEGER NOT NULL,
+  finished_ms  INTEGER
+);
+CREATE INDEX sweeps_by_status ON sweeps (status, priority DESC, id);
+
+CREATE TABLE workers (
+  id            TEXT    PRIMARY KEY,
+  host          TEXT    NOT NULL,
+  slots         INTEGER NOT NULL CHECK (slots >= 1),
+  gpus          TEXT    NOT NULL DEFAULT '[]',
+  status        TEXT    NOT NULL DEFAULT 'alive'
+                CHECK (status IN ('alive', 'lost', 'stopped')),
+  registered_ms INTEGER NOT NULL,
+  last_seen_ms  INTEGER NOT NULL
+);
+
+CREATE TABLE trials (
+  id                   INTEGER PRIMARY KEY,
+  sweep_id             INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,
+  ordinal              INTEGER NOT NULL,
+  config_json          TEXT    NOT NULL,
+  config_hash          TEXT    NOT NULL,
+  status               TEXT    NOT NULL DEFAULT 'queued'
+                       CHECK (status IN ('queued', 'leased', 'running', 'succeeded',
+                                         'failed', 'cancelled', 'linked')),
+  attempts             INTEGER NOT NULL DEFAULT 0,
+  lease_token          TEXT,
+  lease_deadline_ms    INTEGER,
+  worker_id            TEXT REFERENCES workers (id),
+  reused_from_trial_id INTEGER REFERENCES trials (id),
+  best_metric          REAL,
+  last_metric          REAL,
+  best_epoch           INTEGER,
+  error                TEXT,
+  created_ms           INTEGER NOT NULL,
+  updated_ms           INTEGER NOT NULL,
+  started_ms           INTEGER,
+  finished_ms          INTEGER,
+  UNIQUE (sweep_id, ordinal)
+);
+CREATE INDEX trials_queue ON trials (sweep_id, status, ordinal);
+CREATE INDEX trials_by_hash ON trials (config_hash, status);
+CREATE INDEX trials_by_lease ON trials (status, lease_deadline_ms);
+CREATE INDEX trials_by_worker ON trials (worker_id, status);
+
+CREATE TABLE attempts (
+  trial_id    INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL CHECK (attempt >= 1),
+  worker_id   TEXT,
+  lease_token TEXT    NOT NULL,
+  status      TEXT    NOT NULL DEFAULT 'running'
+              CHECK (status IN ('running', 'succeeded', 'failed', 'lost',
+                                'interrupted', 'cancelled')),
+  exit_code   INTEGER,
+  error       TEXT,
+  started_ms  INTEGER NOT NULL,
+  ended_ms    INTEGER,
+  PRIMARY KEY (trial_id, attempt)
+) WITHOUT ROWID;
+
+CREATE TABLE metrics (
+  trial_id INTEGER NOT NULL,
+  attempt  INTEGER NOT NULL,
+  epoch    INTEGER NOT NULL,
+  name     TEXT    NOT NULL,
+  value    REAL,
+  PRIMARY KEY (trial_id, attempt, epoch, name),
+  FOREIGN KEY (trial_id, attempt) REFERENCES attempts (trial_id, attempt) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE per_class_metrics (
+  trial_id    INTEGER NOT NULL,
+  attempt     INTEGER NOT NULL,
+  epoch       INTEGER NOT NULL,
+  name        TEXT    NOT NULL,
+  class_index INTEGER NOT NULL,
+  value       REAL,
+  PRIMARY KEY (trial_id, attempt, epoch, name, class_index),
+  FOREIGN KEY (trial_id, attempt) REFERENCES attempts (trial_id, attempt) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE trial_payloads (
+  trial_id   INTEGER NOT NULL,
+  attempt    INTEGER NOT NULL,
+  epoch      INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  json       TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (trial_id, attempt, epoch, kind),
+  FOREIGN KEY (trial_id, attempt) REFERENCES attempts (trial_id, attempt) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE events (
+  id        INTEGER PRIMARY KEY,
+  time_ms   INTEGER NOT NULL,
+  kind      TEXT    NOT NULL,
+  sweep_id  INTEGER,
+  trial_id  INTEGER,
+  worker_id TEXT,
+  attempt   INTEGER,
+  message   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX events_by_sweep ON events (sweep_id, id);
+CREATE INDEX events_by_trial ON events (trial_id, id);
+)sql";
+
+}  // namespace
+
+const std::vector<std::string>& Migrations() {
+  static const std::vector<std::string> kMigrations = {kSchemaV1};
+  return kMigrations;
+}
+
+int LatestVersion() { return static_cast<int>(Migrations().size()); }
+
+StatusOr<int> SchemaVersion(Db* db) {
+  LTSWEEP_ASSIGN_OR_RETURN(Stmt stmt, db->Prepare("PRAGMA user_version"));
+  LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return InternalError("results database " + db->path() + ": no user_version");
+  return stmt.Int(0);
+}
+
+Status Migrate(Db* db) {
+  LTSWEEP_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
+  const int latest = LatestVersion();
+  if (version > latest) {
+    return FailedPreconditionError(
+        "results database " + db->path() + " has schema version " + std::to_string(version) +
+        ", newer than this ltsweep knows (" + std::to_string(latest) +
+        "); use a newer ltsweep to open it");
+  }
+  if (version == latest) return Status::Ok();
+  if (db->read_only()) {
+    return FailedPreconditionError(
+        "results database " + db->path() + " has schema version " + std::to_string(version) +
+        " and needs migrating to " + std::to_string(latest) +
+        ", which a read-only open cannot do; open it once read-write (e.g. start the "
+        "coordinator on it)");
+  }
+  for (int v = version + 1; v <= latest; ++v) {
+    Transaction txn(db);
+    LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+    // Another process may have migrated while we waited for the write lock.
+    LTSWEEP_ASSIGN_OR_RETURN(int now, SchemaVersion(db));
+    if (now >= v) continue;
+    LTSWEEP_RETURN_IF_ERROR(db->Exec(Migrations()[v - 1]));
+    LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA user_version = " + std::to_string(v)));
+    LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  }
+  return Status::Ok();
+}
+
+}  // namespace ltsweep::sqlite

@@ -1,0 +1,246 @@
+// Store: opening, migrations, and the helpers every part shares.
+#include "store/store.h"
+
+#include <utility>
+
+#include "store/migrations.h"
+#include "store/store_rep.h"
+
+namespace ltsweep {
+
+const char kTrialColumns[] =
+    "id, sweep_id, ordinal, config_json, config_hash, status, attempts, lease_token, "
+    "lease_deadline_ms, worker_id, reused_from_trial_id, best_metric, last_metric, best_epoch, "
+    "error, created_ms, updated_ms, started_ms, finished_ms";
+
+TrialRecord ReadTrialRow(const sqlite::Stmt& stmt) {
+  TrialRecord t;
+  t.id = stmt.Int64(0);
+  t.sweep_id = stmt.Int64(1);
+  t.ordinal = stmt.Int(2);
+  t.config_json = stmt.Text(3);
+  t.config_hash = stmt.Text(4);
+  t.status = ParseTrialStatus(stmt.Text(5)).value_or(TrialStatus::kQueued);
+  t.attempts = stmt.Int(6);
+  t.lease_token = stmt.Text(7);
+  t.lease_deadline_ms = stmt.OptInt64(8);
+  t.worker_id = stmt.Text(9);
+  t.reused_from_trial_id = stmt.OptInt64(10);
+  t.best_metric = stmt.OptDouble(11);
+  t.last_metric = stmt.OptDouble(12);
+  t.best_epoch = stmt.OptInt(13);
+  t.error = stmt.Text(14);
+  t.created_ms = stmt.Int64(15);
+  t.updated_ms = stmt.Int64(16);
+  t.started_ms = stmt.OptInt64(17);
+  t.finished_ms = stmt.OptInt64(18);
+  return t;
+}
+
+StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                             const StoreOptions& options) {
+  if (path.empty()) return InvalidArgumentError("results database path is empty");
+  LTSWEEP_ASSIGN_OR_RETURN(
+      std::unique_ptr<sqlite::Db> db,
+      sqlite::Db::Open(path, options.read_only, static_cast<int>(options.busy_timeout.count())));
+  if (!options.read_only) {
+    // WAL lets readers (the CLI, pandas) run beside the coordinator; NORMAL
+    // sync in WAL mode loses at most the last commits on power loss, never
+    // consistency, and never anything on a process crash.
+    LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
+    LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+  }
+  LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
+  LTSWEEP_RETURN_IF_ERROR(sqlite::Migrate(db.get()));
+  db->set_before_commit(options.before_commit);
+  Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
+  auto rep = std::make_unique<Rep>(std::move(db), clock, options.token_seed);
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Store::~Store() = default;
+
+int Store::LatestSchemaVersion() { return sqlite::LatestVersion(); }
+
+const std::string& Store::path() const { return rep_->db->path(); }
+
+Status Store::CheckIntegrity() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, rep_->db->Prepare("PRAGMA integrity_check"));
+  std::string report;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (!report.empty()) report += "; ";
+    report += stmt.Text(0);
+  }
+  if (report != "ok") {
+    return DataLossError("results database " + path() + " failed its integrity check: " + report);
+  }
+  return Status::Ok();
+}
+
+// --- Rep helpers --------------------------------------------------------------
+
+Status Store::Rep::AddEvent(const std::string& kind, std::optional<int64_t> sweep_id,
+                            std::optional<int64_t> trial_id, const std::string& worker_id,
+                            std::optional<int> attempt, const std::string& message) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("INSERT INTO events (time_ms, kind, sweep_id, trial_id, worker_id, attempt, "
+                  "message) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  std::optional<std::string> worker;
+  if (!worker_id.empty()) worker = worker_id;
+  stmt.Bind(Now(), kind, sweep_id, trial_id, worker, attempt, message);
+  return stmt.Run();
+}
+
+Status Store::Rep::RollUpSweep(int64_t sweep_id) {
+  SweepStatus status;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                             db->Prepare("SELECT status FROM sweeps WHERE id = ?"));
+    stmt.Bind(sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
+    status = ParseSweepStatus(stmt.Text(0)).value_or(SweepStatus::kPending);
+  }
+  if (status != SweepStatus::kPending && status != SweepStatus::kRunning) return Status::Ok();
+
+  // Each question is answered from the trials_queue index (sweep_id, status),
+  // so a roll-up costs the same for 10 or 100,000 trials until the sweep ends.
+  auto exists = [this, sweep_id](const char* sql) -> StatusOr<bool> {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db->Prepare(sql));
+    stmt.Bind(sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    return row && stmt.Int(0) != 0;
+  };
+  LTSWEEP_ASSIGN_OR_RETURN(
+      bool open, exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ? AND "
+                        "status IN ('queued', 'leased', 'running'))"));
+  bool started = false;
+  int good = 0, total = 0;
+  if (open) {
+    if (status == SweepStatus::kRunning) return Status::Ok();
+    LTSWEEP_ASSIGN_OR_RETURN(
+        started, exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ? AND "
+                        "status IN ('leased', 'running', 'succeeded', 'failed'))"));
+  } else {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT count(*), coalesce(sum(status IN ('succeeded', 'linked')), 0) "
+                    "FROM trials WHERE sweep_id = ?"));
+    stmt.Bind(sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) {
+      total = stmt.Int(0);
+      good = stmt.Int(1);
+    }
+  }
+
+  SweepStatus next = status;
+  if (!open) {
+    next = (good > 0 || total == 0) ? SweepStatus::kDone : SweepStatus::kFailed;
+  } else if (started) {
+    next = SweepStatus::kRunning;
+  }
+  if (next == status) return Status::Ok();
+
+  const int64_t now = Now();
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE sweeps SET status = ?, updated_ms = ?, "
+                    "finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END WHERE id = ?"));
+    const bool finished = next == SweepStatus::kDone || next == SweepStatus::kFailed;
+    stmt.Bind(SweepStatusName(next), now, finished, now, sweep_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  std::string message;
+  if (next == SweepStatus::kRunning) {
+    message = "sweep " + std::to_string(sweep_id) + " running";
+  } else {
+    message = "sweep " + std::to_string(sweep_id) + " " + SweepStatusName(next) + ": " +
+              std::to_string(good) + " of " + std::to_string(total) +
+              " trials succeeded or linked";
+  }
+  return AddEvent(std::string("sweep_") + SweepStatusName(next), sweep_id, std::nullopt, "",
+                  std::nullopt, message);
+}
+
+StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
+                                                        const std::string& token) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT t.sweep_id, t.status, t.attempts, s.max_attempts, t.worker_id, "
+                  "  t.lease_token, t.lease_deadline_ms, s.metric_name, s.metric_goal "
+                  "FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.id = ?"));
+  stmt.Bind(trial_id);
+  LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return NotFoundError("no trial " + std::to_string(trial_id));
+  LeaseState lease;
+  lease.trial_id = trial_id;
+  lease.sweep_id = stmt.Int64(0);
+  lease.status = ParseTrialStatus(stmt.Text(1)).value_or(TrialStatus::kQueued);
+  lease.attempt = stmt.Int(2);
+  lease.max_attempts = stmt.Int(3);
+  lease.worker_id = stmt.Text(4);
+  const std::string current = stmt.Text(5);
+  lease.deadline_ms = stmt.OptInt64(6);
+  lease.metric_name = stmt.Text(7);
+  lease.metric_goal = stmt.Text(8);
+
+  const std::string trial = "trial " + std::to_string(trial_id);
+  if (lease.status != TrialStatus::kLeased && lease.status != TrialStatus::kRunning) {
+    return FailedPreconditionError("lease gone: " + trial + " is " +
+                                   TrialStatusName(lease.status));
+  }
+  if (token.empty() || token != current) {
+    return FailedPreconditionError("lease gone: stale token for " + trial + " (now at attempt " +
+                                   std::to_string(lease.attempt) + ")");
+  }
+  if (lease.deadline_ms && Now() > *lease.deadline_ms) {
+    return FailedPreconditionError("lease gone: the lease of " + trial + " expired at " +
+                                   std::to_string(*lease.deadline_ms) + " ms");
+  }
+  return lease;
+}
+
+Status Store::Rep::MarkRunning(const LeaseState& lease) {
+  if (lease.status != TrialStatus::kLeased) return Status::Ok();
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("UPDATE trials SET status = 'running', updated_ms = ? "
+                  "WHERE id = ? AND status = 'leased'"));
+  stmt.Bind(Now(), lease.trial_id);
+  LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  return AddEvent("trial_running", lease.sweep_id, lease.trial_id, lease.worker_id,
+                  lease.attempt,
+                  "trial " + std::to_string(lease.trial_id) + " attempt " +
+                      std::to_string(lease.attempt) + " running on " + lease.worker_id);
+}
+
+Status Store::Rep::TouchWorker(const std::string& worker_id) {
+  WorkerStatus status;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                             db->Prepare("SELECT status FROM workers WHERE id = ?"));
+    stmt.Bind(worker_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("unknown worker id '" + worker_id + "'; register first");
+    status = ParseWorkerStatus(stmt.Text(0)).value_or(WorkerStatus::kAlive);
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("UPDATE workers SET last_seen_ms = ?, status = 'alive' WHERE id = ?"));
+  stmt.Bind(Now(), worker_id);
+  LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  if (status != WorkerStatus::kAlive) {
+    return AddEvent("worker_back", std::nullopt, std::nullopt, worker_id, std::nullopt,
+                    "worker " + worker_id + " is back (was " + WorkerStatusName(status) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ltsweep

@@ -1,0 +1,291 @@
+// Store: the SQLite results database of ltsweep, and the scheduler's state.
+//
+// Everything the coordinator knows lives here: sweeps, trials and their
+// leases, attempts, metrics, workers and a log of state changes. The
+// coordinator keeps nothing else, so a coordinator that is killed and
+// restarted on the same file carries on where it stopped. Users may read the
+// file directly with sqlite3 or pandas; the schema is described in
+// docs/results-db.md.
+//
+// Every operation below is transport-free and runs in one SQLite transaction
+// (all or nothing). Writes that carry a lease token are fenced: a stale token
+// (the lease expired and the trial moved to a new attempt, or the sweep was
+// cancelled) gets FAILED_PRECONDITION and nothing is written.
+//
+//   LTSWEEP_ASSIGN_OR_RETURN(auto store, Store::Open("sweeps.db", StoreOptions()));
+//   LTSWEEP_ASSIGN_OR_RETURN(auto created, store->CreateSweep(new_sweep));
+//   LTSWEEP_ASSIGN_OR_RETURN(auto lease, store->LeaseNextTrial("w1", 30s));
+//   if (lease) { ... store->ReportMetrics(lease->trial_id, lease->token, batch); ... }
+//
+// Errors: NOT_FOUND for unknown ids; FAILED_PRECONDITION for a stale token, a
+// lease that is gone, a read-only store or a schema newer than this build
+// knows; INVALID_ARGUMENT for bad arguments; UNAVAILABLE when the database
+// stayed locked by another process past busy_timeout; DATA_LOSS for a
+// corrupt file; INTERNAL for anything else SQLite reports. Messages name the
+// database file.
+//
+// Ownership: Open() returns the only owner of the connection; the Clock in
+// StoreOptions is borrowed and must outlive the Store.
+//
+// Thread-safety: thread-safe. One SQLite connection guarded by one mutex;
+// every public method takes the mutex for its whole transaction, so calls
+// from many gRPC threads are serialised (SQLite allows one writer anyway).
+// Several processes may open the same file (e.g. the CLI read-only next to a
+// running coordinator); WAL mode lets readers run beside the writer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "store/types.h"
+
+namespace ltsweep {
+
+struct StoreOptions {
+  // How long a statement waits for a lock held by another connection before
+  // failing with UNAVAILABLE.
+  std::chrono::milliseconds busy_timeout{5000};
+
+  // Open without write access: every write returns FAILED_PRECONDITION. The
+  // file must exist and already be at the latest schema version.
+  bool read_only = false;
+
+  // Source of time for timestamps, lease deadlines and expiry. Borrowed.
+  // Default (nullptr): SystemClock::Default().
+  Clock* clock = nullptr;
+
+  // Seed for the lease-token generator. Default (nullopt): tokens come from
+  // /dev/urandom. Set it in tests to get reproducible tokens.
+  std::optional<uint64_t> token_seed;
+
+  // Fault injection for tests: called inside every write transaction just
+  // before COMMIT. A non-OK result rolls the transaction back and becomes the
+  // operation's result. Default: none.
+  std::function<Status()> before_commit;
+};
+
+// One trial of a new sweep: its resolved config and the config's hash
+// (ResolvedConfigHash in common/config_hash.h).
+struct NewTrial {
+  std::string config_hash;
+  std::string config_json;
+};
+
+struct NewSweep {
+  std::string name;
+  std::string spec_yaml;                  // kept verbatim
+  int priority = 0;                       // higher first
+  int max_attempts = 3;                   // >= 1
+  bool rerun = false;                     // false: link configs that already succeeded
+  std::string metric_name = "val_error";  // what best_metric/last_metric hold
+  std::string metric_goal = "minimize";   // or "maximize"
+  std::vector<NewTrial> trials;           // in ordinal order
+};
+
+struct CreatedSweep {
+  int64_t sweep_id = 0;
+  std::vector<int64_t> trial_ids;  // in ordinal order
+  int n_queued = 0;
+  int n_linked = 0;                // trials reusing an earlier success
+};
+
+// A trial handed to a worker slot.
+struct Lease {
+  int64_t trial_id = 0;
+  int64_t sweep_id = 0;
+  int attempt = 0;                 // 1 for the first try
+  std::string token;               // 32 hex digits (128 random bits)
+  std::string config_json;
+  std::string config_hash;
+  int64_t deadline_ms = 0;         // renew before this
+  int max_attempts = 0;
+};
+
+// A lease a worker believes it holds (sent with a heartbeat).
+struct HeldLease {
+  int64_t trial_id = 0;
+  std::string token;
+};
+
+// The answer for one HeldLease: renewed, or gone (drop the work).
+struct LeaseRenewal {
+  int64_t trial_id = 0;
+  bool alive = false;
+  int64_t deadline_ms = 0;  // new deadline when alive
+  std::string reason;       // when gone: "cancelled", "expired", "stale token", ...
+};
+
+// A lease that ExpireLeases() took back.
+struct ExpiredLease {
+  int64_t trial_id = 0;
+  int attempt = 0;               // the attempt that was lost
+  std::string worker_id;
+  bool requeued = false;         // false: max_attempts reached, trial failed
+};
+
+struct FinishRequest {
+  int exit_code = 0;
+  AttemptOutcome outcome = AttemptOutcome::kSucceeded;
+  std::string error;             // the trainer's message for failures
+  std::optional<double> best_metric;
+  std::optional<double> last_metric;
+  std::optional<int> best_epoch;
+};
+
+struct FinishResult {
+  TrialStatus trial_status = TrialStatus::kSucceeded;  // succeeded, failed or queued
+  bool requeued = false;         // a retry was scheduled as attempt + 1
+};
+
+// A trial that was leased or running when its sweep was cancelled: its
+// worker must stop the trainer. Its next renew answers "lease gone".
+struct CancelledLease {
+  int64_t trial_id = 0;
+  int attempt = 0;
+  std::string worker_id;
+};
+
+struct WorkerRegistration {
+  std::string worker_id;  // empty: the store makes one ("<host>-<8 hex>")
+  std::string host;
+  int slots = 1;          // >= 1
+  std::vector<int> gpus;
+};
+
+struct EventFilter {
+  int64_t after_id = 0;                 // only events with id > after_id
+  std::optional<int64_t> sweep_id;      // only this sweep's events
+  std::optional<int64_t> trial_id;      // only this trial's events
+  int limit = 1000;                     // at most this many, oldest first
+};
+
+class Store {
+ public:
+  // Opens (creating when absent, unless read_only) the database at `path`
+  // and migrates it to the latest schema version. WAL mode,
+  // synchronous=NORMAL, foreign keys on. Fails with FAILED_PRECONDITION when
+  // the file's schema version is newer than this build knows.
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                               const StoreOptions& options);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The schema version this build writes (PRAGMA user_version).
+  static int LatestSchemaVersion();
+  const std::string& path() const;
+
+  // --- Sweeps ---------------------------------------------------------------
+
+  // Inserts the sweep and its trials. Unless rerun is set, a trial whose
+  // config hash already succeeded in any sweep is inserted as 'linked' to
+  // that trial (copying its best/last metric); the others are 'queued'. A
+  // sweep whose trials are all linked is 'done' at once.
+  StatusOr<CreatedSweep> CreateSweep(const NewSweep& sweep);
+
+  // Marks the sweep cancelled and its queued trials cancelled; leased and
+  // running trials are cancelled too (attempt closed as 'cancelled', lease
+  // cleared) and returned so their workers can be told. Cancelling a sweep
+  // that is already finished or cancelled changes nothing and returns {}.
+  StatusOr<std::vector<CancelledLease>> CancelSweep(int64_t sweep_id);
+
+  // --- Workers --------------------------------------------------------------
+
+  // Adds the worker, or updates host/slots/gpus and marks it alive when the
+  // id is known. Returns the worker id.
+  StatusOr<std::string> RegisterWorker(const WorkerRegistration& registration);
+
+  // Updates last_seen (a lost worker comes back alive) and renews each held
+  // lease by `ttl`; the answer says, lease by lease, whether to carry on.
+  // NOT_FOUND for an unknown worker id.
+  StatusOr<std::vector<LeaseRenewal>> Heartbeat(const std::string& worker_id,
+                                                const std::vector<HeldLease>& leases,
+                                                std::chrono::milliseconds ttl);
+
+  // Marks alive workers not seen since now - timeout as lost; returns their
+  // ids. Their leases are not touched (they expire on their own deadlines).
+  StatusOr<std::vector<std::string>> MarkLostWorkers(std::chrono::milliseconds timeout);
+
+  // A worker that shuts down cleanly.
+  Status MarkWorkerStopped(const std::string& worker_id);
+
+  // --- Leases ---------------------------------------------------------------
+
+  // Hands the next queued trial to `worker_id` for `ttl`: the highest sweep
+  // priority first, then the oldest sweep, then the lowest ordinal; cancelled
+  // and finished sweeps are skipped. Starts attempt n+1 with a fresh token.
+  // nullopt when nothing is queued. NOT_FOUND for an unknown worker id.
+  StatusOr<std::optional<Lease>> LeaseNextTrial(const std::string& worker_id,
+                                                std::chrono::milliseconds ttl);
+
+  // Extends the lease to now + ttl and returns the new deadline; marks a
+  // leased trial running. FAILED_PRECONDITION (message starts with
+  // "lease gone") when the token is stale, the deadline passed, or the trial
+  // was cancelled or finished: the worker must drop the work.
+  StatusOr<int64_t> RenewLease(int64_t trial_id, const std::string& token,
+                               std::chrono::milliseconds ttl);
+
+  // Takes back every leased or running trial whose deadline is before now:
+  // its attempt is closed as 'lost' and the trial is queued again (for
+  // attempt n+1), or failed with the last error when max_attempts is reached.
+  StatusOr<std::vector<ExpiredLease>> ExpireLeases();
+
+  // Writes a batch of rows for the attempt the token belongs to, in one
+  // transaction; re-sent rows replace themselves (no duplicates). Marks a
+  // leased trial running and keeps the trial's best/last metric (of the
+  // sweep's metric_name) current. FAILED_PRECONDITION ("lease gone ...") and
+  // nothing written when the token is not the trial's current one, the
+  // deadline passed, or the trial was cancelled. INVALID_ARGUMENT (nothing
+  // written) for a row without a name or kind.
+  Status ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch);
+
+  // Ends the attempt the token belongs to. kSucceeded -> trial succeeded;
+  // kFailedPermanent -> failed; kFailedRetryable and kInterrupted -> queued
+  // again when attempts < max_attempts, else failed with `error`. Given
+  // best/last metrics overwrite the ones kept from the reports.
+  // FAILED_PRECONDITION ("lease gone ...") and nothing written for a stale
+  // token, a passed deadline or a cancelled trial.
+  StatusOr<FinishResult> FinishAttempt(int64_t trial_id, const std::string& token,
+                                       const FinishRequest& request);
+
+  // --- Queries --------------------------------------------------------------
+
+  StatusOr<SweepInfo> GetSweep(int64_t sweep_id);
+  // Newest first; limit <= 0 means all.
+  StatusOr<std::vector<SweepInfo>> ListSweeps(int limit = 0);
+
+  StatusOr<TrialInfo> GetTrial(int64_t trial_id);
+  // By ordinal.
+  StatusOr<std::vector<TrialRecord>> ListTrials(int64_t sweep_id);
+
+  // The rows of one attempt; nullopt: the trial's latest attempt. A linked
+  // trial answers with its source trial's rows (source_trial_id says so).
+  StatusOr<TrialMetrics> GetMetrics(int64_t trial_id, std::optional<int> attempt = std::nullopt);
+
+  // Every worker, by id, with the trials it holds now.
+  StatusOr<std::vector<WorkerInfo>> ListWorkers();
+
+  // Events matching the filter, oldest first.
+  StatusOr<std::vector<EventRecord>> ListEvents(const EventFilter& filter);
+  // The last `limit` events (of one sweep when given), oldest first.
+  StatusOr<std::vector<EventRecord>> RecentEvents(int limit,
+                                                  std::optional<int64_t> sweep_id = std::nullopt);
+
+  // PRAGMA integrity_check: OK, or DATA_LOSS with SQLite's report.
+  Status CheckIntegrity();
+
+ private:
+  struct Rep;
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace ltsweep

@@ -1,0 +1,345 @@
+// Store: read-only queries (what `ltsweep status`, `results` and `trial` show).
+#include <algorithm>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "store/store.h"
+#include "store/store_rep.h"
+
+namespace ltsweep {
+
+namespace {
+
+const char kSweepColumns[] =
+    "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
+    "n_trials, created_ms, updated_ms, finished_ms";
+
+SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
+  SweepRecord s;
+  s.id = stmt.Int64(0);
+  s.name = stmt.Text(1);
+  s.spec_yaml = stmt.Text(2);
+  s.status = ParseSweepStatus(stmt.Text(3)).value_or(SweepStatus::kPending);
+  s.priority = stmt.Int(4);
+  s.max_attempts = stmt.Int(5);
+  s.rerun = stmt.Int(6) != 0;
+  s.metric_name = stmt.Text(7);
+  s.metric_goal = stmt.Text(8);
+  s.n_trials = stmt.Int(9);
+  s.created_ms = stmt.Int64(10);
+  s.updated_ms = stmt.Int64(11);
+  s.finished_ms = stmt.OptInt64(12);
+  return s;
+}
+
+StatusOr<TrialCounts> CountTrials(sqlite::Db* db, int64_t sweep_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT status, count(*) FROM trials WHERE sweep_id = ? GROUP BY status"));
+  stmt.Bind(sweep_id);
+  TrialCounts counts;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    auto status = ParseTrialStatus(stmt.Text(0));
+    if (status) counts.at(*status) += stmt.Int(1);
+  }
+  return counts;
+}
+
+}  // namespace
+
+StatusOr<SweepInfo> Store::GetSweep(int64_t sweep_id) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  SweepInfo info;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(std::string("SELECT ") + kSweepColumns + " FROM sweeps WHERE id = ?"));
+    stmt.Bind(sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
+    info.sweep = ReadSweepRow(stmt);
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, sweep_id));
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return info;
+}
+
+StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  std::vector<SweepInfo> sweeps;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(std::string("SELECT ") + kSweepColumns +
+                    " FROM sweeps ORDER BY id DESC LIMIT ?"));
+    stmt.Bind(static_cast<int64_t>(limit > 0 ? limit : -1));
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      sweeps.push_back({ReadSweepRow(stmt), {}});
+    }
+  }
+  for (SweepInfo& info : sweeps) {
+    LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, info.sweep.id));
+  }
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return sweeps;
+}
+
+StatusOr<TrialInfo> Store::GetTrial(int64_t trial_id) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  TrialInfo info;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?"));
+    stmt.Bind(trial_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no trial " + std::to_string(trial_id));
+    info.trial = ReadTrialRow(stmt);
+  }
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT trial_id, attempt, worker_id, lease_token, status, exit_code, error, "
+                    "started_ms, ended_ms FROM attempts WHERE trial_id = ? ORDER BY attempt"));
+    stmt.Bind(trial_id);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      AttemptRecord a;
+      a.trial_id = stmt.Int64(0);
+      a.attempt = stmt.Int(1);
+      a.worker_id = stmt.Text(2);
+      a.lease_token = stmt.Text(3);
+      a.status = ParseAttemptStatus(stmt.Text(4)).value_or(AttemptStatus::kRunning);
+      a.exit_code = stmt.OptInt(5);
+      a.error = stmt.Text(6);
+      a.started_ms = stmt.Int64(7);
+      a.ended_ms = stmt.OptInt64(8);
+      info.attempts.push_back(std::move(a));
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return info;
+}
+
+StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db->Prepare("SELECT 1 FROM sweeps WHERE id = ?"));
+    stmt.Bind(sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
+  }
+  std::vector<TrialRecord> trials;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(std::string("SELECT ") + kTrialColumns +
+                    " FROM trials WHERE sweep_id = ? ORDER BY ordinal"));
+    stmt.Bind(sweep_id);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      trials.push_back(ReadTrialRow(stmt));
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return trials;
+}
+
+StatusOr<TrialMetrics> Store::GetMetrics(int64_t trial_id, std::optional<int> attempt) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  TrialMetrics out;
+  out.trial_id = trial_id;
+  out.source_trial_id = trial_id;
+  int latest = 0;
+  // Follow links (a linked trial's source is never linked itself, but be safe).
+  for (int hops = 0;; ++hops) {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT status, reused_from_trial_id, attempts FROM trials WHERE id = ?"));
+    stmt.Bind(out.source_trial_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return NotFoundError("no trial " + std::to_string(out.source_trial_id));
+    auto source = stmt.OptInt64(1);
+    if (stmt.Text(0) == "linked" && source && hops < 8) {
+      out.source_trial_id = *source;
+      continue;
+    }
+    latest = stmt.Int(2);
+    break;
+  }
+  out.attempt = attempt.value_or(latest);
+
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT epoch, name, value FROM metrics WHERE trial_id = ? AND attempt = ? "
+                    "ORDER BY epoch, name"));
+    stmt.Bind(out.source_trial_id, out.attempt);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.metrics.push_back({stmt.Int(0), stmt.Text(1), stmt.Double(2)});
+    }
+  }
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT epoch, name, class_index, value FROM per_class_metrics "
+                    "WHERE trial_id = ? AND attempt = ? ORDER BY epoch, name, class_index"));
+    stmt.Bind(out.source_trial_id, out.attempt);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.per_class.push_back({stmt.Int(0), stmt.Text(1), stmt.Int(2), stmt.Double(3)});
+    }
+  }
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT epoch, kind, json FROM trial_payloads "
+                    "WHERE trial_id = ? AND attempt = ? ORDER BY epoch, kind"));
+    stmt.Bind(out.source_trial_id, out.attempt);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      out.payloads.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2)});
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
+  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+  std::vector<WorkerInfo> workers;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT id, host, slots, gpus, status, registered_ms, last_seen_ms "
+                    "FROM workers ORDER BY id"));
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      WorkerInfo info;
+      info.worker.id = stmt.Text(0);
+      info.worker.host = stmt.Text(1);
+      info.worker.slots = stmt.Int(2);
+      auto gpus = nlohmann::json::parse(stmt.Text(3), nullptr, /*allow_exceptions=*/false);
+      if (gpus.is_array()) {
+        for (const auto& g : gpus) {
+          if (g.is_number_integer()) info.worker.gpus.push_back(g.get<int>());
+        }
+      }
+      info.worker.status = ParseWorkerStatus(stmt.Text(4)).value_or(WorkerStatus::kAlive);
+      info.worker.registered_ms = stmt.Int64(5);
+      info.worker.last_seen_ms = stmt.Int64(6);
+      workers.push_back(std::move(info));
+    }
+  }
+  for (WorkerInfo& info : workers) {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT id FROM trials WHERE worker_id = ? AND "
+                    "status IN ('leased', 'running') ORDER BY id"));
+    stmt.Bind(info.worker.id);
+    for (;;) {
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) break;
+      info.current_trials.push_back(stmt.Int64(0));
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  return workers;
+}
+
+namespace {
+
+EventRecord ReadEventRow(const sqlite::Stmt& stmt) {
+  EventRecord e;
+  e.id = stmt.Int64(0);
+  e.time_ms = stmt.Int64(1);
+  e.kind = stmt.Text(2);
+  e.sweep_id = stmt.OptInt64(3);
+  e.trial_id = stmt.OptInt64(4);
+  e.worker_id = stmt.Text(5);
+  e.attempt = stmt.OptInt(6);
+  e.message = stmt.Text(7);
+  return e;
+}
+
+}  // namespace
+
+StatusOr<std::vector<EventRecord>> Store::ListEvents(const EventFilter& filter) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  // One statement per filter shape, so each can use its index.
+  const char* where = "id > ?1";
+  std::optional<int64_t> key;
+  if (filter.trial_id) {
+    where = "trial_id = ?2 AND id > ?1";
+    key = filter.trial_id;
+  } else if (filter.sweep_id) {
+    where = "sweep_id = ?2 AND id > ?1";
+    key = filter.sweep_id;
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare(std::string("SELECT id, time_ms, kind, sweep_id, trial_id, worker_id, attempt, "
+                              "message FROM events WHERE ") +
+                  where + " AND (?3 IS NULL OR sweep_id = ?3) ORDER BY id LIMIT ?4"));
+  stmt.Bind(filter.after_id, key, filter.sweep_id,
+            static_cast<int64_t>(filter.limit > 0 ? filter.limit : -1));
+  std::vector<EventRecord> events;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    events.push_back(ReadEventRow(stmt));
+  }
+  return events;
+}
+
+StatusOr<std::vector<EventRecord>> Store::RecentEvents(int limit,
+                                                       std::optional<int64_t> sweep_id) {
+  std::lock_guard<std::mutex> lock(rep_->mu);
+  sqlite::Db* db = rep_->db.get();
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT id, time_ms, kind, sweep_id, trial_id, worker_id, attempt, message "
+                  "FROM events WHERE (? IS NULL OR sweep_id = ?) ORDER BY id DESC LIMIT ?"));
+  stmt.Bind(sweep_id, sweep_id, static_cast<int64_t>(limit > 0 ? limit : -1));
+  std::vector<EventRecord> events;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    events.push_back(ReadEventRow(stmt));
+  }
+  std::reverse(events.begin(), events.end());
+  return events;
+}
+
+}  // namespace ltsweep

@@ -1,0 +1,71 @@
+// The inside of a Store, shared by the store_*.cc files that implement its
+// parts (sweeps, workers, leases, queries). Internal to store/.
+//
+// Thread-safety: every member is guarded by mu; Store's public methods take
+// it for the whole of their transaction, and the helpers here expect it held.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "store/lease_token.h"
+#include "store/sqlite_db.h"
+#include "store/store.h"
+#include "store/types.h"
+
+namespace ltsweep {
+
+// Column list and reader shared by every query that returns TrialRecords.
+extern const char kTrialColumns[];
+TrialRecord ReadTrialRow(const sqlite::Stmt& stmt);
+
+struct Store::Rep {
+  Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed)
+      : db(std::move(db_in)), clock(clock_in), tokens(seed) {}
+
+  std::mutex mu;
+  std::unique_ptr<sqlite::Db> db;  // GUARDED_BY(mu)
+  Clock* clock;                    // borrowed
+  LeaseTokenSource tokens;         // GUARDED_BY(mu)
+
+  int64_t Now() const { return clock->NowMillis(); }
+
+  // Appends one row to events.
+  Status AddEvent(const std::string& kind, std::optional<int64_t> sweep_id,
+                  std::optional<int64_t> trial_id, const std::string& worker_id,
+                  std::optional<int> attempt, const std::string& message);
+
+  // The trial's sweep status after a change: pending -> running on the first
+  // lease; done/failed when every trial is terminal. Cancelled sweeps stay.
+  Status RollUpSweep(int64_t sweep_id);
+
+  // The lease state of a trial, for fencing.
+  struct LeaseState {
+    int64_t trial_id = 0;
+    int64_t sweep_id = 0;
+    TrialStatus status = TrialStatus::kQueued;
+    int attempt = 0;
+    int max_attempts = 0;
+    std::string worker_id;
+    std::optional<int64_t> deadline_ms;
+    std::string metric_name;  // the sweep's
+    std::string metric_goal;
+  };
+  // The trial's lease when `token` is its live token (leased or running, the
+  // deadline not passed); FAILED_PRECONDITION "lease gone: ..." otherwise,
+  // NOT_FOUND for an unknown trial.
+  StatusOr<LeaseState> CheckLease(int64_t trial_id, const std::string& token);
+
+  // Marks a leased trial running (first sign of life from the trainer).
+  Status MarkRunning(const LeaseState& lease);
+
+  // Makes sure the worker exists; marks it seen now (and alive again).
+  Status TouchWorker(const std::string& worker_id);
+};
+
+}  // namespace ltsweep

@@ -1,0 +1,215 @@
+// The records the results store reads and writes: sweeps, trials, attempts,
+// metric rows, workers and events, and the names of their states.
+//
+// These are plain values (copyable, no behaviour beyond name conversion); the
+// state machine that moves them lives in store/store.h. Every status is kept
+// in the database as the lower-case name returned by the *Name() functions
+// below, so the database reads well from sqlite3 or pandas
+// (docs/results-db.md).
+//
+// Times are milliseconds since the Unix epoch, read from the store's Clock.
+//
+// Thread-safety: values; safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ltsweep {
+
+// --- States -----------------------------------------------------------------
+
+// pending: no trial leased yet; running: at least one trial leased or done;
+// done: every trial terminal and at least one succeeded or linked;
+// failed: every trial terminal and none succeeded or linked;
+// cancelled: CancelSweep() was called.
+enum class SweepStatus { kPending, kRunning, kDone, kCancelled, kFailed };
+
+// queued -> leased (LeaseNextTrial) -> running (first heartbeat or report)
+// -> succeeded | failed | queued again (retry) | cancelled.
+// linked: the same config hash already succeeded elsewhere; its results are
+// read through reused_from_trial_id and it never runs.
+enum class TrialStatus { kQueued, kLeased, kRunning, kSucceeded, kFailed, kCancelled, kLinked };
+
+// One row per try of a trial. running: the lease is held; lost: the lease
+// expired (worker gone, frozen or cut off); interrupted: the trainer was
+// stopped with SIGTERM (exit 4) and the trial was requeued.
+enum class AttemptStatus { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kCancelled };
+
+enum class WorkerStatus { kAlive, kLost, kStopped };
+
+// How an attempt ended, as the worker reports it (see the trainer contract in
+// DESIGN.md): exit 0 -> kSucceeded; exit 2 or 3 -> kFailedPermanent; a crash or
+// a signal -> kFailedRetryable; exit 4 after SIGTERM -> kInterrupted.
+enum class AttemptOutcome { kSucceeded, kFailedPermanent, kFailedRetryable, kInterrupted };
+
+const char* SweepStatusName(SweepStatus s);
+const char* TrialStatusName(TrialStatus s);
+const char* AttemptStatusName(AttemptStatus s);
+const char* WorkerStatusName(WorkerStatus s);
+const char* AttemptOutcomeName(AttemptOutcome o);
+
+// Inverse of the *Name() functions; nullopt for an unknown name.
+std::optional<SweepStatus> ParseSweepStatus(std::string_view name);
+std::optional<TrialStatus> ParseTrialStatus(std::string_view name);
+std::optional<AttemptStatus> ParseAttemptStatus(std::string_view name);
+std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name);
+std::optional<AttemptOutcome> ParseAttemptOutcome(std::string_view name);
+
+// succeeded, failed, cancelled and linked never change again.
+bool IsTerminal(TrialStatus s);
+
+// --- Records ----------------------------------------------------------------
+
+struct SweepRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string spec_yaml;          // the spec text as submitted
+  SweepStatus status = SweepStatus::kPending;
+  int priority = 0;               // higher runs first
+  int max_attempts = 3;
+  bool rerun = false;             // true: do not link to earlier results
+  std::string metric_name;        // e.g. "val_error"
+  std::string metric_goal;        // "minimize" or "maximize"
+  int n_trials = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> finished_ms;
+};
+
+// How many trials of a sweep are in each state.
+struct TrialCounts {
+  int queued = 0;
+  int leased = 0;
+  int running = 0;
+  int succeeded = 0;
+  int failed = 0;
+  int cancelled = 0;
+  int linked = 0;
+  int total() const {
+    return queued + leased + running + succeeded + failed + cancelled + linked;
+  }
+  int& at(TrialStatus s);
+};
+
+struct SweepInfo {
+  SweepRecord sweep;
+  TrialCounts counts;
+};
+
+struct TrialRecord {
+  int64_t id = 0;
+  int64_t sweep_id = 0;
+  int ordinal = 0;                // position within the sweep, from 0
+  std::string config_json;        // the fully resolved trial config
+  std::string config_hash;
+  TrialStatus status = TrialStatus::kQueued;
+  int attempts = 0;               // attempts started so far (the current one included)
+  std::string lease_token;        // empty unless leased or running
+  std::optional<int64_t> lease_deadline_ms;
+  std::string worker_id;          // current (or, once terminal, last) worker; empty if none
+  std::optional<int64_t> reused_from_trial_id;  // set for linked trials
+  std::optional<double> best_metric;  // of the sweep's metric_name
+  std::optional<double> last_metric;
+  std::optional<int> best_epoch;
+  std::string error;              // last error text, empty if none
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  std::optional<int64_t> started_ms;   // first lease
+  std::optional<int64_t> finished_ms;  // reached a terminal state
+};
+
+struct AttemptRecord {
+  int64_t trial_id = 0;
+  int attempt = 0;                // 1, 2, ...
+  std::string worker_id;
+  std::string lease_token;
+  AttemptStatus status = AttemptStatus::kRunning;
+  std::optional<int> exit_code;
+  std::string error;
+  int64_t started_ms = 0;
+  std::optional<int64_t> ended_ms;
+};
+
+struct TrialInfo {
+  TrialRecord trial;
+  std::vector<AttemptRecord> attempts;  // by attempt number
+};
+
+// One scalar per (trial, attempt, epoch, name): "val_error", "train_loss",
+// "lr", ... Writing the same key twice keeps one row (the last value).
+struct MetricRow {
+  int epoch = 0;
+  std::string name;
+  double value = 0;               // NaN is stored as NULL and read back as NaN
+};
+
+// One value per class: name "error" (per-class validation error), ...
+struct PerClassRow {
+  int epoch = 0;
+  std::string name;
+  int class_index = 0;
+  double value = 0;
+};
+
+// Non-scalar data as JSON text: kind "start", "done", "confusion", ...
+// epoch is -1 for data that belongs to no epoch. One row per
+// (trial, attempt, epoch, kind); writing it again replaces it.
+struct PayloadRow {
+  int epoch = -1;
+  std::string kind;
+  std::string json;
+};
+
+// What a worker sends in one ReportMetrics call; written in one transaction.
+struct MetricBatch {
+  std::vector<MetricRow> metrics;
+  std::vector<PerClassRow> per_class;
+  std::vector<PayloadRow> payloads;
+  size_t size() const { return metrics.size() + per_class.size() + payloads.size(); }
+};
+
+// The stored metrics of one attempt (read back by GetMetrics).
+struct TrialMetrics {
+  int64_t trial_id = 0;         // the trial asked for
+  int64_t source_trial_id = 0;  // the trial whose rows these are (differs when linked)
+  int attempt = 0;              // the attempt whose rows these are (0: none yet)
+  std::vector<MetricRow> metrics;       // by epoch, then name
+  std::vector<PerClassRow> per_class;   // by epoch, name, class_index
+  std::vector<PayloadRow> payloads;     // by epoch, kind
+};
+
+struct WorkerRecord {
+  std::string id;
+  std::string host;
+  int slots = 1;
+  std::vector<int> gpus;          // empty for CPU-only workers
+  WorkerStatus status = WorkerStatus::kAlive;
+  int64_t registered_ms = 0;
+  int64_t last_seen_ms = 0;
+};
+
+struct WorkerInfo {
+  WorkerRecord worker;
+  std::vector<int64_t> current_trials;  // leased or running on this worker
+};
+
+// One row per state change. kind is one of: sweep_submitted, sweep_running,
+// sweep_done, sweep_failed, sweep_cancelled, trial_leased, trial_running,
+// trial_succeeded, trial_failed, trial_retried, lease_expired,
+// trial_cancelled, worker_joined, worker_lost, worker_back, worker_stopped.
+struct EventRecord {
+  int64_t id = 0;                 // increasing; use as a cursor
+  int64_t time_ms = 0;
+  std::string kind;
+  std::optional<int64_t> sweep_id;
+  std::optional<int64_t> trial_id;
+  std::string worker_id;          // empty if none
+  std::optional<int> attempt;
+  std::string message;            // one human-readable line
+};
+
+}  // namespace ltsweep

@@ -1,0 +1,200 @@
+// ltsweep-fake-train: a stand-in for ltsweep-train that obeys the same process
+// contract (DESIGN.md) in milliseconds, for coordinator and worker tests.
+//
+//   ltsweep-fake-train --config trial.json [--checkpoint-dir DIR] [--resume]
+//                      [--threads N] [--device D]
+//
+// Runs train.epochs epochs (from the config), sleeping LTSWEEP_FAKE_EPOCH_MS
+// (default 50) per epoch, and prints start / epoch / checkpoint / done JSON
+// lines. Metric values are a pure function of (train.seed, train.lr, epoch),
+// so a resumed run reports exactly what an uninterrupted one would.
+//
+// With --checkpoint-dir the last finished epoch is written to DIR/last_epoch
+// after each epoch; with --resume training continues after it.
+//
+// Faults on request (environment):
+//   LTSWEEP_FAKE_EXIT=C           exit with status C before training (2, 3: with
+//                                 a message on stderr, as the real trainer)
+//   LTSWEEP_FAKE_ONLY_SEED=S      apply LTSWEEP_FAKE_EXIT only when train.seed == S
+//   LTSWEEP_FAKE_CRASH_EPOCH=E    abort() after epoch E, unless resuming
+//   LTSWEEP_FAKE_IGNORE_TERM=1    ignore SIGTERM (to test the SIGKILL fallback)
+//   LTSWEEP_FAKE_PID_DIR=DIR      write DIR/<pid> while running (tests count
+//                                 live trainers); removed on normal exit
+// SIGTERM: finishes the current epoch's checkpoint and exits 4.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using Json = nlohmann::json;
+
+volatile std::sig_atomic_t g_term = 0;
+void OnTerm(int) { g_term = 1; }
+
+std::string Env(const char* name, const std::string& fallback = "") {
+  const char* v = std::getenv(name);
+  return v && *v ? std::string(v) : fallback;
+}
+
+void Emit(const Json& j) {
+  std::string line = j.dump();
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+double Noise(uint64_t seed, int epoch, int k) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) * 0xBF58476D1CE4E5B9ull +
+               static_cast<uint64_t>(k) * 0x94D049BB133111EBull;
+  x ^= x >> 31;
+  x *= 0xD6E8FEB86659FD39ull;
+  x ^= x >> 29;
+  return static_cast<double>(x % 10000) / 10000.0;
+}
+
+// Sleeps `ms`, waking early on SIGTERM.
+void SleepMs(int ms) {
+  for (int t = 0; t < ms && !g_term; t += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+int Usage(const std::string& why) {
+  std::cerr << "ltsweep-fake-train: " << why << "\n"
+            << "usage: ltsweep-fake-train --config FILE [--checkpoint-dir DIR] [--resume] [--threads N] [--device D]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, checkpoint_dir, device = "cpu";
+  bool resume = false;
+  int threads = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
+    if (a == "--config") config_path = next();
+    else if (a == "--checkpoint-dir") checkpoint_dir = next();
+    else if (a == "--resume") resume = true;
+    else if (a == "--threads") threads = std::atoi(next().c_str());
+    else if (a == "--device") device = next();
+    else return Usage("unknown argument " + a);
+  }
+  if (config_path.empty()) return Usage("--config is required");
+
+  Json config;
+  {
+    std::ifstream in(config_path);
+    if (!in) {
+      std::cerr << config_path << ": cannot open\n";
+      return 2;
+    }
+    try {
+      in >> config;
+    } catch (const std::exception& e) {
+      std::cerr << config_path << ": not JSON: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  const Json train = config.value("train", Json::object());
+  const int epochs = train.value("epochs", 3);
+  const uint64_t seed = train.value("seed", 0ull);
+  const double lr = train.value("lr", 0.1);
+
+  const std::string pid_dir = Env("LTSWEEP_FAKE_PID_DIR");
+  const std::string pid_file = pid_dir.empty() ? "" : pid_dir + "/" + std::to_string(getpid());
+  if (!pid_file.empty()) std::ofstream(pid_file) << getpid() << "\n";
+  auto cleanup = [&] {
+    if (!pid_file.empty()) std::remove(pid_file.c_str());
+  };
+
+  if (Env("LTSWEEP_FAKE_IGNORE_TERM") == "1") {
+    std::signal(SIGTERM, SIG_IGN);
+  } else {
+    std::signal(SIGTERM, OnTerm);
+  }
+
+  const std::string fail = Env("LTSWEEP_FAKE_EXIT");
+  const std::string only_seed = Env("LTSWEEP_FAKE_ONLY_SEED");
+  if (!fail.empty() && (only_seed.empty() || std::stoull(only_seed) == seed)) {
+    int code = std::atoi(fail.c_str());
+    if (code == 2) std::cerr << "invalid config: train.seed " << seed << " is not allowed by the fake trainer\n";
+    if (code == 3) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
+    cleanup();
+    return code;
+  }
+
+  int first_epoch = 0;
+  const std::string marker = checkpoint_dir.empty() ? "" : checkpoint_dir + "/last_epoch";
+  if (resume && !marker.empty()) {
+    std::ifstream in(marker);
+    int last = -1;
+    if (in >> last) first_epoch = last + 1;
+  }
+  const std::string crash_epoch = Env("LTSWEEP_FAKE_CRASH_EPOCH");
+  const bool resumed = first_epoch > 0;
+  const int epoch_ms = std::atoi(Env("LTSWEEP_FAKE_EPOCH_MS", "50").c_str());
+  const char* cuda = std::getenv("CUDA_VISIBLE_DEVICES");
+
+  Emit({{"event", "start"}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
+        {"device", device}, {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
+
+  double best = 1e9;
+  int best_epoch = -1;
+  double last = 0;
+  // Recompute the best over epochs already done before a resume.
+  auto val_error_at = [&](int e) { return 0.9 * std::exp(-0.3 * e) * (0.5 + lr) + 0.05 * Noise(seed, e, 0); };
+  for (int e = 0; e < first_epoch && e < epochs; ++e) {
+    double v = val_error_at(e);
+    if (v < best) best = v, best_epoch = e;
+  }
+  for (int e = first_epoch; e < epochs; ++e) {
+    SleepMs(epoch_ms);
+    const double v = val_error_at(e);
+    Json per_class = Json::array();
+    for (int c = 0; c < 4; ++c) per_class.push_back(std::min(1.0, v * (0.5 + 0.4 * c) + 0.01 * Noise(seed, e, c + 1)));
+    Emit({{"event", "epoch"},
+          {"epoch", e},
+          {"lr", lr},
+          {"train_loss", 2.0 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 7)},
+          {"val_loss", 2.1 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 8)},
+          {"val_error", v},
+          {"per_class_error", per_class},
+          {"many_shot_error", v * 0.5},
+          {"samples_per_s", 1000.0},
+          {"confusion", Json::array({Json::array({e, 1}), Json::array({1, e})})}});
+    if (v < best) best = v, best_epoch = e;
+    last = v;
+    if (!marker.empty()) {
+      std::string tmp = marker + ".tmp";
+      std::ofstream(tmp) << e << "\n";
+      std::rename(tmp.c_str(), marker.c_str());
+      Emit({{"event", "checkpoint"}, {"epoch", e}, {"path", marker}});
+    }
+    if (!crash_epoch.empty() && !resumed && e == std::atoi(crash_epoch.c_str())) {
+      std::cerr << "fake trainer: crashing after epoch " << e << " as asked\n";
+      std::abort();
+    }
+    if (g_term) {
+      std::cerr << "fake trainer: interrupted after epoch " << e << "\n";
+      cleanup();
+      return 4;
+    }
+  }
+  if (first_epoch >= epochs) last = val_error_at(epochs - 1);
+  Emit({{"event", "done"}, {"best_val_error", best}, {"best_epoch", best_epoch}, {"last_val_error", last},
+        {"epochs", epochs}});
+  cleanup();
+  return 0;
+}

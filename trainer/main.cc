@@ -1,0 +1,195 @@
+// ltsweep-train: runs one trial under the trainer contract (DESIGN.md).
+//
+//   ltsweep-train --config trial.json [--checkpoint-dir DIR] [--resume]
+//                 [--threads N] [--device cpu|cuda|cuda:N] [--print-config]
+//                 [--stop-after EPOCHS]
+//
+// --stop-after N stops after N epochs of this process exactly as SIGTERM
+// would (checkpoint, exit 4): for resume tests and time-sliced runs.
+//
+// stdout: JSON lines (trainer/events.h); stderr: human-readable progress.
+// Exit: 0 done, 2 invalid config, 3 unusable data, 4 interrupted (SIGTERM,
+// after a checkpoint), 1 crash.
+#include <dlfcn.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/config_schema.h"
+#include "trainer/errors.h"
+#include "trainer/events.h"
+#include "trainer/runtime.h"
+#include "trainer/train_loop.h"
+
+#ifdef LTSWEEP_HAVE_TEXT_TRACK
+#include "trainer/text/text_trial.h"
+#endif
+
+namespace ltsweep::trainer {
+namespace {
+
+std::atomic<bool> g_interrupt{false};
+
+extern "C" void OnSigterm(int) { g_interrupt.store(true); }
+
+constexpr const char* kUsage =
+    "usage: ltsweep-train --config trial.json [--checkpoint-dir DIR] [--resume] [--threads N]\n"
+    "                     [--device cpu|cuda|cuda:N] [--print-config] [--stop-after EPOCHS]\n";
+
+struct Args {
+  std::string config_path;
+  std::string checkpoint_dir;
+  bool resume = false;
+  int threads = 0;  // 0 = all cores
+  std::string device;  // empty = cuda if available
+  bool print_config = false;
+  int stop_after = 0;
+};
+
+Args ParseArgs(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      std::string::size_type eq = a.find('=');
+      if (eq != std::string::npos) return a.substr(eq + 1);
+      if (i + 1 >= argc) throw ConfigError(a + ": missing value\n" + kUsage);
+      return argv[++i];
+    };
+    std::string name = a.substr(0, a.find('='));
+    if (name == "--config") {
+      args.config_path = value();
+    } else if (name == "--checkpoint-dir") {
+      args.checkpoint_dir = value();
+    } else if (name == "--resume") {
+      args.resume = true;
+    } else if (name == "--print-config") {
+      args.print_config = true;
+    } else if (name == "--threads") {
+      std::string v = value();
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 4 || std::stoi(v) < 1) {
+        throw ConfigError("--threads: expected a positive integer, got '" + v + "'");
+      }
+      args.threads = std::stoi(v);
+    } else if (name == "--stop-after") {
+      std::string v = value();
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6 || std::stoi(v) < 1) {
+        throw ConfigError("--stop-after: expected a positive number of epochs, got '" + v + "'");
+      }
+      args.stop_after = std::stoi(v);
+    } else if (name == "--device") {
+      args.device = value();
+    } else if (name == "--help" || name == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(kExitOk);
+    } else {
+      throw ConfigError("unknown argument '" + a + "'\n" + kUsage);
+    }
+  }
+  if (args.config_path.empty()) throw ConfigError(std::string("--config is required\n") + kUsage);
+  return args;
+}
+
+nlohmann::json ReadConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("--config " + path + ": cannot open: " + std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json partial;
+  try {
+    partial = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError("--config " + path + ": not valid JSON: " + e.what());
+  }
+  StatusOr<nlohmann::json> resolved = ResolveTrialConfig(partial);
+  if (!resolved.ok()) throw ConfigError("--config " + path + ": " + resolved.status().message());
+  return *resolved;
+}
+
+int RunText(const nlohmann::json& config, const TrialRuntime& rt, EventWriter& events) {
+#ifdef LTSWEEP_HAVE_TEXT_TRACK
+  return RunTextTrial(config, rt, events);
+#else
+  (void)config;
+  (void)rt;
+  (void)events;
+  throw ConfigError("data.dataset imdb: the text track is not built");
+#endif
+}
+
+// Debian's LibTorch runs its matrix products through OpenBLAS, whose own
+// pthread pool is sized when the library loads (before main) from
+// OPENBLAS_NUM_THREADS, else all cores. Next to LibTorch's OpenMP intra-op
+// pool (--threads) that oversubscribes the cores: both pools spin on the same
+// CPUs and a --threads 1 trial uses them all. The variable is read too early
+// for main() to set it for this process, so we ask the loaded OpenBLAS
+// directly (openblas_set_num_threads, looked up with dlsym so the build does
+// not depend on OpenBLAS) and set the variable for any child process. A value
+// the user set is kept. Re-executing the process with the variable set would
+// also work but doubles the start-up (loading LibTorch takes seconds).
+void PinOpenBlasThreads() {
+  if (std::getenv("OPENBLAS_NUM_THREADS") != nullptr) return;
+  ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
+  using SetThreads = void (*)(int);
+  if (void* fn = ::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(fn)(1);
+}
+
+int Main(int argc, char** argv) {
+  PinOpenBlasThreads();
+  Args args = ParseArgs(argc, argv);
+  nlohmann::json config = ReadConfig(args.config_path);
+  if (args.print_config) {
+    std::printf("%s\n", config.dump(2).c_str());
+    return kExitOk;
+  }
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = OnSigterm;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  TrialRuntime rt;
+  rt.threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  rt.device = ResolveDevice(args.device);
+  rt.checkpoint_dir = args.checkpoint_dir;
+  rt.resume = args.resume;
+  rt.interrupt = &g_interrupt;
+  rt.stop_after_epochs = args.stop_after;
+  ConfigureTorchThreads(rt.threads);
+
+  EventWriter events;
+  if (config["data"]["dataset"] == "imdb") return RunText(config, rt, events);
+  return RunImageTrial(config, rt, events);
+}
+
+}  // namespace
+}  // namespace ltsweep::trainer
+
+int main(int argc, char** argv) {
+  using namespace ltsweep::trainer;
+  try {
+    return Main(argc, argv);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "ltsweep-train: invalid config: %s\n", e.what());
+    return kExitInvalidConfig;
+  } catch (const DataError& e) {
+    std::fprintf(stderr, "ltsweep-train: unusable data: %s\n", e.what());
+    return kExitUnusableData;
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "ltsweep-train: %s\n", e.what());
+    return kExitInterrupted;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ltsweep-train: crash: %s\n", e.what());
+    return kExitCrash;
+  }
+}

@@ -1,0 +1,78 @@
+// The neural model of the IMDB track: a bidirectional LSTM classifier and its
+// training loop (implemented in text_trial.cc, the track's one LibTorch
+// translation unit).
+//
+// Model: Embedding(vocab + 1, embedding_dim, padding_idx 0) -> dropout ->
+// LSTM(num_layers, bidirectional, dropout between layers) over the packed
+// sequences (true lengths, so padding never enters) -> concatenated last
+// hidden states of both directions of the top layer -> dropout -> Linear(2 x
+// hidden, 2), or NormedLinear (cosine, trainer/models.h) for LDAM.
+//
+// Training (TrainBiLstm): method.loss ce / focal / ldam through the image
+// track's Loss (trainer/losses.h), method.reweight / resample / defer (DRW,
+// DRS) through BalanceForEpoch and WeightedSampler (trainer/class_weights.h),
+// so every method means what it means for images. Adam (betas 0.9/0.999) or
+// SGD at a constant train.lr; the text track does not use
+// train.lr_schedule. method.oversample is a ConfigError for the BiLSTM (SMOTE
+// on token-id sequences is meaningless; see docs/text-track.md).
+//
+// Ownership: modules are torch::nn holders. Thread-safety: one training run
+// per process (LibTorch's intra-op thread count is process-wide).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "trainer/events.h"
+#include "trainer/runtime.h"
+#include "trainer/text/text_dataset.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ltsweep::trainer::text {
+
+struct BiLstmOptions {
+  int64_t vocab_size = 6000;   // data.max_features (ids 1..vocab_size; 0 pads)
+  int64_t embedding_dim = 128;  // model.embedding_dim
+  int64_t hidden_size = 128;    // model.hidden_size
+  int64_t num_layers = 2;       // model.num_layers
+  double dropout = 0.5;         // model.dropout
+  bool normed_head = false;     // model.head (auto: normed for method.loss ldam)
+};
+
+class BiLstmClassifierImpl : public torch::nn::Module {
+ public:
+  explicit BiLstmClassifierImpl(const BiLstmOptions& options);
+  // ids (B, T) int64, lengths (B) int64 on the CPU, every length >= 1 ->
+  // logits (B, 2).
+  torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
+
+ private:
+  BiLstmOptions options_;
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::LSTM lstm_{nullptr};
+  torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Linear linear_{nullptr};
+  torch::nn::AnyModule normed_;
+};
+TORCH_MODULE(BiLstmClassifier);
+
+// A batch built from rank lists: ids (B, T) with T = the longest sequence of
+// the batch after truncation to max_len (at least 1), lengths (B), labels (B).
+struct TextBatch {
+  torch::Tensor ids, lengths, labels;
+};
+TextBatch MakeTextBatch(const TextSplit& split, const std::vector<int64_t>& rows, int64_t max_len);
+
+// Throws ConfigError for combinations the BiLSTM does not support
+// (method.oversample).
+void CheckBiLstmConfig(const nlohmann::json& config);
+
+// Trains and evaluates the BiLSTM of `config` on `data`, emitting one "epoch"
+// event per epoch and the "done" event. Throws as text_trial.h says.
+void TrainBiLstm(const nlohmann::json& config, const TextData& data, const TrialRuntime& rt, EventWriter& events);
+
+}  // namespace ltsweep::trainer::text

@@ -1,0 +1,79 @@
+#include "worker/event_mapper.h"
+
+namespace ltsweep::worker {
+namespace {
+
+using Json = nlohmann::json;
+
+v1::Payload MakePayload(int epoch, const std::string& name, const Json& value) {
+  v1::Payload p;
+  p.set_epoch(epoch);
+  p.set_name(name);
+  p.set_json(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+  return p;
+}
+
+bool IsNumericArray(const Json& v) {
+  if (!v.is_array() || v.empty()) return false;
+  for (const auto& x : v) {
+    if (!x.is_number()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
+  Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgumentError("trainer output is not a JSON object: " + line);
+  auto ev = j.find("event");
+  if (ev == j.end() || !ev->is_string()) return InvalidArgumentError("trainer output has no \"event\": " + line);
+  const std::string kind = ev->get<std::string>();
+  MappedEvent out;
+  if (kind == "start") {
+    out.kind = EventKind::kStart;
+    out.payloads.push_back(MakePayload(-1, "start", j));
+  } else if (kind == "done") {
+    out.kind = EventKind::kDone;
+    out.payloads.push_back(MakePayload(last_epoch, "done", j));
+  } else if (kind == "checkpoint") {
+    out.kind = EventKind::kCheckpoint;
+  } else if (kind == "epoch") {
+    auto e = j.find("epoch");
+    if (e == j.end() || !e->is_number_integer() || e->get<int64_t>() < 0) {
+      return InvalidArgumentError("trainer epoch event without a non-negative integer \"epoch\": " + line);
+    }
+    out.kind = EventKind::kEpoch;
+    out.epoch = e->get<int>();
+    static const std::string kPerClass = "per_class_";
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& key = it.key();
+      const Json& v = it.value();
+      if (key == "epoch" || key == "event" || v.is_null()) continue;
+      if (v.is_number()) {
+        v1::MetricRow row;
+        row.set_epoch(out.epoch);
+        row.set_name(key);
+        row.set_value(v.get<double>());
+        row.set_class_index(-1);
+        out.rows.push_back(std::move(row));
+      } else if (key.size() > kPerClass.size() && key.compare(0, kPerClass.size(), kPerClass) == 0 &&
+                 IsNumericArray(v)) {
+        const std::string name = key.substr(kPerClass.size());
+        for (size_t c = 0; c < v.size(); ++c) {
+          v1::MetricRow row;
+          row.set_epoch(out.epoch);
+          row.set_name(name);
+          row.set_value(v[c].get<double>());
+          row.set_class_index(static_cast<int>(c));
+          out.rows.push_back(std::move(row));
+        }
+      } else {
+        out.payloads.push_back(MakePayload(out.epoch, key, v));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ltsweep::worker

@@ -1,0 +1,72 @@
+// Outbox: the worker's bounded on-disk buffer of metric batches the
+// coordinator has not acknowledged yet.
+//
+// While the coordinator is unreachable the trainer keeps running; its batches
+// are written here (one file per batch, in order) and re-sent after the
+// worker reconnects. The buffer is bounded by bytes: past the bound the
+// oldest batches are dropped (and counted), so a long outage cannot fill the
+// disk. Batches left by a previous run of the worker are loaded by Load().
+//
+// Ownership: owns its folder's *.batch files. Thread-safety: thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "proto/worker_service.pb.h"
+
+namespace ltsweep::worker {
+
+struct OutboxOptions {
+  std::string dir;                         // required; created when absent
+  uint64_t max_bytes = 64ull << 20;        // 64 MiB
+};
+
+class Outbox {
+ public:
+  explicit Outbox(OutboxOptions options) : options_(std::move(options)) {}
+
+  // Creates the folder and loads batches left there by an earlier run.
+  Status Load();
+
+  // Appends a batch (to disk first). Drops the oldest batches while the total
+  // exceeds max_bytes.
+  Status Push(const v1::ReportMetricsRequest& batch);
+
+  // The oldest batch of the lease (trial id + token), if any.
+  std::optional<v1::ReportMetricsRequest> Front(int64_t trial_id, const std::string& token);
+  // Removes the oldest batch of the lease (after the coordinator took it).
+  void Pop(int64_t trial_id, const std::string& token);
+  // Removes every batch of the lease (the lease is gone).
+  void Drop(int64_t trial_id, const std::string& token);
+
+  bool Empty(int64_t trial_id, const std::string& token);
+  // Leases with batches waiting (e.g. left by an earlier run).
+  std::vector<v1::LeaseRef> Leases();
+  uint64_t bytes();
+  uint64_t dropped_batches();
+
+ private:
+  struct Entry {
+    uint64_t seq;
+    std::string path;
+    uint64_t size;
+    v1::ReportMetricsRequest batch;
+  };
+  using Key = std::pair<int64_t, std::string>;
+  void RemoveLocked(std::map<uint64_t, Entry>::iterator it);
+
+  OutboxOptions options_;
+  std::mutex mu_;
+  std::map<uint64_t, Entry> entries_;  // GUARDED_BY(mu_), by seq (oldest first)
+  uint64_t next_seq_ = 1;              // GUARDED_BY(mu_)
+  uint64_t bytes_ = 0;                 // GUARDED_BY(mu_)
+  uint64_t dropped_ = 0;               // GUARDED_BY(mu_)
+};
+
+}  // namespace ltsweep::worker
