@@ -32,7 +32,7 @@ namespace ltsweep::report {
 enum class AggMode { kBest, kLast, kMeanStd };
 enum class ExtraColumns { kNone, kPerClass, kShot };
 
-// Parses "best" | "last" | "mean_std" (and "table"-style names of the flags).
+// Parses "best" | "last" | "mean_std" ("mean" is accepted for mean_std).
 StatusOr<AggMode> ParseAggMode(const std::string& text);
 // Parses "" | "none" | "per_class" | "shot".
 StatusOr<ExtraColumns> ParseExtraColumns(const std::string& text);

@@ -121,9 +121,9 @@ Status CheckDataRoots(const SweepSpec& spec) {
   return Status::Ok();
 }
 
-// The line that set `key` in this trial: a parameter value, else the base
-// config, else the config section or line 1.
-int LineOfKey(const SweepSpec& spec, const Combination& comb, const std::string& key) {
+// The line that set `key` in this trial (a parameter value or the base
+// config), or 0.
+int LineSettingKey(const SweepSpec& spec, const Combination& comb, const std::string& key) {
   for (size_t i = 0; i < spec.parameters.size(); ++i) {
     const ParamSpec& p = spec.parameters[i];
     if (comb[i].index < 0) {
@@ -136,6 +136,18 @@ int LineOfKey(const SweepSpec& spec, const Combination& comb, const std::string&
   }
   for (const auto& [path, line] : spec.base_config_lines)
     if (path == key) return line;
+  return 0;
+}
+
+// The line to blame for a cross-key rule failure on `key` whose message is
+// `what`: the line that set `key`, else one that set another key the message
+// names (e.g. method.defer), else the config section, else line 1.
+int LineOfKey(const SweepSpec& spec, const Combination& comb, const std::string& key, const std::string& what) {
+  if (int line = LineSettingKey(spec, comb, key); line > 0) return line;
+  for (const auto& k : TrialConfigSchema()) {
+    if (what.find(k.path) == std::string::npos) continue;
+    if (int line = LineSettingKey(spec, comb, k.path); line > 0) return line;
+  }
   if (spec.config_line > 0) return spec.config_line;
   if (spec.parameters_line > 0) return spec.parameters_line;
   return 1;
@@ -200,7 +212,7 @@ StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& 
         size_t colon = msg.find(": ");
         std::string key = colon == std::string::npos ? "" : msg.substr(0, colon);
         std::string what = colon == std::string::npos ? msg : msg.substr(colon + 2);
-        return SpecError(spec.file_name, LineOfKey(spec, comb, key), key.empty() ? "config" : key,
+        return SpecError(spec.file_name, LineOfKey(spec, comb, key, what), key.empty() ? "config" : key,
                          fmt::format("{} (in the trial {})", what, Brief(params)));
       }
       std::string hash = ResolvedConfigHash(*resolved);

@@ -4,6 +4,7 @@
 // real processes are covered by integration_test.
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
@@ -381,6 +382,79 @@ TEST(CoordinatorServerTest, ServesHealthRefusesOversizedAndForwardsCodes) {
     for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     EXPECT_EQ(bytes, std::string("\x08\x01", 2));
   }
+  server.Shutdown();
+}
+
+TEST(CoordinatorServerTest, WatchStreamsTheSweepsEventsUntilItEnds) {
+  TempDir dir;
+  CoordinatorOptions options;
+  options.db_path = dir.File("sweeps.db");
+  options.listen = "127.0.0.1:0";
+  options.watch_poll = milliseconds(20);
+  options.log = [](const std::string&) {};
+  CoordinatorServer server(options);
+  auto port = server.Start();
+  ASSERT_OK(port);
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(*port), grpc::InsecureChannelCredentials());
+  auto clients = v1::ClientService::NewStub(channel);
+  auto workers = v1::WorkerService::NewStub(channel);
+
+  v1::SubmitSweepResponse submitted;
+  {
+    grpc::ClientContext ctx;
+    v1::SubmitSweepRequest req;
+    req.set_spec_yaml("name: one\nconfig:\n  train: {epochs: 2}\nparameters:\n  train.lr: {value: 0.1}\n");
+    ASSERT_TRUE(clients->SubmitSweep(&ctx, req, &submitted).ok());
+  }
+  // Watch from another thread while a worker runs the trial.
+  std::vector<v1::SweepEvent> events;
+  grpc::Status watch_status;
+  std::thread watcher([&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::WatchSweepRequest req;
+    req.set_sweep_id(submitted.sweep_id());
+    auto reader = clients->WatchSweep(&ctx, req);
+    v1::SweepEvent e;
+    while (reader->Read(&e)) events.push_back(e);
+    watch_status = reader->Finish();
+  });
+  v1::RegisterResponse reg;
+  {
+    grpc::ClientContext ctx;
+    v1::RegisterRequest req;
+    req.set_host("h");
+    req.set_slots(1);
+    ASSERT_TRUE(workers->Register(&ctx, req, &reg).ok());
+  }
+  v1::LeaseResponse lease;
+  {
+    grpc::ClientContext ctx;
+    v1::LeaseRequest req;
+    req.set_worker_id(reg.worker_id());
+    ASSERT_TRUE(workers->Lease(&ctx, req, &lease).ok());
+    ASSERT_TRUE(lease.granted());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::FinishAttemptRequest req;
+    req.set_worker_id(reg.worker_id());
+    req.mutable_lease()->set_trial_id(lease.trial_id());
+    req.mutable_lease()->set_attempt(lease.attempt());
+    req.mutable_lease()->set_token(lease.token());
+    req.set_outcome(v1::SUCCEEDED);
+    req.set_result_json(R"({"best_val_error":0.5,"last_val_error":0.5,"best_epoch":1})");
+    v1::FinishAttemptResponse resp;
+    ASSERT_TRUE(workers->FinishAttempt(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.trial_state(), "succeeded");
+  }
+  watcher.join();
+  EXPECT_TRUE(watch_status.ok()) << watch_status.error_message();
+  ASSERT_FALSE(events.empty());
+  bool saw_success = false;
+  for (const auto& e : events) saw_success |= e.trial().state() == "succeeded";
+  EXPECT_TRUE(saw_success);
+  EXPECT_EQ(events.back().sweep().state(), "done");
   server.Shutdown();
 }
 

@@ -387,7 +387,11 @@ parameters:
     values: [5, 9, 10]
 )"),
               6, "method.drw_epoch", "must be below train.epochs");
-  ExpectError("config:\n  data: {dataset: imdb}\n", 1, "model.arch", "does not fit data.dataset imdb");
+  ExpectError("config:\n  data: {dataset: imdb}\n", 2, "model.arch", "does not fit data.dataset imdb");
+  // drw_epoch is left at its default: the line blamed is the one that set method.defer.
+  ExpectError("config:\n  train: {epochs: 5}\nparameters:\n  method:\n    values:\n      - {method.loss: ce}\n"
+              "      - {method.loss: ldam, method.defer: drw}\n",
+              7, "method.drw_epoch", "must be below train.epochs (5) when method.defer is drw");
 }
 
 TEST(SpecErrorTest, EarlyTerminate) {
