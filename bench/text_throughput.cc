@@ -48,6 +48,7 @@ void Step(BiLstmClassifier& model, torch::optim::Adam& opt, const TextBatch& b) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as they are measured
   std::string data_dir = std::string(LTSWEEP_DEFAULT_SHARED_DIR) + "/data/imdb";
   int64_t batches = 8, batch_size = 128, max_features = 8000, max_len = 200;
   for (int i = 1; i + 1 < argc; i += 2) {

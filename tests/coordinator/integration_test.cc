@@ -336,5 +336,28 @@ TEST_F(IntegrationTest, SigtermToTheWorkerInterruptsItsTrialsAndExits) {
   EXPECT_NE(trials[0].error().find("interrupted"), std::string::npos) << trials[0].error();
 }
 
+TEST_F(IntegrationTest, BadDaemonFlagsAreUsageErrorsNamingTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"coordinator", "--db", dir_.File("x.db"), "--lease-ttl", "5parsecs"}, "--lease-ttl: unknown unit"},
+      {{"coordinator", "--db", dir_.File("x.db"), "--lease-ttl", "2s", "--heartbeat", "3s"}, "must be shorter"},
+      {{"worker", "--coordinator", "127.0.0.1:1", "--gpus", "0,a"}, "--gpus: \"a\" is not a GPU index"},
+      {{"worker", "--coordinator", "127.0.0.1:1", "--trainer", dir_.File("missing")}, "is not an executable file"},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    std::vector<std::string> argv = {LTSWEEP_DAEMONS_PATH};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    Process p(argv, {}, dir_.File("flags-" + std::to_string(i++) + ".log"));
+    const int status = p.Wait(10s);
+    ASSERT_NE(status, -1) << c.message;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << c.message << ": status " << status;
+    EXPECT_NE(p.log().find(c.message), std::string::npos) << p.log();
+  }
+}
+
 }  // namespace
 }  // namespace ltsweep::testing

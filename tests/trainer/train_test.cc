@@ -253,6 +253,29 @@ TEST(TrainTest, SigtermWritesACheckpointAndExits4) {
   EXPECT_EQ(resumed.events.front()["start_epoch"].get<int>(), last["epoch"].get<int>() + 1);
 }
 
+TEST(TrainTest, RangeTestWithSmoteAndDeferredResampling) {
+  TempDir dir;
+  Json config = SyntheticConfig(2);
+  config["method"] = {{"loss", "ce"}, {"oversample", "smote"}, {"resample", "cb"}, {"defer", "drs"}, {"drw_epoch", 1}};
+  config["train"]["lr_schedule"] = {{"type", "range_test"}, {"min_lr", 0.001}, {"max_lr", 1.0}};
+  RunResult r = RunTrainer(dir, config);
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  const Json& start = r.events.front();
+  // SMOTE fills every class up to the head class (imblearn's "not majority").
+  EXPECT_EQ(start["oversampled_class_counts"], Json::array({120, 120, 120, 120}));
+  EXPECT_EQ(start["train_class_counts"], Json::array({120, 55, 25, 12}));
+  auto steps = r.Of("range_test");
+  ASSERT_EQ(steps.size(), 2u * 15u);  // 480 images, batches of 32, 2 epochs
+  EXPECT_DOUBLE_EQ(steps.front()["lr"].get<double>(), 0.001);
+  EXPECT_DOUBLE_EQ(steps.back()["lr"].get<double>(), 1.0);
+  for (size_t i = 1; i < steps.size(); ++i) EXPECT_GT(steps[i]["lr"].get<double>(), steps[i - 1]["lr"].get<double>());
+  const Json& done = r.events.back();
+  ASSERT_TRUE(done.contains("suggested_min_lr"));
+  EXPECT_LT(done["suggested_min_lr"].get<double>(), done["suggested_max_lr"].get<double>());
+  EXPECT_GE(done["suggested_min_lr"].get<double>(), 0.001);
+  EXPECT_LE(done["suggested_max_lr"].get<double>(), 1.0);
+}
+
 TEST(TrainTest, InvalidConfigExits2NamingTheKey) {
   TempDir dir;
   Json config = SyntheticConfig(1);
