@@ -8,7 +8,11 @@
 // lease trials and run each one as 5 ReportMetrics batches of 20 rows
 // (10 scalars + 10 per-class values, one epoch per batch) and a
 // FinishAttempt. Printed per N: trials completed per second, lease latency
-// p50/p99 (granted leases), and metric rows ingested per second.
+// p50/p99 (granted leases), metric rows ingested per second, the most threads
+// the process had (server + fake workers), the mean number of store write
+// calls per SQLite transaction (group commit), the share of the wall time
+// the store's connection was busy in write transactions, and the 1-minute
+// load average when the run started.
 //
 //   coordinator_load [--workers 1,8,64,256] [--trials 2000] [--dir DIR]
 //
@@ -30,6 +34,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "coordinator/coordinator_server.h"
+#include "store/store.h"
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
 
@@ -56,6 +61,32 @@ struct WorkerStats {
   int64_t errors = 0;
 };
 
+// The ReportMetrics requests of one trial, built once per worker: only the
+// lease changes from trial to trial, so the fake worker costs little CPU
+// next to the coordinator it loads (both share the machine's cores).
+std::vector<v1::ReportMetricsRequest> MakeBatches(const std::string& worker_id) {
+  std::vector<v1::ReportMetricsRequest> batches(kBatchesPerTrial);
+  for (int epoch = 0; epoch < kBatchesPerTrial; ++epoch) {
+    v1::ReportMetricsRequest& req = batches[static_cast<size_t>(epoch)];
+    req.set_worker_id(worker_id);
+    for (int k = 0; k < kScalarsPerBatch; ++k) {
+      auto* r = req.add_rows();
+      r->set_epoch(epoch);
+      r->set_name(k == 0 ? "val_error" : fmt::format("m{}", k));
+      r->set_value(1.0 / (epoch + k + 1));
+      r->set_class_index(-1);
+    }
+    for (int c = 0; c < kClassesPerBatch; ++c) {
+      auto* r = req.add_rows();
+      r->set_epoch(epoch);
+      r->set_name("error");
+      r->set_value(0.01 * c);
+      r->set_class_index(c);
+    }
+  }
+  return batches;
+}
+
 void RunWorker(const std::string& address, int index, std::atomic<bool>& go, WorkerStats& stats) {
   grpc::ChannelArguments args;
   args.SetInt("ltsweep.bench_worker", index);  // distinct args: a channel of its own
@@ -76,11 +107,18 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
     }
     id = resp.worker_id();
   }
+  std::vector<v1::ReportMetricsRequest> batches = MakeBatches(id);
+  v1::LeaseRequest lreq;
+  lreq.set_worker_id(id);
+  v1::FinishAttemptRequest freq;
+  freq.set_worker_id(id);
+  freq.set_outcome(v1::SUCCEEDED);
+  freq.set_result_json(R"({"event":"done","best_val_error":0.2,"best_epoch":4,"last_val_error":0.2})");
+  v1::LeaseResponse lease;
+  v1::ReportMetricsResponse resp;
+  v1::FinishAttemptResponse fresp;
   while (!go.load()) std::this_thread::yield();
   while (true) {
-    v1::LeaseRequest lreq;
-    lreq.set_worker_id(id);
-    v1::LeaseResponse lease;
     grpc::ClientContext lctx;
     const auto t0 = Clock::now();
     grpc::Status s = stub->Lease(&lctx, lreq, &lease);
@@ -95,45 +133,46 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
     ref.set_trial_id(lease.trial_id());
     ref.set_attempt(lease.attempt());
     ref.set_token(lease.token());
-    for (int epoch = 0; epoch < kBatchesPerTrial; ++epoch) {
-      v1::ReportMetricsRequest req;
-      req.set_worker_id(id);
+    for (v1::ReportMetricsRequest& req : batches) {
       *req.mutable_lease() = ref;
-      for (int k = 0; k < kScalarsPerBatch; ++k) {
-        auto* r = req.add_rows();
-        r->set_epoch(epoch);
-        r->set_name(k == 0 ? "val_error" : fmt::format("m{}", k));
-        r->set_value(1.0 / (epoch + k + 1));
-        r->set_class_index(-1);
-      }
-      for (int c = 0; c < kClassesPerBatch; ++c) {
-        auto* r = req.add_rows();
-        r->set_epoch(epoch);
-        r->set_name("error");
-        r->set_value(0.01 * c);
-        r->set_class_index(c);
-      }
       grpc::ClientContext ctx;
-      v1::ReportMetricsResponse resp;
       if (stub->ReportMetrics(&ctx, req, &resp).ok()) {
         stats.rows += resp.rows_written();
       } else {
         ++stats.errors;
       }
     }
-    v1::FinishAttemptRequest freq;
-    freq.set_worker_id(id);
     *freq.mutable_lease() = ref;
-    freq.set_outcome(v1::SUCCEEDED);
-    freq.set_result_json(R"({"event":"done","best_val_error":0.2,"best_epoch":4,"last_val_error":0.2})");
     grpc::ClientContext fctx;
-    v1::FinishAttemptResponse fresp;
     if (stub->FinishAttempt(&fctx, freq, &fresp).ok()) {
       ++stats.trials;
     } else {
       ++stats.errors;
     }
   }
+}
+
+// Threads of this process now (from /proc/self/status), or -1.
+int ThreadCount() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  int threads = -1;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "Threads: %d", &threads) == 1) break;
+  }
+  std::fclose(f);
+  return threads;
+}
+
+// The 1-minute load average (from /proc/loadavg), or -1.
+double LoadAverage() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return -1;
+  double load = -1;
+  if (std::fscanf(f, "%lf", &load) != 1) load = -1;
+  std::fclose(f);
+  return load;
 }
 
 double Percentile(std::vector<double>& v, double p) {
@@ -175,11 +214,27 @@ int RunOnce(const std::filesystem::path& dir, int workers, int trials) {
     threads.emplace_back([&, i] { RunWorker(address, i, go, stats[static_cast<size_t>(i)]); });
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let every worker register
+  const double load = LoadAverage();
+  const ltsweep::StoreStats before = server.store()->stats();
+  std::atomic<bool> running{true};
+  std::atomic<int> max_threads{0};
+  std::thread sampler([&] {
+    while (running.load()) {
+      max_threads = std::max(max_threads.load(), ThreadCount());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
   const auto t0 = Clock::now();
   go = true;
   for (auto& t : threads) t.join();
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  running = false;
+  sampler.join();
+  const ltsweep::StoreStats after = server.store()->stats();
   server.Shutdown();
+  const double busy = 100.0 * static_cast<double>(after.busy_micros - before.busy_micros) / (secs * 1e6);
+  const double group = static_cast<double>(after.write_operations - before.write_operations) /
+                       static_cast<double>(std::max<int64_t>(1, after.write_transactions - before.write_transactions));
 
   std::vector<double> lease_ms;
   int64_t done = 0, rows = 0, errors = 0;
@@ -189,9 +244,10 @@ int RunOnce(const std::filesystem::path& dir, int workers, int trials) {
     rows += s.rows;
     errors += s.errors;
   }
-  std::printf("%8d %8lld %9.2f %12.0f %10.2f %10.2f %14.0f %7lld\n", workers, static_cast<long long>(done), secs,
-              static_cast<double>(done) / secs, Percentile(lease_ms, 0.50), Percentile(lease_ms, 0.99),
-              static_cast<double>(rows) / secs, static_cast<long long>(errors));
+  std::printf("%8d %8lld %9.2f %12.0f %10.2f %10.2f %14.0f %7lld %8d %8.1f %7.0f%% %6.2f\n", workers,
+              static_cast<long long>(done), secs, static_cast<double>(done) / secs, Percentile(lease_ms, 0.50),
+              Percentile(lease_ms, 0.99), static_cast<double>(rows) / secs, static_cast<long long>(errors),
+              max_threads.load(), group, busy, load);
   std::fflush(stdout);
   return errors == 0 && done == trials ? 0 : 1;
 }
@@ -231,8 +287,8 @@ int main(int argc, char** argv) {
   std::printf("coordinator_load: %d trials per run, %d batches x %d rows per trial, database in %s, %u hardware threads\n",
               trials, kBatchesPerTrial, kScalarsPerBatch + kClassesPerBatch, dir.c_str(),
               std::thread::hardware_concurrency());
-  std::printf("%8s %8s %9s %12s %10s %10s %14s %7s\n", "workers", "trials", "seconds", "trials/s", "lease_p50",
-              "lease_p99", "rows/s", "errors");
+  std::printf("%8s %8s %9s %12s %10s %10s %14s %7s %8s %8s %8s %6s\n", "workers", "trials", "seconds", "trials/s",
+              "lease_p50", "lease_p99", "rows/s", "errors", "threads", "ops/txn", "db_busy", "load");
   int rc = 0;
   for (int n : counts) rc |= RunOnce(dir, n, n == 1 ? std::min(trials, 300) : trials);
   if (dir_arg.empty()) std::filesystem::remove_all(dir);

@@ -7,16 +7,20 @@
 //   - single-row commits/s: ReportMetrics with one metric row per call;
 //   - rows/s in batches of 100 and of 1,000 rows (metric + per-class rows);
 //   - trial cycles/s: lease, 5 batches of 10 rows, finish (one thread);
-//   - lease latency p50/p99 for that cycle.
+//   - lease latency p50/p99 for that cycle;
+//   - trial cycles/s from 8 and 64 threads at once, with group commit off
+//     (one transaction per call) and on (up to 64 calls per transaction).
 // Figures, not assertions: they depend on the disk and the machine.
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/store.h"
@@ -81,6 +85,49 @@ void BenchBatches(Store* store, const ltsweep::Lease& lease, int calls, int rows
   double s = Seconds(start);
   std::printf("  batches of %5d rows: %8.0f commits/s  %10.0f rows/s  (%d commits, %.2f s)\n",
               rows, calls / s, calls * static_cast<double>(rows) / s, calls, s);
+}
+
+// Whole trial cycles from `threads` threads at once (as the coordinator's
+// gRPC threads call the store), on a fresh file, with group commit limited
+// to `max_group` calls per transaction (1: off).
+void BenchConcurrentCycles(const std::string& path, int threads, int max_group, int trials) {
+  ltsweep::StoreOptions options;
+  options.max_group_size = max_group;
+  auto store = Must(Store::Open(path, options));
+  Must(store->RegisterWorker({"bench", "localhost", 64, {}}));
+  Must(store->CreateSweep(MakeSweep("concurrent", trials)));
+  const ltsweep::StoreStats before = store->stats();
+  std::atomic<int64_t> done{0};
+  auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&store, &done] {
+      for (;;) {
+        auto l = Must(store->LeaseNextTrial("bench", std::chrono::seconds(30)));
+        if (!l) return;
+        for (int e = 0; e < 5; ++e) Must(store->ReportMetrics(l->trial_id, l->token, Batch(e, 10)));
+        Must(store->FinishAttempt(l->trial_id, l->token, {}));
+        ++done;
+      }
+    });
+  }
+  for (auto& thread : pool) thread.join();
+  double s = Seconds(start);
+  const ltsweep::StoreStats after = store->stats();
+  const double ops = static_cast<double>(after.write_operations - before.write_operations);
+  const double txns = static_cast<double>(after.write_transactions - before.write_transactions);
+  std::printf("  %3d threads, max group %3d: %6.0f trials/s, %8.0f rows/s, %5.1f calls per "
+              "transaction (largest %lld)\n",
+              threads, max_group, static_cast<double>(done.load()) / s,
+              static_cast<double>(done.load()) * 50.0 / s, ops / std::max(1.0, txns),
+              static_cast<long long>(after.largest_group));
+  if (done.load() != trials) Die(ltsweep::InternalError("not every trial finished"));
+  Must(store->CheckIntegrity());
+}
+
+void RemoveDb(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
 }
 
 }  // namespace
@@ -151,7 +198,14 @@ int main(int argc, char** argv) {
                 lease_ms[lease_ms.size() * 99 / 100]);
     Must(store->CheckIntegrity());
   }
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+  RemoveDb(path);
+
+  std::printf("  concurrent trial cycles (lease + 5 x 10 rows + finish per trial):\n");
+  for (int threads : {8, 64}) {
+    for (int max_group : {1, 64}) {
+      BenchConcurrentCycles(path, threads, max_group, 2000 / scale);
+      RemoveDb(path);
+    }
+  }
   return 0;
 }

@@ -9,10 +9,12 @@
 //
 //   trainer_throughput [--iters N | --full-epoch] [--threads 1,2] [--cifar DIR]
 //
+// The two are measured interleaved, batch by batch (see Measure()).
+//
 // Data: CIFAR-10 from DIR (default: $LTSWEEP_SHARED_DIR/data/cifar10, else
 // the build's ../shared/data/cifar10) when present, else a synthetic 32x32 set
 // of the same size and class counts. By default both figures use the same
-// fixed number of iterations (--iters, default 24) because a full epoch takes
+// fixed number of iterations (--iters, default 16) because a full epoch takes
 // minutes on a small CPU; --full-epoch runs the pipeline over all 97 batches.
 // Prints figures; asserts nothing.
 #include <algorithm>
@@ -93,46 +95,63 @@ struct Trainer {
   }
 };
 
-double ComputeOnly(int classes, int iters) {
-  Trainer t(classes);
-  torch::Tensor x = torch::randn({128, 3, 32, 32});
-  torch::Tensor y = torch::randint(0, classes, {128}, torch::kInt64);
-  for (int i = 0; i < 2; ++i) t.Step(x, y);  // warm-up
-  auto t0 = Clock::now();
-  for (int i = 0; i < iters; ++i) t.Step(x, y);
-  return 128.0 * iters / Since(t0);
-}
+struct Figures {
+  double compute = 0;   // img/s, forward + backward + step on an in-memory batch
+  double pipeline = 0;  // img/s, the real pipeline
+  int64_t images = 0;   // images through the pipeline
+};
 
-double Pipeline(const ImageSet& set, int iters, int64_t* images) {
-  Trainer t(set.num_classes);
+// The two measurements are interleaved batch by batch (one pipeline step,
+// then one compute-only step of a second, identical model), so both see the
+// same machine load; on a shared machine, measuring them one after the other
+// compares different moments. Interleaving does not help the pipeline: its
+// producer fills the ring in milliseconds while a step takes far longer, so
+// Next() returns at once either way.
+Figures Measure(const ImageSet& set, int iters) {
+  Trainer real(set.num_classes), compute(set.num_classes);
+  torch::Tensor x = torch::randn({128, set.channels, set.height, set.width});
+  torch::Tensor y = torch::randint(0, set.num_classes, {128}, torch::kInt64);
   BatchLoader loader(set, AugmentOptions::ForDataset("cifar10", true), BatchLoaderOptions{});
   std::vector<int64_t> order(static_cast<size_t>(set.num));
   std::iota(order.begin(), order.end(), 0);
   NumpyRandomState rng(1);
   rng.Shuffle(order.data(), order.size());
-  // Warm-up on two batches of a separate epoch.
+  auto step = [&](const BatchView& b) {
+    real.Step(torch::from_blob(b.data, {b.size, set.channels, set.height, set.width}, torch::kFloat32),
+              torch::from_blob(b.labels, {b.size}, torch::kInt64));
+  };
+  // Warm-up: two batches of each.
   loader.StartEpoch(std::vector<int64_t>(order.begin(), order.begin() + 256), 7);
   BatchView b;
   while (loader.Next(&b)) {
-    t.Step(torch::from_blob(b.data, {b.size, set.channels, set.height, set.width}, torch::kFloat32),
-           torch::from_blob(b.labels, {b.size}, torch::kInt64));
+    step(b);
     loader.Release(b.slot);
+    compute.Step(x, y);
   }
   if (iters > 0) order.resize(std::min<size_t>(order.size(), static_cast<size_t>(iters) * 128));
-  auto t0 = Clock::now();
+  Figures f;
+  double pipeline_s = 0, compute_s = 0;
+  int64_t compute_images = 0;
   loader.StartEpoch(order, 11);
-  *images = 0;
-  while (loader.Next(&b)) {
-    t.Step(torch::from_blob(b.data, {b.size, set.channels, set.height, set.width}, torch::kFloat32),
-           torch::from_blob(b.labels, {b.size}, torch::kInt64));
-    *images += b.size;
+  auto t = Clock::now();
+  while (loader.Next(&b)) {  // the wait for the batch counts as pipeline time
+    step(b);
+    f.images += b.size;
     loader.Release(b.slot);
+    pipeline_s += Since(t);
+    t = Clock::now();
+    compute.Step(x, y);
+    compute_images += 128;
+    compute_s += Since(t);
+    t = Clock::now();
   }
-  return static_cast<double>(*images) / Since(t0);
+  f.pipeline = static_cast<double>(f.images) / pipeline_s;
+  f.compute = static_cast<double>(compute_images) / compute_s;
+  return f;
 }
 
 int Main(int argc, char** argv) {
-  int iters = 24;
+  int iters = 16;
   std::vector<int> thread_counts = {1, 2};
   std::string cifar;
   if (const char* shared = std::getenv("LTSWEEP_SHARED_DIR")) cifar = std::string(shared) + "/data/cifar10";
@@ -164,11 +183,9 @@ int Main(int argc, char** argv) {
   at::set_num_interop_threads(1);
   for (int threads : thread_counts) {
     at::set_num_threads(threads);
-    double compute = ComputeOnly(s.data.train.num_classes, iters > 0 ? iters : 24);
-    int64_t images = 0;
-    double pipeline = Pipeline(s.data.train, iters, &images);
+    Figures f = Measure(s.data.train, iters);
     std::printf("threads %d: compute-only %.1f img/s, real pipeline %.1f img/s (%lld images), ratio %.1f%%\n",
-                threads, compute, pipeline, static_cast<long long>(images), 100.0 * pipeline / compute);
+                threads, f.compute, f.pipeline, static_cast<long long>(f.images), 100.0 * f.pipeline / f.compute);
     std::fflush(stdout);
   }
   return 0;

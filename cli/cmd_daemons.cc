@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -94,7 +95,8 @@ void RegisterWorker(CLI::App& app) {
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
-  cmd->add_option("--coordinator", flags->coordinator, "Coordinator address host:port")->required();
+  cmd->add_option("--coordinator", flags->coordinator,
+                  "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
   auto* gpus = cmd->add_option("--gpus", flags->gpus, "GPU indices, one slot each (e.g. 0,1)");
   auto* slots = cmd->add_option("--slots", flags->slots, "CPU slots (trials at a time) when no GPU is used");
   gpus->excludes(slots);
@@ -115,6 +117,10 @@ void RegisterWorker(CLI::App& app) {
   cmd->callback([flags] {
     worker::WorkerOptions options;
     options.coordinator = flags->coordinator;
+    if (options.coordinator.empty()) {
+      const char* env = std::getenv("LTSWEEP_COORDINATOR");
+      options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
+    }
     if (!flags->gpus.empty()) {
       auto g = worker::ParseGpuList(flags->gpus);
       if (!g.ok()) throw CommandError(kExitUsage, g.status().message());

@@ -77,7 +77,8 @@ struct Source {
   std::string db_path;  // given with --db
   const ResultsSources* sources = nullptr;
 
-  bool UseDb() const { return !db_path.empty() || !sources->fetch_sweep; }
+  bool SourcesOn() const { return !sources->enabled || sources->enabled(); }
+  bool UseDb() const { return !db_path.empty() || !sources->fetch_sweep || !SourcesOn(); }
   std::string Path() const { return db_path.empty() ? DefaultDbPath() : db_path; }
 
   report::SweepRecord Sweep(int64_t sweep_id) const {
@@ -92,7 +93,7 @@ struct Source {
 
   std::vector<report::TrialRecord> Trials(const std::vector<int64_t>& ids) const {
     std::vector<report::TrialRecord> out;
-    if (db_path.empty() && sources->fetch_trial) {
+    if (db_path.empty() && sources->fetch_trial && SourcesOn()) {
       for (int64_t id : ids) out.push_back(ValueOrThrow(sources->fetch_trial(id)));
       return out;
     }

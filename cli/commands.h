@@ -53,5 +53,13 @@ void ThrowIfError(const Status& status);
 void RegisterSpecCommands(CLI::App& app);
 
 // >>> Other command groups: declare their Register*Commands() here. <<<
+// Commands against a coordinator (cli/cmd_client.cc): submit, cancel,
+// workers, status, watch, and the results commands (cli/results_commands.h)
+// with --coordinator ADDR fetching records over gRPC.
+void RegisterClientCommands(CLI::App& app);
+
+// Local mode (cli/cmd_run.cc): `ltsweep run SPEC`, an in-process coordinator
+// and worker that run one sweep to the end.
+void RegisterLocalCommands(CLI::App& app);
 
 }  // namespace ltsweep::cli

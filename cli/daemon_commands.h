@@ -1,7 +1,7 @@
 // The daemon subcommands of `ltsweep` (cli/cmd_daemons.cc):
 //
 //   ltsweep coordinator --db PATH --listen ADDR [--lease-ttl 30s] [--heartbeat 5s]
-//   ltsweep worker --coordinator ADDR (--gpus 0,1 | --slots N) [--trainer PATH]
+//   ltsweep worker [--coordinator ADDR] (--gpus 0,1 | --slots N) [--trainer PATH]
 //                  [--work-dir DIR] [--checkpoint-root DIR] [--grace 30s]
 //
 // Both run until SIGTERM or SIGINT. The coordinator then stops serving; the

@@ -6,14 +6,21 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/daemon_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ltsweep: hyperparameter sweeps of imbalanced-learning experiments", "ltsweep"};
   app.require_subcommand(1);
-  app.footer("Example:\n  ltsweep validate sweeps/quickstart.yaml\n\nRun `ltsweep COMMAND --help` for a command's options.\n");
+  app.footer(
+      "Examples:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep run sweeps/quickstart.yaml --report report.html\n"
+      "  ltsweep submit sweeps/quickstart.yaml --coordinator head:50051\n\n"
+      "Run `ltsweep COMMAND --help` for a command's options.\n");
 
   ltsweep::cli::RegisterSpecCommands(app);
   // >>> Other command groups: call their Register*Commands(app) here. <<<
+  ltsweep::cli::RegisterDaemonCommands(app);
+  ltsweep::cli::RegisterClientCommands(app);
+  ltsweep::cli::RegisterLocalCommands(app);
 
   try {
     app.parse(argc, argv);

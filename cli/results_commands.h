@@ -10,7 +10,8 @@
 //   ltsweep report [SWEEP] --db PATH -o report.html
 //
 // Without --db the commands use ResultsSources (the coordinator, wired by
-// the caller); without sources either, they read $LTSWEEP_DB or ./ltsweep.db.
+// cli/cmd_client.cc: --coordinator ADDR or $LTSWEEP_COORDINATOR) when they are
+// enabled; otherwise they read $LTSWEEP_DB or ./ltsweep.db.
 // SWEEP defaults to the newest sweep of the database.
 //
 // Exit codes (cli/commands.h): 0 ok; 1 failure; 2 bad usage or invalid
@@ -36,6 +37,9 @@ namespace ltsweep::cli {
 struct ResultsSources {
   std::function<StatusOr<report::SweepRecord>(int64_t sweep_id)> fetch_sweep;
   std::function<StatusOr<report::TrialRecord>(int64_t trial_id)> fetch_trial;
+  // When set and answering false (e.g. no --coordinator given), the
+  // fetchers are not used and the commands read the database file.
+  std::function<bool()> enabled;
 };
 
 // Registers sql, results, best, trial, curves and report on `app`.

@@ -1,5 +1,6 @@
 #include "coordinator/client_handler.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <fmt/format.h>
@@ -52,6 +53,21 @@ Status ClientHandler::ListSweeps(const v1::ListSweepsRequest&, v1::ListSweepsRes
 }
 
 Status ClientHandler::ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response) {
+  if (request.trial_id() != 0) {
+    LTSWEEP_ASSIGN_OR_RETURN(TrialInfo info, store_.GetTrial(request.trial_id()));
+    v1::TrialInfo* out = response->add_trials();
+    FillTrialInfo(info.trial, out);
+    for (const AttemptRecord& a : info.attempts) {
+      auto* at = out->add_attempts();
+      at->set_attempt(a.attempt);
+      at->set_state(AttemptStatusName(a.status));
+      at->set_worker_id(a.worker_id);
+      at->set_error(a.error);
+      at->set_started_ms(a.started_ms);
+      at->set_ended_ms(a.ended_ms.value_or(0));
+    }
+    return Status::Ok();
+  }
   LTSWEEP_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(request.sweep_id()));
   for (const auto& t : trials) FillTrialInfo(t, response->add_trials());
   return Status::Ok();
@@ -95,6 +111,33 @@ Status ClientHandler::QueryMetrics(const v1::QueryMetricsRequest& request, v1::Q
     p->set_epoch(r.epoch);
     p->set_kind(r.kind);
     p->set_json(r.json);
+  }
+  return Status::Ok();
+}
+
+Status ClientHandler::ListWorkers(const v1::ListWorkersRequest&, v1::ListWorkersResponse* response) {
+  LTSWEEP_ASSIGN_OR_RETURN(auto workers, store_.ListWorkers());
+  for (const WorkerInfo& w : workers) {
+    auto* out = response->add_workers();
+    out->set_worker_id(w.worker.id);
+    out->set_host(w.worker.host);
+    out->set_slots(w.worker.slots);
+    for (int g : w.worker.gpus) out->add_gpus(g);
+    out->set_status(WorkerStatusName(w.worker.status));
+    out->set_registered_ms(w.worker.registered_ms);
+    out->set_last_seen_ms(w.worker.last_seen_ms);
+    for (int64_t trial_id : w.current_trials) {
+      auto* c = out->add_current();
+      c->set_trial_id(trial_id);
+      auto trial = store_.GetTrial(trial_id);
+      if (trial.ok()) c->set_sweep_id(trial->trial.sweep_id);
+      auto metrics = store_.GetMetrics(trial_id, std::nullopt);
+      if (!metrics.ok()) continue;
+      c->set_attempt(metrics->attempt);
+      int epoch = 0;
+      for (const auto& r : metrics->metrics) epoch = std::max(epoch, r.epoch + 1);
+      c->set_epoch(epoch);
+    }
   }
   return Status::Ok();
 }

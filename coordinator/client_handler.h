@@ -29,6 +29,8 @@ class ClientHandler {
   Status ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response);
   Status CancelSweep(const v1::CancelSweepRequest& request, v1::CancelSweepResponse* response);
   Status QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response);
+  // Every known worker with its current trials and their latest epoch.
+  Status ListWorkers(const v1::ListWorkersRequest& request, v1::ListWorkersResponse* response);
 
   // Sends the sweep's trial events (from the store's event log, oldest
   // first) through `write` until the sweep is finished, `write` returns

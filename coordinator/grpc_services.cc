@@ -58,4 +58,9 @@ grpc::Status ClientServiceImpl::QueryMetrics(grpc::ServerContext*, const v1::Que
   return ToGrpcStatus(handler_.QueryMetrics(*req, resp));
 }
 
+grpc::Status ClientServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* req,
+                                            v1::ListWorkersResponse* resp) {
+  return ToGrpcStatus(handler_.ListWorkers(*req, resp));
+}
+
 }  // namespace ltsweep::coordinator

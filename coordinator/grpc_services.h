@@ -51,6 +51,8 @@ class ClientServiceImpl final : public v1::ClientService::Service {
                           grpc::ServerWriter<v1::SweepEvent>* writer) override;
   grpc::Status QueryMetrics(grpc::ServerContext*, const v1::QueryMetricsRequest* req,
                             v1::QueryMetricsResponse* resp) override;
+  grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* req,
+                           v1::ListWorkersResponse* resp) override;
 
  private:
   ClientHandler& handler_;

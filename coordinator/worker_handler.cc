@@ -171,6 +171,10 @@ Status WorkerHandler::FinishAttempt(const v1::FinishAttemptRequest& request, v1:
   finish.error = request.error();
   if (finish.outcome == AttemptOutcome::kSucceeded) FillResult(trial_id, request, &finish);
   LTSWEEP_ASSIGN_OR_RETURN(FinishResult result, store_.FinishAttempt(trial_id, request.lease().token(), finish));
+  if (IsTerminal(result.trial_status)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    trial_sweep_.erase(trial_id);  // a finished trial is not asked about again
+  }
   response->set_requeued(result.requeued);
   response->set_trial_state(TrialStatusName(result.trial_status));
   const int attempt = request.lease().attempt();

@@ -49,12 +49,22 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     // consistency, and never anything on a process crash.
     LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));
     LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+    LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA wal_autocheckpoint = " +
+                                     std::to_string(options.wal_autocheckpoint_pages)));
   }
+  // Keep the working set (queue indexes, recent metric pages) in memory;
+  // sorts and temporary indexes never touch the disk.
+  LTSWEEP_RETURN_IF_ERROR(
+      db->Exec("PRAGMA cache_size = -" + std::to_string(options.cache_size_kib)));
+  LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA temp_store = MEMORY"));
+  LTSWEEP_RETURN_IF_ERROR(
+      db->Exec("PRAGMA mmap_size = " + std::to_string(options.mmap_size_bytes)));
   LTSWEEP_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
   LTSWEEP_RETURN_IF_ERROR(sqlite::Migrate(db.get()));
   db->set_before_commit(options.before_commit);
   Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
-  auto rep = std::make_unique<Rep>(std::move(db), clock, options.token_seed);
+  auto rep =
+      std::make_unique<Rep>(std::move(db), clock, options.token_seed, options.max_group_size);
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 
@@ -64,6 +74,17 @@ Store::~Store() = default;
 int Store::LatestSchemaVersion() { return sqlite::LatestVersion(); }
 
 const std::string& Store::path() const { return rep_->db->path(); }
+
+StoreStats Store::stats() const {
+  sqlite::GroupCommitStats g = rep_->writer.stats();
+  StoreStats out;
+  out.write_transactions = g.transactions;
+  out.write_operations = g.operations;
+  out.largest_group = g.largest_group;
+  out.busy_micros = g.busy_micros;
+  out.queued_writes = g.queued;
+  return out;
+}
 
 Status Store::CheckIntegrity() {
   std::lock_guard<std::mutex> lock(rep_->mu);
@@ -222,6 +243,15 @@ Status Store::Rep::MarkRunning(const LeaseState& lease) {
 }
 
 Status Store::Rep::TouchWorker(const std::string& worker_id) {
+  {
+    // The common case in one statement: a known worker that is alive.
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE workers SET last_seen_ms = ? WHERE id = ? AND status = 'alive'"));
+    stmt.Bind(Now(), worker_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    if (db->Changes() > 0) return Status::Ok();
+  }
   WorkerStatus status;
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,

@@ -27,9 +27,13 @@
 // Ownership: Open() returns the only owner of the connection; the Clock in
 // StoreOptions is borrowed and must outlive the Store.
 //
-// Thread-safety: thread-safe. One SQLite connection guarded by one mutex;
-// every public method takes the mutex for its whole transaction, so calls
-// from many gRPC threads are serialised (SQLite allows one writer anyway).
+// Thread-safety: thread-safe. One SQLite connection guarded by one mutex.
+// Reads take the mutex for their whole transaction. Writes go through a
+// writer queue (group commit): concurrent write calls from many gRPC threads
+// are run one after the other by a leader thread inside one transaction,
+// each in its own SAVEPOINT, so each call keeps its own all-or-nothing
+// result and fencing while the group pays for one commit. A failed commit
+// fails every call of its group (StoreOptions::max_group_size).
 // Several processes may open the same file (e.g. the CLI read-only next to a
 // running coordinator); WAL mode lets readers run beside the writer.
 #pragma once
@@ -67,8 +71,35 @@ struct StoreOptions {
 
   // Fault injection for tests: called inside every write transaction just
   // before COMMIT. A non-OK result rolls the transaction back and becomes the
-  // operation's result. Default: none.
+  // operation's result (every operation of the group, see max_group_size).
+  // Default: none.
   std::function<Status()> before_commit;
+
+  // Group commit: at most this many concurrent write calls share one
+  // transaction. 1 turns grouping off (one transaction per call).
+  int max_group_size = 64;
+
+  // SQLite page cache of the connection, in KiB (PRAGMA cache_size).
+  int cache_size_kib = 64 * 1024;
+
+  // Bytes of the file SQLite reads through mmap (PRAGMA mmap_size).
+  int64_t mmap_size_bytes = int64_t{256} << 20;
+
+  // The write-ahead log is copied back into the database file (and synced)
+  // whenever it passes this many pages (PRAGMA wal_autocheckpoint; SQLite's
+  // own default is 1000). Larger: fewer syncs, and pages rewritten often
+  // (the queue, the event log) are copied once per checkpoint; the WAL file
+  // grows to about this many 4 KiB pages.
+  int wal_autocheckpoint_pages = 8000;
+};
+
+// Counters of the store's writer queue since Open().
+struct StoreStats {
+  int64_t write_transactions = 0;  // write transactions committed or tried
+  int64_t write_operations = 0;    // write calls run in them
+  int64_t largest_group = 0;       // most calls in one transaction
+  int64_t busy_micros = 0;         // wall time the writer spent in transactions
+  int64_t queued_writes = 0;       // write calls waiting or running now
 };
 
 // One trial of a new sweep: its resolved config and the config's hash
@@ -182,6 +213,9 @@ class Store {
   // The schema version this build writes (PRAGMA user_version).
   static int LatestSchemaVersion();
   const std::string& path() const;
+
+  // Writer-queue counters (mean group size = operations / transactions).
+  StoreStats stats() const;
 
   // --- Sweeps ---------------------------------------------------------------
 

@@ -1,11 +1,14 @@
 // The inside of a Store, shared by the store_*.cc files that implement its
 // parts (sweeps, workers, leases, queries). Internal to store/.
 //
-// Thread-safety: every member is guarded by mu; Store's public methods take
-// it for the whole of their transaction, and the helpers here expect it held.
+// Thread-safety: every member is guarded by mu; Store's read methods take it
+// for the whole of their transaction, write methods run their body through
+// Write() (group commit: the leader holds mu), and the helpers here expect it
+// held.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "store/group_commit.h"
 #include "store/lease_token.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
@@ -25,15 +29,33 @@ extern const char kTrialColumns[];
 TrialRecord ReadTrialRow(const sqlite::Stmt& stmt);
 
 struct Store::Rep {
-  Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed)
-      : db(std::move(db_in)), clock(clock_in), tokens(seed) {}
+  Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed,
+      int max_group)
+      : db(std::move(db_in)), clock(clock_in), tokens(seed), writer(db.get(), &mu, max_group) {}
 
   std::mutex mu;
   std::unique_ptr<sqlite::Db> db;  // GUARDED_BY(mu)
   Clock* clock;                    // borrowed
   LeaseTokenSource tokens;         // GUARDED_BY(mu)
+  sqlite::GroupCommit writer;      // runs write bodies with mu held
 
   int64_t Now() const { return clock->NowMillis(); }
+
+  // Runs `body` in a write transaction (shared with concurrent writers, each
+  // body in its own savepoint; see store/group_commit.h) and returns its
+  // result, or the commit's error. The body runs with mu held, possibly on
+  // another thread; a non-OK result rolls back what it wrote.
+  Status Write(const std::function<Status()>& body) { return writer.Run(body); }
+  template <typename T>
+  StatusOr<T> Write(const std::function<StatusOr<T>()>& body) {
+    std::optional<StatusOr<T>> result;
+    Status status = writer.Run([&]() -> Status {
+      result.emplace(body());
+      return result->status();
+    });
+    if (!status.ok()) return status;
+    return std::move(*result);
+  }
 
   // Appends one row to events.
   Status AddEvent(const std::string& kind, std::optional<int64_t> sweep_id,

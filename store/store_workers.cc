@@ -1,6 +1,5 @@
 // Store: worker registration, heartbeats and loss detection.
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "store/store.h"
@@ -16,135 +15,129 @@ StatusOr<std::string> Store::RegisterWorker(const WorkerRegistration& registrati
   if (registration.host.empty() && registration.worker_id.empty()) {
     return InvalidArgumentError("a worker needs a host name or an id");
   }
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
-  const int64_t now = rep_->Now();
+  return rep_->Write<std::string>([&]() -> StatusOr<std::string> {
+    sqlite::Db* db = rep_->db.get();
+    const int64_t now = rep_->Now();
 
-  std::string id = registration.worker_id;
-  if (id.empty()) id = registration.host + "-" + rep_->tokens.Next().substr(0, 8);
-  const std::string host = registration.host.empty() ? id : registration.host;
-  const std::string gpus = nlohmann::json(registration.gpus).dump();
+    std::string id = registration.worker_id;
+    if (id.empty()) id = registration.host + "-" + rep_->tokens.Next().substr(0, 8);
+    const std::string host = registration.host.empty() ? id : registration.host;
+    const std::string gpus = nlohmann::json(registration.gpus).dump();
 
-  bool known = false;
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
-                             db->Prepare("SELECT 1 FROM workers WHERE id = ?"));
-    stmt.Bind(id);
-    LTSWEEP_ASSIGN_OR_RETURN(known, stmt.Step());
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("INSERT INTO workers (id, host, slots, gpus, status, registered_ms, "
-                    "last_seen_ms) VALUES (?, ?, ?, ?, 'alive', ?, ?) "
-                    "ON CONFLICT (id) DO UPDATE SET host = excluded.host, "
-                    "slots = excluded.slots, gpus = excluded.gpus, status = 'alive', "
-                    "registered_ms = excluded.registered_ms, last_seen_ms = excluded.last_seen_ms"));
-    stmt.Bind(id, host, registration.slots, gpus, now, now);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-  }
-  LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
-      "worker_joined", std::nullopt, std::nullopt, id, std::nullopt,
-      "worker " + id + (known ? " registered again" : " joined") + " from " + host + " with " +
-          std::to_string(registration.slots) + " slots, gpus " + gpus));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
-  return id;
+    bool known = false;
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                               db->Prepare("SELECT 1 FROM workers WHERE id = ?"));
+      stmt.Bind(id);
+      LTSWEEP_ASSIGN_OR_RETURN(known, stmt.Step());
+    }
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare(
+              "INSERT INTO workers (id, host, slots, gpus, status, registered_ms, "
+              "last_seen_ms) VALUES (?, ?, ?, ?, 'alive', ?, ?) "
+              "ON CONFLICT (id) DO UPDATE SET host = excluded.host, "
+              "slots = excluded.slots, gpus = excluded.gpus, status = 'alive', "
+              "registered_ms = excluded.registered_ms, last_seen_ms = excluded.last_seen_ms"));
+      stmt.Bind(id, host, registration.slots, gpus, now, now);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    }
+    LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
+        "worker_joined", std::nullopt, std::nullopt, id, std::nullopt,
+        "worker " + id + (known ? " registered again" : " joined") + " from " + host + " with " +
+            std::to_string(registration.slots) + " slots, gpus " + gpus));
+    return id;
+  });
 }
 
 StatusOr<std::vector<LeaseRenewal>> Store::Heartbeat(const std::string& worker_id,
                                                      const std::vector<HeldLease>& leases,
                                                      std::chrono::milliseconds ttl) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
-  LTSWEEP_RETURN_IF_ERROR(rep_->TouchWorker(worker_id));
-  const int64_t deadline = rep_->Now() + ttl.count();
+  return rep_->Write<std::vector<LeaseRenewal>>([&]() -> StatusOr<std::vector<LeaseRenewal>> {
+    sqlite::Db* db = rep_->db.get();
+    LTSWEEP_RETURN_IF_ERROR(rep_->TouchWorker(worker_id));
+    const int64_t deadline = rep_->Now() + ttl.count();
 
-  std::vector<LeaseRenewal> answers;
-  answers.reserve(leases.size());
-  for (const HeldLease& held : leases) {
-    LeaseRenewal answer;
-    answer.trial_id = held.trial_id;
-    auto lease = rep_->CheckLease(held.trial_id, held.token);
-    if (!lease.ok()) {
-      if (lease.status().code() != StatusCode::kFailedPrecondition &&
-          lease.status().code() != StatusCode::kNotFound) {
-        return lease.status();
+    std::vector<LeaseRenewal> answers;
+    answers.reserve(leases.size());
+    for (const HeldLease& held : leases) {
+      LeaseRenewal answer;
+      answer.trial_id = held.trial_id;
+      auto lease = rep_->CheckLease(held.trial_id, held.token);
+      if (!lease.ok()) {
+        if (lease.status().code() != StatusCode::kFailedPrecondition &&
+            lease.status().code() != StatusCode::kNotFound) {
+          return lease.status();
+        }
+        answer.alive = false;
+        answer.reason = lease.status().message();
+        answers.push_back(std::move(answer));
+        continue;
       }
-      answer.alive = false;
-      answer.reason = lease.status().message();
+      LTSWEEP_RETURN_IF_ERROR(rep_->MarkRunning(*lease));
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("UPDATE trials SET lease_deadline_ms = ?, updated_ms = ? WHERE id = ?"));
+      stmt.Bind(deadline, rep_->Now(), held.trial_id);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+      answer.alive = true;
+      answer.deadline_ms = deadline;
       answers.push_back(std::move(answer));
-      continue;
     }
-    LTSWEEP_RETURN_IF_ERROR(rep_->MarkRunning(*lease));
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("UPDATE trials SET lease_deadline_ms = ?, updated_ms = ? WHERE id = ?"));
-    stmt.Bind(deadline, rep_->Now(), held.trial_id);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    answer.alive = true;
-    answer.deadline_ms = deadline;
-    answers.push_back(std::move(answer));
-  }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
-  return answers;
+    return answers;
+  });
 }
 
 StatusOr<std::vector<std::string>> Store::MarkLostWorkers(std::chrono::milliseconds timeout) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
-  const int64_t now = rep_->Now();
-  const int64_t cutoff = now - timeout.count();
+  return rep_->Write<std::vector<std::string>>([&]() -> StatusOr<std::vector<std::string>> {
+    sqlite::Db* db = rep_->db.get();
+    const int64_t now = rep_->Now();
+    const int64_t cutoff = now - timeout.count();
 
-  std::vector<std::pair<std::string, int64_t>> lost;
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT id, last_seen_ms FROM workers "
-                    "WHERE status = 'alive' AND last_seen_ms < ? ORDER BY id"));
-    stmt.Bind(cutoff);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      lost.emplace_back(stmt.Text(0), stmt.Int64(1));
+    std::vector<std::pair<std::string, int64_t>> lost;
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("SELECT id, last_seen_ms FROM workers "
+                      "WHERE status = 'alive' AND last_seen_ms < ? ORDER BY id"));
+      stmt.Bind(cutoff);
+      for (;;) {
+        LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        lost.emplace_back(stmt.Text(0), stmt.Int64(1));
+      }
     }
-  }
-  std::vector<std::string> ids;
-  for (const auto& [id, last_seen] : lost) {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt, db->Prepare("UPDATE workers SET status = 'lost' WHERE id = ?"));
-    stmt.Bind(id);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
-        "worker_lost", std::nullopt, std::nullopt, id, std::nullopt,
-        "worker " + id + " lost: not seen for " + std::to_string(now - last_seen) + " ms"));
-    ids.push_back(id);
-  }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
-  return ids;
+    std::vector<std::string> ids;
+    for (const auto& [id, last_seen] : lost) {
+      LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                               db->Prepare("UPDATE workers SET status = 'lost' WHERE id = ?"));
+      stmt.Bind(id);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+      LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
+          "worker_lost", std::nullopt, std::nullopt, id, std::nullopt,
+          "worker " + id + " lost: not seen for " + std::to_string(now - last_seen) + " ms"));
+      ids.push_back(id);
+    }
+    return ids;
+  });
 }
 
 Status Store::MarkWorkerStopped(const std::string& worker_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("UPDATE workers SET status = 'stopped', last_seen_ms = ? WHERE id = ?"));
-    stmt.Bind(rep_->Now(), worker_id);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    if (db->Changes() == 0) return NotFoundError("unknown worker id '" + worker_id + "'");
-  }
-  LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("worker_stopped", std::nullopt, std::nullopt, worker_id,
-                                         std::nullopt, "worker " + worker_id + " stopped"));
-  return txn.Commit();
+  return rep_->Write([&]() -> Status {
+    sqlite::Db* db = rep_->db.get();
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("UPDATE workers SET status = 'stopped', last_seen_ms = ? WHERE id = ?"));
+      stmt.Bind(rep_->Now(), worker_id);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+      if (db->Changes() == 0) return NotFoundError("unknown worker id '" + worker_id + "'");
+    }
+    LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("worker_stopped", std::nullopt, std::nullopt, worker_id,
+                                           std::nullopt, "worker " + worker_id + " stopped"));
+    return Status::Ok();
+  });
 }
 
 }  // namespace ltsweep

@@ -381,6 +381,7 @@ int ImageTrial::Run() {
                 {"config_hash", config_hash_},
                 {"start_epoch", start_epoch},
                 {"epochs", epochs_}};
+  if (!tr.class_names.empty()) start["class_names"] = tr.class_names;
   if (config_["method"]["oversample"] != "none") start["oversampled_class_counts"] = fit_counts_;
   events_.Emit("start", start);
   Progress(fmt::format("{} {} on {}: {} train / {} test images, {} parameters, {} thread(s), {}", data_.dataset,

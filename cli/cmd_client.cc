@@ -1,0 +1,286 @@
+// Commands against a coordinator: submit, cancel, workers, status, watch, and
+// the results commands with --coordinator (cli/commands.h).
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include "cli/commands.h"
+#include "cli/coordinator_client.h"
+#include "cli/progress.h"
+#include "cli/results_commands.h"
+#include "report/table_format.h"
+
+namespace ltsweep::cli {
+
+namespace {
+
+template <typename T>
+T ValueOrThrow(StatusOr<T> v) {
+  ThrowIfError(v.status());
+  return std::move(v).value();
+}
+
+std::string ReadSpecOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CommandError(kExitUsage, fmt::format("{}: cannot read the sweep spec", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Ago(int64_t ms) {
+  if (ms <= 0) return "never";
+  return FormatSeconds(static_cast<double>(NowMs() - ms) / 1e3) + " ago";
+}
+
+// Adds --coordinator to `cmd`, defaulting to $LTSWEEP_COORDINATOR or
+// localhost:50051 (resolved when the command runs).
+void AddCoordinatorOption(CLI::App* cmd, std::string& address) {
+  cmd->add_option("--coordinator", address,
+                  "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
+}
+
+std::string Resolve(const std::string& address) { return address.empty() ? DefaultCoordinatorAddress() : address; }
+
+void RegisterSubmit(CLI::App& app) {
+  struct Args {
+    std::string spec, coordinator;
+    bool rerun = false, quiet = false;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("submit", "Submit a sweep spec to the coordinator");
+  cmd->add_option("SPEC", a->spec, "Sweep spec (YAML)")->required();
+  AddCoordinatorOption(cmd, a->coordinator);
+  cmd->add_flag("--rerun", a->rerun, "Run trials again even when an identical config already succeeded");
+  cmd->add_flag("-q,--quiet", a->quiet, "Print only the sweep id");
+  cmd->footer("Example:\n  ltsweep submit sweeps/quickstart.yaml --coordinator head:50051");
+  cmd->callback([a] {
+    const std::string yaml = ReadSpecOrThrow(a->spec);
+    CoordinatorClient client(Resolve(a->coordinator));
+    auto r = ValueOrThrow(client.Submit(yaml, a->spec, a->rerun));
+    if (a->quiet) {
+      std::cout << r.sweep_id() << "\n";
+      return;
+    }
+    std::cout << fmt::format("sweep {}: {} trials ({} queued, {} reused)\n", r.sweep_id(), r.trials_total(),
+                             r.trials_queued(), r.trials_reused());
+  });
+}
+
+void RegisterCancel(CLI::App& app) {
+  struct Args {
+    int64_t sweep = 0;
+    std::string coordinator;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("cancel", "Cancel a sweep: queued trials never run, running ones are stopped");
+  cmd->add_option("SWEEP", a->sweep, "Sweep id")->required();
+  AddCoordinatorOption(cmd, a->coordinator);
+  cmd->footer("Example:\n  ltsweep cancel 3");
+  cmd->callback([a] {
+    CoordinatorClient client(Resolve(a->coordinator));
+    auto r = ValueOrThrow(client.Cancel(a->sweep));
+    std::cout << fmt::format("sweep {} cancelled: {} trial(s) will not finish\n", a->sweep, r.trials_cancelled());
+  });
+}
+
+std::string CurrentTrials(const v1::WorkerInfo& w) {
+  std::string out;
+  for (const auto& c : w.current()) {
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} (sweep {}, epoch {})", c.trial_id(), c.sweep_id(), c.epoch());
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string Gpus(const v1::WorkerInfo& w) {
+  std::string out;
+  for (int g : w.gpus()) out += (out.empty() ? "" : ",") + std::to_string(g);
+  return out.empty() ? "-" : out;
+}
+
+void RegisterWorkers(CLI::App& app) {
+  struct Args {
+    std::string coordinator, format = "table";
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("workers", "The workers the coordinator knows and what they run");
+  AddCoordinatorOption(cmd, a->coordinator);
+  cmd->add_option("--format", a->format, "table | csv | json | markdown (default table)");
+  cmd->footer("Example:\n  ltsweep workers --coordinator head:50051");
+  cmd->callback([a] {
+    const auto format = ValueOrThrow(report::ParseOutputFormat(a->format));
+    CoordinatorClient client(Resolve(a->coordinator));
+    auto r = ValueOrThrow(client.ListWorkers());
+    report::TextGrid grid;
+    grid.header = {"worker", "host", "slots", "gpus", "status", "last_seen", "trials"};
+    grid.numeric = {false, false, true, false, false, false, false};
+    for (const auto& w : r.workers()) {
+      grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.status(),
+                           Ago(w.last_seen_ms()), CurrentTrials(w)});
+    }
+    std::cout << report::FormatGrid(grid, format);
+  });
+}
+
+void RegisterStatus(CLI::App& app) {
+  struct Args {
+    int64_t sweep = 0;
+    std::string coordinator;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("status", "Progress per sweep (trial counts, ETA) and per worker");
+  cmd->add_option("SWEEP", a->sweep, "Only this sweep (default: every sweep)");
+  AddCoordinatorOption(cmd, a->coordinator);
+  cmd->footer("Example:\n  ltsweep status\n  ltsweep status 3 --coordinator head:50051");
+  cmd->callback([a] {
+    CoordinatorClient client(Resolve(a->coordinator));
+    std::vector<v1::SweepInfo> sweeps;
+    if (a->sweep > 0) {
+      sweeps.push_back(ValueOrThrow(client.GetSweep(a->sweep)));
+    } else {
+      auto all = ValueOrThrow(client.ListSweeps());
+      sweeps.assign(all.sweeps().begin(), all.sweeps().end());
+    }
+    std::cout << "sweeps:\n";
+    if (sweeps.empty()) std::cout << "  (none)\n";
+    for (const auto& s : sweeps) {
+      ProgressTracker tracker(s.sweep_id(), s.created_ms());
+      auto p = ValueOrThrow(tracker.Poll(client));
+      for (const auto& line : ProgressLines(p)) std::cout << "  " << line << "\n";
+    }
+    auto workers = ValueOrThrow(client.ListWorkers());
+    std::cout << "workers:\n";
+    if (workers.workers_size() == 0) std::cout << "  (none)\n";
+    for (const auto& w : workers.workers()) {
+      std::cout << fmt::format("  {} on {}: {}, {} slot(s), gpus {}, last seen {}, running {}/{}: {}\n",
+                               w.worker_id(), w.host(), w.status(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
+                               w.current_size(), w.slots(), CurrentTrials(w));
+    }
+  });
+}
+
+void RegisterWatch(CLI::App& app) {
+  struct Args {
+    int64_t sweep = 0;
+    std::string coordinator;
+  };
+  auto a = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("watch", "Live progress of a sweep on stderr until it ends");
+  cmd->add_option("SWEEP", a->sweep, "Sweep id")->required();
+  AddCoordinatorOption(cmd, a->coordinator);
+  cmd->footer(
+      "Example:\n  ltsweep watch 3\nExit status: 0 when every trial succeeded, 1 when any failed or the sweep was "
+      "cancelled.");
+  cmd->callback([a] {
+    CoordinatorClient client(Resolve(a->coordinator));
+    ProgressTracker tracker(a->sweep);
+    ProgressRenderer renderer(std::cerr, isatty(STDERR_FILENO) != 0);
+    SweepProgress p = ValueOrThrow(tracker.Poll(client));  // unknown sweep: exit 2 here
+    renderer.Draw(p);
+    // The event stream wakes the loop at each trial state change; metrics
+    // (epochs, loss) are polled every second in between.
+    std::mutex mu;
+    std::condition_variable cv;
+    bool changed = false, ended = false;
+    Status stream_status;
+    grpc::ClientContext ctx;
+    std::thread stream([&] {
+      Status s = client.Watch(
+          a->sweep,
+          [&](const v1::SweepEvent&) {
+            std::lock_guard<std::mutex> lock(mu);
+            changed = true;
+            cv.notify_all();
+            return true;
+          },
+          &ctx);
+      std::lock_guard<std::mutex> lock(mu);
+      stream_status = s;
+      ended = true;
+      cv.notify_all();
+    });
+    Status error;
+    while (!p.Finished()) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait_for(lock, std::chrono::seconds(1), [&] { return changed || ended; });
+        changed = false;
+        if (ended && !stream_status.ok()) {
+          error = stream_status;
+          break;
+        }
+      }
+      auto next = tracker.Poll(client);
+      if (!next.ok()) {
+        error = next.status();
+        break;
+      }
+      p = std::move(next).value();
+      renderer.Draw(p);
+    }
+    ctx.TryCancel();
+    stream.join();
+    renderer.Finish();
+    ThrowIfError(error);
+    if (p.failed > 0 || p.cancelled > 0 || p.state == "failed" || p.state == "cancelled") {
+      throw CommandError(kExitFailure, fmt::format("sweep {} ended with {} failed and {} cancelled trial(s)",
+                                                   p.sweep_id, p.failed, p.cancelled));
+    }
+  });
+}
+
+// results / best / trial / curves / report: the database file with --db,
+// the coordinator with --coordinator (or $LTSWEEP_COORDINATOR).
+void RegisterResultsViaCoordinator(CLI::App& app) {
+  auto address = std::make_shared<std::string>();
+  ResultsSources sources;
+  sources.enabled = [address] {
+    const char* env = std::getenv("LTSWEEP_COORDINATOR");
+    return !address->empty() || (env != nullptr && env[0] != '\0');
+  };
+  sources.fetch_sweep = [address](int64_t sweep_id) {
+    CoordinatorClient client(Resolve(*address));
+    return client.FetchSweepRecord(sweep_id);
+  };
+  sources.fetch_trial = [address](int64_t trial_id) {
+    CoordinatorClient client(Resolve(*address));
+    return client.FetchTrialRecord(trial_id);
+  };
+  RegisterResultsCommands(app, std::move(sources));
+  for (const char* name : {"results", "best", "trial", "curves", "report"}) {
+    app.get_subcommand(name)->add_option(
+        "--coordinator", *address,
+        "Ask the coordinator at host:port instead of reading a database file (default: $LTSWEEP_COORDINATOR "
+        "when set)");
+  }
+}
+
+}  // namespace
+
+void RegisterClientCommands(CLI::App& app) {
+  RegisterSubmit(app);
+  RegisterCancel(app);
+  RegisterWorkers(app);
+  RegisterStatus(app);
+  RegisterWatch(app);
+  RegisterResultsViaCoordinator(app);
+}
+
+}  // namespace ltsweep::cli

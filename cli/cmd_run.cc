@@ -1,0 +1,281 @@
+// `ltsweep run SPEC`: local mode (cli/commands.h). An in-process coordinator
+// on 127.0.0.1 (any free port) with the database, one in-process Worker with
+// N slots, live progress on stderr, the results table on stdout, and the HTML
+// report when asked.
+//
+// Resuming: a sweep interrupted by Ctrl-C / SIGTERM stays unfinished in the
+// database (its trainers checkpoint under WORK_DIR/checkpoints); running the
+// same command again finds the unfinished sweep with the same spec text and
+// carries it on instead of submitting a new one. A finished spec submitted
+// again becomes a new sweep whose trials reuse the earlier results (config
+// hash linking) unless --rerun.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/coordinator_client.h"
+#include "cli/progress.h"
+#include "coordinator/coordinator_server.h"
+#include "report/aggregate.h"
+#include "report/db_loader.h"
+#include "report/html_report.h"
+#include "report/readonly_db.h"
+#include "report/table_format.h"
+#include "spec/expand.h"
+#include "store/store.h"
+#include "worker/worker.h"
+
+namespace ltsweep::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+  std::string spec, db = "ltsweep.db", trainer, report, gpus, work_dir = "ltsweep-work";
+  int workers = 1;
+  int threads = 0;
+  bool rerun = false;
+};
+
+// Appends daemon log lines (coordinator and worker) to one file, so that the
+// terminal shows only progress.
+class LogFile {
+ public:
+  explicit LogFile(const std::string& path) : out_(path, std::ios::app) {}
+  void Write(const std::string& line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+    out_ << buf << " " << line << "\n";
+    out_.flush();
+  }
+
+ private:
+  std::mutex mu_;
+  std::ofstream out_;
+};
+
+std::string ReadSpecOrThrow(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CommandError(kExitUsage, fmt::format("{}: cannot read the sweep spec", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The trainer when --trainer is not given: ltsweep-train next to this
+// program, or in ../trainer/ (the build tree), else the worker's default
+// (PATH).
+std::string DefaultTrainer() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const fs::path& p : {self.parent_path() / "ltsweep-train", self.parent_path() / ".." / "trainer" / "ltsweep-train"}) {
+    if (access(p.c_str(), X_OK) == 0) return fs::weakly_canonical(p, ec).string();
+  }
+  return "";
+}
+
+// An unfinished sweep of the database with exactly this spec text, or 0.
+int64_t FindUnfinishedSweep(Store& store, const std::string& yaml) {
+  auto sweeps = store.ListSweeps();
+  if (!sweeps.ok()) return 0;
+  int64_t found = 0;
+  for (const SweepInfo& s : *sweeps) {
+    const bool open = s.sweep.status == SweepStatus::kPending || s.sweep.status == SweepStatus::kRunning;
+    if (open && s.sweep.spec_yaml == yaml) found = std::max(found, s.sweep.id);
+  }
+  return found;
+}
+
+void PrintResults(const std::string& db_path, int64_t sweep_id, const std::string& report_path) {
+  auto db = report::ReadOnlyDb::Open(db_path);
+  ThrowIfError(db.status());
+  auto sweep = report::LoadSweep(**db, sweep_id);
+  ThrowIfError(sweep.status());
+  report::ResultsOptions options;
+  options.metric = sweep->metric;
+  options.goal = sweep->goal;
+  auto table = report::AggregateResults(sweep->trials, options);
+  if (table.ok()) {
+    std::cout << report::FormatResults(*table, report::OutputFormat::kTable);
+  } else {
+    std::cerr << "ltsweep: no results table: " << table.status().message() << "\n";
+  }
+  if (report_path.empty()) return;
+  report::ReportOptions ro;
+  ro.results = options;
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+  ro.footer = fmt::format("Generated {} by ltsweep run.", buf);
+  auto html = report::RenderHtmlReport(*sweep, ro);
+  ThrowIfError(html.status());
+  std::ofstream out(report_path, std::ios::binary | std::ios::trunc);
+  out << *html;
+  out.close();
+  if (!out) throw CommandError(kExitFailure, fmt::format("cannot write the report to {}", report_path));
+  std::cout << "\nreport: " << report_path << "\n";
+}
+
+void RunLocal(const RunArgs& a) {
+  if (a.workers < 1) throw CommandError(kExitUsage, "--workers: must be at least 1");
+  if (a.threads < 0) throw CommandError(kExitUsage, "--threads: must be at least 1");
+  const std::string yaml = ReadSpecOrThrow(a.spec);
+  // The data is on this machine: check its paths too.
+  auto expanded = spec::ValidateSweepText(yaml, a.spec);
+  ThrowIfError(expanded.status());
+  std::vector<int> gpus;
+  if (!a.gpus.empty()) {
+    auto g = worker::ParseGpuList(a.gpus);
+    if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
+    gpus = *g;
+  }
+  std::error_code ec;
+  fs::create_directories(a.work_dir, ec);
+  if (ec) throw CommandError(kExitFailure, fmt::format("--work-dir {}: {}", a.work_dir, ec.message()));
+  auto log = std::make_shared<LogFile>((fs::path(a.work_dir) / "ltsweep-run.log").string());
+
+  // SIGINT / SIGTERM are taken with sigtimedwait by the progress loop; the
+  // threads started below inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  coordinator::CoordinatorOptions co;
+  co.db_path = a.db;
+  co.listen = "127.0.0.1:0";
+  co.lease_ttl = std::chrono::seconds(30);
+  co.log = [log](const std::string& line) { log->Write("coordinator: " + line); };
+  coordinator::CoordinatorServer server(co);
+  auto port = server.Start();
+  if (!port.ok()) throw CommandError(ExitCodeFor(port.status()), port.status().message());
+  const std::string address = fmt::format("127.0.0.1:{}", *port);
+  CoordinatorClient client(address);
+
+  int64_t sweep_id = a.rerun ? 0 : FindUnfinishedSweep(*server.store(), yaml);
+  if (sweep_id > 0) {
+    std::cerr << fmt::format("resuming sweep {} (unfinished in {})\n", sweep_id, a.db);
+  } else {
+    auto submitted = client.Submit(yaml, a.spec, a.rerun);
+    if (!submitted.ok()) {
+      server.Shutdown();
+      ThrowIfError(submitted.status());
+    }
+    sweep_id = submitted->sweep_id();
+    std::cerr << fmt::format("sweep {}: {} trials ({} to run, {} reused from earlier runs) in {}\n", sweep_id,
+                             submitted->trials_total(), submitted->trials_queued(), submitted->trials_reused(),
+                             a.db);
+  }
+
+  worker::WorkerOptions wo;
+  wo.coordinator = address;
+  wo.gpus = gpus;
+  wo.slots = gpus.empty() ? a.workers : 0;
+  wo.trainer_path = a.trainer.empty() ? DefaultTrainer() : a.trainer;
+  wo.work_dir = a.work_dir;
+  wo.checkpoint_root = (fs::path(a.work_dir) / "checkpoints").string();
+  wo.threads_per_trial = a.threads;
+  wo.metric_flush_interval = std::chrono::milliseconds(500);
+  wo.backoff.max_ms = 1'000;
+  wo.log = [log](const std::string& line) { log->Write("worker: " + line); };
+  worker::Worker w(wo);
+  std::atomic<bool> worker_ended{false};
+  Status worker_status;
+  std::thread worker_thread([&] {
+    worker_status = w.Run();
+    worker_ended = true;
+  });
+
+  ProgressTracker tracker(sweep_id);
+  ProgressRenderer renderer(std::cerr, isatty(STDERR_FILENO) != 0);
+  SweepProgress p;
+  Status error;
+  int signal_received = 0;
+  while (true) {
+    auto next = tracker.Poll(client);
+    if (!next.ok()) {
+      error = next.status();
+      break;
+    }
+    p = std::move(next).value();
+    renderer.Draw(p);
+    if (p.Finished()) break;
+    if (worker_ended) {
+      error = worker_status.ok() ? InternalError("the local worker stopped early") : worker_status;
+      break;
+    }
+    timespec tick{0, 500'000'000};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      signal_received = sig;
+      break;
+    }
+  }
+  renderer.Finish();
+  if (signal_received != 0) {
+    std::cerr << fmt::format("{} received: stopping the trainers (they checkpoint)...\n",
+                             signal_received == SIGINT ? "SIGINT" : "SIGTERM");
+  }
+  w.Stop();
+  worker_thread.join();
+  server.Shutdown();
+  if (signal_received != 0) {
+    throw CommandError(kExitFailure,
+                       fmt::format("interrupted: sweep {} is unfinished in {}; run the same command again to resume it",
+                                   sweep_id, a.db));
+  }
+  ThrowIfError(error);
+  PrintResults(a.db, sweep_id, a.report);
+  if (p.failed > 0 || p.cancelled > 0) {
+    throw CommandError(kExitFailure, fmt::format("{} of {} trials failed (see `ltsweep trial ID --db {}`)",
+                                                 p.failed + p.cancelled, p.total, a.db));
+  }
+}
+
+}  // namespace
+
+void RegisterLocalCommands(CLI::App& app) {
+  auto a = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a sweep locally to the end: coordinator and worker in this process");
+  cmd->add_option("SPEC", a->spec, "Sweep spec (YAML)")->required();
+  auto* workers = cmd->add_option("--workers", a->workers, "Trials at a time (CPU threads are split between them)")
+                      ->capture_default_str();
+  cmd->add_option("--gpus", a->gpus, "GPU indices, one trial at a time on each (e.g. 0,1)")->excludes(workers);
+  cmd->add_option("--db", a->db, "Results database (created when absent)")->capture_default_str();
+  cmd->add_option("--trainer", a->trainer,
+                  "Trainer executable (default: ltsweep-train next to ltsweep or in the build tree, else on PATH)");
+  cmd->add_option("--report", a->report, "Also write the HTML report to this file");
+  cmd->add_option("--threads", a->threads, "--threads of each trainer (default: cores / workers)");
+  cmd->add_option("--work-dir", a->work_dir, "Per-trial files, checkpoints and the daemon log (ltsweep-run.log)")
+      ->capture_default_str();
+  cmd->add_flag("--rerun", a->rerun, "Run every trial again instead of reusing earlier identical results");
+  cmd->footer(
+      "Example:\n  ltsweep run sweeps/quickstart.yaml --workers 2 --report report.html\n"
+      "Exit status: 0 when every trial succeeded, 1 when any failed or on Ctrl-C (run the same command again to "
+      "resume), 2 for a bad spec or flags.");
+  cmd->callback([a] { RunLocal(*a); });
+}
+
+}  // namespace ltsweep::cli

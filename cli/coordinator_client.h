@@ -1,0 +1,69 @@
+// CoordinatorClient: the CLI's side of proto/client_service — one blocking
+// call per RPC, each answering a Status instead of a grpc::Status, and the
+// conversion of the coordinator's answers into report::SweepRecord /
+// report::TrialRecord for the results commands.
+//
+// A coordinator that cannot be reached is UNAVAILABLE with the message
+// "cannot reach the coordinator at ADDR: <gRPC's reason>"; other errors keep
+// the coordinator's code and message (NOT_FOUND for an unknown sweep,
+// INVALID_ARGUMENT with the validator's message for a bad spec).
+//
+// Ownership: owns its channel and stub. Thread-safety: thread-safe (gRPC
+// stubs are); Watch() blocks its caller until the stream ends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "proto/client_service.grpc.pb.h"
+#include "report/trial_record.h"
+
+namespace ltsweep::cli {
+
+// $LTSWEEP_COORDINATOR when set, else "localhost:50051".
+std::string DefaultCoordinatorAddress();
+
+class CoordinatorClient {
+ public:
+  // `address` is host:port. `timeout` bounds each unary call (not Watch).
+  explicit CoordinatorClient(std::string address,
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+
+  const std::string& address() const { return address_; }
+
+  StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml, const std::string& source, bool rerun);
+  StatusOr<v1::SweepInfo> GetSweep(int64_t sweep_id);
+  StatusOr<v1::ListSweepsResponse> ListSweeps();
+  StatusOr<v1::ListTrialsResponse> ListTrials(int64_t sweep_id);
+  StatusOr<v1::CancelSweepResponse> Cancel(int64_t sweep_id);
+  // attempt 0: the latest attempt.
+  StatusOr<v1::QueryMetricsResponse> QueryMetrics(int64_t trial_id, int attempt = 0);
+  StatusOr<v1::ListWorkersResponse> ListWorkers();
+  // Calls `on_event` for each event of the sweep's stream until the sweep
+  // ends or `on_event` returns false. `context` (owned by the caller) may be
+  // cancelled from another thread with TryCancel() to end the stream early;
+  // that returns OK.
+  Status Watch(int64_t sweep_id, const std::function<bool(const v1::SweepEvent&)>& on_event,
+               grpc::ClientContext* context);
+
+  // A trial as a report record: config, status, metrics of every attempt
+  // merged (a later attempt wins at the same epoch), class counts from the
+  // trainer's start payload, the latest confusion matrix, the done payload.
+  StatusOr<report::TrialRecord> FetchTrialRecord(const v1::TrialInfo& info);
+  StatusOr<report::TrialRecord> FetchTrialRecord(int64_t trial_id);
+  StatusOr<report::SweepRecord> FetchSweepRecord(int64_t sweep_id);
+
+ private:
+  Status Convert(const grpc::Status& status) const;
+
+  std::string address_;
+  std::chrono::milliseconds timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ClientService::Stub> stub_;
+};
+
+}  // namespace ltsweep::cli

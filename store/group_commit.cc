@@ -1,0 +1,132 @@
+#include "store/group_commit.h"
+
+#include <exception>
+#include <string>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+namespace ltsweep::sqlite {
+
+GroupCommit::GroupCommit(Db* db, std::mutex* db_mu, int max_group)
+    : db_(db), db_mu_(db_mu), max_group_(static_cast<size_t>(std::max(1, max_group))) {}
+
+GroupCommitStats GroupCommit::stats() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  GroupCommitStats stats = stats_;
+  stats.queued = static_cast<int64_t>(queue_.size());
+  return stats;
+}
+
+Status GroupCommit::Run(const std::function<Status()>& op) {
+  if (db_->read_only()) {
+    return FailedPreconditionError("results database " + db_->path() +
+                                   " is open read-only; writes are refused");
+  }
+  Writer self;
+  self.op = &op;
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_.push_back(&self);
+  self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return self.status;  // a leader ran it
+
+  // Leader: take the front of the queue (this writer first).
+  std::vector<Writer*> group;
+  for (Writer* w : queue_) {
+    group.push_back(w);
+    if (group.size() >= max_group_) break;
+  }
+  lock.unlock();
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> db_lock(*db_mu_);
+    RunGroup(group);
+  }
+  const auto busy = std::chrono::steady_clock::now() - start;
+  lock.lock();
+  stats_.busy_micros += std::chrono::duration_cast<std::chrono::microseconds>(busy).count();
+  ++stats_.transactions;
+  stats_.operations += static_cast<int64_t>(group.size());
+  stats_.largest_group = std::max(stats_.largest_group, static_cast<int64_t>(group.size()));
+  for (size_t i = 0; i < group.size(); ++i) {
+    Writer* w = queue_.front();  // == group[i]: only leaders pop, one at a time
+    queue_.pop_front();
+    if (w != &self) {
+      w->done = true;
+      w->cv.notify_one();  // `w` may be gone once queue_mu_ is released
+    }
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+  return self.status;
+}
+
+void GroupCommit::RunGroup(const std::vector<Writer*>& group) {
+  auto fail_all = [&group](const Status& error) {
+    for (Writer* w : group) {
+      if (w->status.ok()) w->status = error;
+    }
+  };
+  for (Writer* w : group) w->status = Status::Ok();
+  Status begun = db_->Exec("BEGIN IMMEDIATE");
+  if (!begun.ok()) return fail_all(begun);
+
+  // One operation alone needs no savepoint: its failure rolls back the
+  // whole (single-operation) transaction.
+  const bool savepoints = group.size() > 1;
+  auto exec = [this](const char* sql) -> Status {
+    LTSWEEP_ASSIGN_OR_RETURN(Stmt stmt, db_->Prepare(sql));
+    return stmt.Run();
+  };
+  bool any_ok = false;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Writer* w = group[i];
+    if (savepoints) {
+      Status s = exec("SAVEPOINT group_op");
+      if (!s.ok()) {
+        (void)db_->Exec("ROLLBACK");  // best effort; the error is what counts
+        return fail_all(s);
+      }
+    }
+    // An exception must not escape: the leader would leave the queue stuck
+    // and every later writer waiting forever. It fails this operation only.
+    try {
+      w->status = (*w->op)();
+    } catch (const std::exception& e) {
+      w->status = InternalError(std::string("results database write failed: ") + e.what());
+    } catch (...) {
+      w->status = InternalError("results database write failed: unknown exception");
+    }
+    if (sqlite3_get_autocommit(db_->raw()) != 0) {
+      // SQLite rolled the whole transaction back (e.g. disk full): nothing
+      // of the group is written.
+      Status error =
+          w->status.ok()
+              ? InternalError("results database " + db_->path() + ": transaction rolled back")
+              : w->status;
+      return fail_all(error);
+    }
+    if (savepoints) {
+      Status s = w->status.ok() ? Status::Ok() : exec("ROLLBACK TO group_op");
+      if (s.ok()) s = exec("RELEASE group_op");
+      if (!s.ok()) {
+        (void)db_->Exec("ROLLBACK");  // none of the group is written
+        return fail_all(s);
+      }
+    }
+    any_ok = any_ok || w->status.ok();
+  }
+  if (!any_ok) {
+    // Every operation failed: nothing to keep (and no commit for the hook).
+    (void)db_->Exec("ROLLBACK");
+    return;
+  }
+  Status committed = db_->before_commit() ? db_->before_commit()() : Status::Ok();
+  if (committed.ok()) committed = db_->Exec("COMMIT");
+  if (!committed.ok()) {
+    if (sqlite3_get_autocommit(db_->raw()) == 0) (void)db_->Exec("ROLLBACK");
+    fail_all(committed);
+  }
+}
+
+}  // namespace ltsweep::sqlite
