@@ -373,7 +373,12 @@ struct Worker::Impl {
       spawn.env.push_back({"CUDA_VISIBLE_DEVICES", std::to_string(gpu)});
     }
     if (!options.checkpoint_root.empty()) {
-      const fs::path ckpt = fs::path(options.checkpoint_root) / std::to_string(a->trial_id);
+      // Keyed by trial id and config hash: trial ids restart in every
+      // database, and a checkpoint root shared by several databases (or a
+      // reused work dir) must never hand one trial another trial's state.
+      std::string ckpt_name = std::to_string(a->trial_id);
+      if (!lease.config_hash().empty()) ckpt_name += "-" + lease.config_hash().substr(0, 16);
+      const fs::path ckpt = fs::path(options.checkpoint_root) / ckpt_name;
       fs::create_directories(ckpt, ec);
       spawn.args.insert(spawn.args.end(), {"--checkpoint-dir", ckpt.string(), "--resume"});
     }

@@ -5,7 +5,7 @@
 // (worker/trainer_process.h): CUDA_VISIBLE_DEVICES names the slot's GPU (or
 // is empty on a CPU-only worker), --threads a fair share of the cores, and
 // with a checkpoint root on a shared file system --checkpoint-dir
-// <root>/<trial id> --resume, so a retried trial continues from its last
+// <root>/<trial id>-<config hash prefix> --resume, so a retried trial continues from its last
 // checkpoint. The trainer's JSON lines become metric batches
 // (worker/event_mapper.h), sent every metric_flush_interval and at every
 // checkpoint and at the end. A heartbeat thread renews the leases.
