@@ -10,35 +10,6 @@
 
 namespace ltsweep::cli {
 
-namespace {
-
-std::vector<int64_t> IntList(const nlohmann::json& j) {
-  std::vector<int64_t> out;
-  if (!j.is_array()) return out;
-  for (const auto& v : j) {
-    if (!v.is_number()) return {};
-    out.push_back(v.get<int64_t>());
-  }
-  return out;
-}
-
-// Class counts and names from a trainer "start" or "done" payload.
-void ReadClassInfo(const nlohmann::json& payload, report::TrialRecord& t) {
-  if (!payload.is_object()) return;
-  for (const char* key : {"class_counts", "train_class_counts", "train_counts"}) {
-    auto it = payload.find(key);
-    if (it != payload.end() && t.class_counts.empty()) t.class_counts = IntList(*it);
-  }
-  for (const char* key : {"class_names", "classes"}) {
-    auto it = payload.find(key);
-    if (it != payload.end() && it->is_array() && t.class_names.empty()) {
-      for (const auto& n : *it) t.class_names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
-    }
-  }
-}
-
-}  // namespace
-
 std::string DefaultCoordinatorAddress() {
   const char* env = std::getenv("LTSWEEP_COORDINATOR");
   return env != nullptr && env[0] != '\0' ? env : "localhost:50051";
@@ -178,10 +149,10 @@ StatusOr<report::TrialRecord> CoordinatorClient::FetchTrialRecord(const v1::Tria
       nlohmann::json j = nlohmann::json::parse(p.json(), nullptr, /*allow_exceptions=*/false);
       if (j.is_discarded()) continue;
       if (p.kind() == "start") {
-        ReadClassInfo(j, t);
+        report::ReadClassInfo(j, t);
       } else if (p.kind() == "done") {
         t.done = j;
-        ReadClassInfo(j, t);
+        report::ReadClassInfo(j, t);
       } else if (p.kind() == "confusion" && p.epoch() >= confusion_epoch) {
         t.confusion = j;
         confusion_epoch = p.epoch();

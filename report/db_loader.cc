@@ -62,19 +62,6 @@ std::vector<int64_t> IntList(const nlohmann::json& j) {
   return out;
 }
 
-void ReadClassInfo(const nlohmann::json& payload, TrialRecord& t) {
-  if (!payload.is_object()) return;
-  for (const char* key : {"class_counts", "train_class_counts", "train_counts"}) {
-    auto it = payload.find(key);
-    if (it != payload.end() && t.class_counts.empty()) t.class_counts = IntList(*it);
-  }
-  for (const char* key : {"class_names", "classes"}) {
-    auto it = payload.find(key);
-    if (it != payload.end() && it->is_array() && t.class_names.empty()) {
-      for (const auto& n : *it) t.class_names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
-    }
-  }
-}
 
 // Fills metrics, per-class rows and payloads of `t` from trial `source`.
 Status LoadMetrics(ReadOnlyDb& db, int64_t source, TrialRecord& t) {
@@ -227,6 +214,20 @@ StatusOr<int64_t> LatestSweepId(ReadOnlyDb& db) {
   LTSWEEP_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row || s.IsNull(0)) return NotFoundError(fmt::format("no sweep in {}", db.path()));
   return s.Int(0);
+}
+
+void ReadClassInfo(const nlohmann::json& payload, TrialRecord& t) {
+  if (!payload.is_object()) return;
+  for (const char* key : {"class_counts", "train_class_counts", "train_counts"}) {
+    auto it = payload.find(key);
+    if (it != payload.end() && t.class_counts.empty()) t.class_counts = IntList(*it);
+  }
+  for (const char* key : {"class_names", "classes"}) {
+    auto it = payload.find(key);
+    if (it != payload.end() && it->is_array() && t.class_names.empty()) {
+      for (const auto& n : *it) t.class_names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
+    }
+  }
 }
 
 }  // namespace ltsweep::report

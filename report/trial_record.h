@@ -74,4 +74,9 @@ struct SweepRecord {
 // The series `name` of `trial`, or nullptr.
 const Series* FindSeries(const TrialRecord& trial, const std::string& name);
 
+// Fills trial.class_counts and trial.class_names, where still empty, from a
+// trainer "start" or "done" payload (keys train_class_counts / class_counts
+// and class_names). Whatever else the payload holds is ignored.
+void ReadClassInfo(const nlohmann::json& payload, TrialRecord& trial);
+
 }  // namespace ltsweep::report
