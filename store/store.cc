@@ -129,8 +129,9 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
   }
   if (status != SweepStatus::kPending && status != SweepStatus::kRunning) return Status::Ok();
 
-  // Each question is answered from the trials_queue index (sweep_id, status),
-  // so a roll-up costs the same for 10 or 100,000 trials until the sweep ends.
+  // Each question is answered from a partial index (trials_queued,
+  // trials_active_by_sweep), so a roll-up costs the same for 10 or 100,000
+  // trials until the sweep ends.
   auto exists = [this, sweep_id](const char* sql) -> StatusOr<bool> {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db->Prepare(sql));
     stmt.Bind(sweep_id);
@@ -138,8 +139,10 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
     return row && stmt.Int(0) != 0;
   };
   LTSWEEP_ASSIGN_OR_RETURN(
-      bool open, exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ? AND "
-                        "status IN ('queued', 'leased', 'running'))"));
+      bool open,
+      exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ?1 AND status = 'queued') OR "
+             "EXISTS (SELECT 1 FROM trials WHERE sweep_id = ?1 AND "
+             "status IN ('leased', 'running'))"));
   bool started = false;
   int good = 0, total = 0;
   if (open) {

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/migrations.h"
 #include "tests/store/store_test_util.h"
 #include "tests/testing/test_util.h"
 
@@ -56,6 +57,43 @@ TEST(StoreOpenTest, EmptyFileIsMigratedToTheLatestVersion) {
   auto again = Store::Open(path, StoreOptions());
   ASSERT_OK(again);
   EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), std::to_string(Store::LatestSchemaVersion()));
+}
+
+// A file written by the first release (schema version 1) opens with its
+// queue intact: migration 2 swaps the trial indexes for partial ones.
+TEST(StoreOpenTest, AVersionOneFileIsMigratedWithItsQueue) {
+  TempDir dir;
+  const std::string path = dir.File("v1.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const std::string v1 = sqlite::Migrations().at(0) + R"sql(
+      INSERT INTO sweeps (id, name, spec_yaml, n_trials, created_ms, updated_ms)
+        VALUES (1, 'old', 'name: old', 2, 1, 1);
+      INSERT INTO trials (sweep_id, ordinal, config_json, config_hash, created_ms, updated_ms)
+        VALUES (1, 0, '{}', 'h0', 1, 1), (1, 1, '{}', 'h1', 1, 1);
+      INSERT INTO workers (id, host, slots, registered_ms, last_seen_ms)
+        VALUES ('w1', 'host', 1, 1, 1);
+      PRAGMA user_version = 1;)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto store = Store::Open(path, StoreOptions());
+  ASSERT_OK(store);
+  EXPECT_EQ(RawQuery(path, "PRAGMA user_version"), std::to_string(Store::LatestSchemaVersion()));
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM sqlite_master WHERE name = 'trials_queue'"), "0");
+  EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM sqlite_master WHERE name = 'trials_queued'"), "1");
+  auto lease = (*store)->LeaseNextTrial("w1", seconds(30));
+  ASSERT_OK(lease);
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_EQ(RawQuery(path, "SELECT ordinal FROM trials WHERE id = " +
+                               std::to_string((*lease)->trial_id)),
+            "0");
+  auto expired = (*store)->ExpireLeases();
+  ASSERT_OK(expired);
+  EXPECT_TRUE(expired->empty());
+  EXPECT_OK((*store)->CheckIntegrity());
 }
 
 TEST(StoreOpenTest, ANewerSchemaIsRefusedClearly) {
