@@ -34,6 +34,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "coordinator/coordinator_server.h"
+#include "coordinator/grpc_runtime.h"
 #include "store/store.h"
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
@@ -52,6 +53,16 @@ std::string SweepYaml(int trials) {
   for (int i = 0; i < trials; ++i) seeds += (i ? "," : "") + std::to_string(i);
   return fmt::format("name: load\nconfig:\n  train: {{epochs: 5}}\nseeds: [{}]\nparameters:\n  train.lr: {{value: 0.1}}\n",
                      seeds);
+}
+
+// Counts a failed call and prints the first few, so a failing run says why.
+void NoteError(const char* call, const grpc::Status& status, int64_t* errors) {
+  static std::atomic<int> printed{0};
+  ++*errors;
+  if (printed.fetch_add(1) < 5) {
+    std::fprintf(stderr, "coordinator_load: %s failed: %s (code %d)\n", call, status.error_message().c_str(),
+                 static_cast<int>(status.error_code()));
+  }
 }
 
 struct WorkerStats {
@@ -101,8 +112,9 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
     req.set_worker_id(fmt::format("bench-{}", index));
     req.set_slots(1);
     v1::RegisterResponse resp;
-    if (!stub->Register(&ctx, req, &resp).ok()) {
-      ++stats.errors;
+    grpc::Status s = stub->Register(&ctx, req, &resp);
+    if (!s.ok()) {
+      NoteError("Register", s, &stats.errors);
       return;
     }
     id = resp.worker_id();
@@ -124,7 +136,7 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
     grpc::Status s = stub->Lease(&lctx, lreq, &lease);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (!s.ok()) {
-      ++stats.errors;
+      NoteError("Lease", s, &stats.errors);
       return;
     }
     if (!lease.granted()) return;  // the sweep is drained
@@ -136,18 +148,20 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
     for (v1::ReportMetricsRequest& req : batches) {
       *req.mutable_lease() = ref;
       grpc::ClientContext ctx;
-      if (stub->ReportMetrics(&ctx, req, &resp).ok()) {
+      grpc::Status rs = stub->ReportMetrics(&ctx, req, &resp);
+      if (rs.ok()) {
         stats.rows += resp.rows_written();
       } else {
-        ++stats.errors;
+        NoteError("ReportMetrics", rs, &stats.errors);
       }
     }
     *freq.mutable_lease() = ref;
     grpc::ClientContext fctx;
-    if (stub->FinishAttempt(&fctx, freq, &fresp).ok()) {
+    grpc::Status fs = stub->FinishAttempt(&fctx, freq, &fresp);
+    if (fs.ok()) {
       ++stats.trials;
     } else {
-      ++stats.errors;
+      NoteError("FinishAttempt", fs, &stats.errors);
     }
   }
 }
@@ -255,6 +269,7 @@ int RunOnce(const std::filesystem::path& dir, int workers, int trials) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ltsweep::coordinator::ConfigureGrpcRuntime();
   std::vector<int> counts = {1, 8, 64, 256};
   int trials = 2000;
   std::string dir_arg;

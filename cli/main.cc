@@ -7,8 +7,10 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_commands.h"
+#include "coordinator/grpc_runtime.h"
 
 int main(int argc, char** argv) {
+  ltsweep::coordinator::ConfigureGrpcRuntime();
   CLI::App app{"ltsweep: hyperparameter sweeps of imbalanced-learning experiments", "ltsweep"};
   app.require_subcommand(1);
   app.footer(

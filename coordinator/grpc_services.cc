@@ -4,28 +4,54 @@
 
 namespace ltsweep::coordinator {
 
-grpc::Status WorkerServiceImpl::Register(grpc::ServerContext*, const v1::RegisterRequest* req,
-                                         v1::RegisterResponse* resp) {
-  return ToGrpcStatus(handler_.Register(*req, resp));
+namespace {
+
+// Finishes a callback RPC with the handler's status.
+WorkerHandler::Done FinishWith(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](Status status) { reactor->Finish(ToGrpcStatus(status)); };
 }
-grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
-                                          v1::HeartbeatResponse* resp) {
-  return ToGrpcStatus(handler_.Heartbeat(*req, resp));
+
+}  // namespace
+
+grpc::ServerUnaryReactor* WorkerServiceImpl::Register(grpc::CallbackServerContext* ctx, const v1::RegisterRequest* req,
+                                                      v1::RegisterResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(handler_.Register(*req, resp)));  // rare: blocking is fine
+  return reactor;
 }
-grpc::Status WorkerServiceImpl::Lease(grpc::ServerContext*, const v1::LeaseRequest* req, v1::LeaseResponse* resp) {
-  return ToGrpcStatus(handler_.Lease(*req, resp));
+grpc::ServerUnaryReactor* WorkerServiceImpl::Heartbeat(grpc::CallbackServerContext* ctx,
+                                                       const v1::HeartbeatRequest* req,
+                                                       v1::HeartbeatResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  handler_.HeartbeatAsync(*req, resp, FinishWith(reactor));
+  return reactor;
 }
-grpc::Status WorkerServiceImpl::ReportMetrics(grpc::ServerContext*, const v1::ReportMetricsRequest* req,
-                                              v1::ReportMetricsResponse* resp) {
-  return ToGrpcStatus(handler_.ReportMetrics(*req, resp));
+grpc::ServerUnaryReactor* WorkerServiceImpl::Lease(grpc::CallbackServerContext* ctx, const v1::LeaseRequest* req,
+                                                   v1::LeaseResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  handler_.LeaseAsync(*req, resp, FinishWith(reactor));
+  return reactor;
 }
-grpc::Status WorkerServiceImpl::FinishAttempt(grpc::ServerContext*, const v1::FinishAttemptRequest* req,
-                                              v1::FinishAttemptResponse* resp) {
-  return ToGrpcStatus(handler_.FinishAttempt(*req, resp));
+grpc::ServerUnaryReactor* WorkerServiceImpl::ReportMetrics(grpc::CallbackServerContext* ctx,
+                                                           const v1::ReportMetricsRequest* req,
+                                                           v1::ReportMetricsResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  handler_.ReportMetricsAsync(*req, resp, FinishWith(reactor));
+  return reactor;
 }
-grpc::Status WorkerServiceImpl::StopWorker(grpc::ServerContext*, const v1::StopWorkerRequest* req,
-                                           v1::StopWorkerResponse* resp) {
-  return ToGrpcStatus(handler_.StopWorker(*req, resp));
+grpc::ServerUnaryReactor* WorkerServiceImpl::FinishAttempt(grpc::CallbackServerContext* ctx,
+                                                           const v1::FinishAttemptRequest* req,
+                                                           v1::FinishAttemptResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  handler_.FinishAttemptAsync(*req, resp, FinishWith(reactor));
+  return reactor;
+}
+grpc::ServerUnaryReactor* WorkerServiceImpl::StopWorker(grpc::CallbackServerContext* ctx,
+                                                        const v1::StopWorkerRequest* req,
+                                                        v1::StopWorkerResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(handler_.StopWorker(*req, resp)));
+  return reactor;
 }
 
 grpc::Status ClientServiceImpl::SubmitSweep(grpc::ServerContext*, const v1::SubmitSweepRequest* req,

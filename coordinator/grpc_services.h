@@ -1,6 +1,14 @@
 // The gRPC service classes of the coordinator: thin adapters that forward
 // each RPC to ClientHandler / WorkerHandler and map Status to grpc::Status.
 //
+// The worker service uses gRPC's callback API: a request is handed to the
+// store's writer queue and the handling thread goes back to the network at
+// once; the reply is sent when the write commits (WorkerHandler::*Async), by
+// the thread that ran the write's group. No thread blocks per request, so a
+// few threads serve hundreds of workers and the writes of many requests
+// share one transaction. The client service (few, slower calls, and the
+// WatchSweep stream) stays on the synchronous API.
+//
 // Ownership: borrow their handler. Thread-safety: thread-safe.
 #pragma once
 
@@ -13,19 +21,19 @@
 
 namespace ltsweep::coordinator {
 
-class WorkerServiceImpl final : public v1::WorkerService::Service {
+class WorkerServiceImpl final : public v1::WorkerService::CallbackService {
  public:
   explicit WorkerServiceImpl(WorkerHandler& handler) : handler_(handler) {}
 
-  grpc::Status Register(grpc::ServerContext*, const v1::RegisterRequest* req, v1::RegisterResponse* resp) override;
-  grpc::Status Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* req,
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx, const v1::RegisterRequest* req, v1::RegisterResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx, const v1::HeartbeatRequest* req,
                          v1::HeartbeatResponse* resp) override;
-  grpc::Status Lease(grpc::ServerContext*, const v1::LeaseRequest* req, v1::LeaseResponse* resp) override;
-  grpc::Status ReportMetrics(grpc::ServerContext*, const v1::ReportMetricsRequest* req,
+  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* ctx, const v1::LeaseRequest* req, v1::LeaseResponse* resp) override;
+  grpc::ServerUnaryReactor* ReportMetrics(grpc::CallbackServerContext* ctx, const v1::ReportMetricsRequest* req,
                              v1::ReportMetricsResponse* resp) override;
-  grpc::Status FinishAttempt(grpc::ServerContext*, const v1::FinishAttemptRequest* req,
+  grpc::ServerUnaryReactor* FinishAttempt(grpc::CallbackServerContext* ctx, const v1::FinishAttemptRequest* req,
                              v1::FinishAttemptResponse* resp) override;
-  grpc::Status StopWorker(grpc::ServerContext*, const v1::StopWorkerRequest* req,
+  grpc::ServerUnaryReactor* StopWorker(grpc::CallbackServerContext* ctx, const v1::StopWorkerRequest* req,
                           v1::StopWorkerResponse* resp) override;
 
  private:

@@ -1,6 +1,9 @@
 #include "coordinator/worker_handler.h"
 
 #include <cmath>
+#include <future>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -43,63 +46,81 @@ Status WorkerHandler::Register(const v1::RegisterRequest& request, v1::RegisterR
   return Status::Ok();
 }
 
-Status WorkerHandler::Heartbeat(const v1::HeartbeatRequest& request, v1::HeartbeatResponse* response) {
-  LTSWEEP_RETURN_IF_ERROR(RequireWorker(request.worker_id()));
+void WorkerHandler::HeartbeatAsync(const v1::HeartbeatRequest& request, v1::HeartbeatResponse* response,
+                                   Done done) {
+  Status valid = RequireWorker(request.worker_id());
+  if (!valid.ok()) return done(valid);
   std::vector<HeldLease> held;
   held.reserve(static_cast<size_t>(request.leases_size()));
   for (const auto& l : request.leases()) held.push_back(HeldLease{l.trial_id(), l.token()});
-  LTSWEEP_ASSIGN_OR_RETURN(auto renewals, store_.Heartbeat(request.worker_id(), held, options_.lease_ttl));
-  for (const LeaseRenewal& r : renewals) {
-    v1::LeaseState* st = response->add_leases();
-    st->set_trial_id(r.trial_id);
-    for (const HeldLease& h : held) {
-      if (h.trial_id == r.trial_id) st->set_token(h.token);
-    }
-    st->set_alive(r.alive);
-    st->set_reason(r.reason);
-    st->set_deadline_ms(r.deadline_ms);
-    if (!r.alive) {
-      options_.log(fmt::format("lease of trial {} held by worker {} is gone ({}): told to stop", r.trial_id,
-                               request.worker_id(), r.reason));
-    }
-  }
-  return Status::Ok();
+  std::vector<HeldLease> sent = held;
+  store_.HeartbeatAsync(
+      request.worker_id(), std::move(sent), options_.lease_ttl,
+      [this, worker = request.worker_id(), held = std::move(held), response,
+       done = std::move(done)](StatusOr<std::vector<LeaseRenewal>> renewals) {
+        if (!renewals.ok()) return done(renewals.status());
+        for (const LeaseRenewal& r : *renewals) {
+          v1::LeaseState* st = response->add_leases();
+          st->set_trial_id(r.trial_id);
+          for (const HeldLease& h : held) {
+            if (h.trial_id == r.trial_id) st->set_token(h.token);
+          }
+          st->set_alive(r.alive);
+          st->set_reason(r.reason);
+          st->set_deadline_ms(r.deadline_ms);
+          if (!r.alive) {
+            options_.log(fmt::format("lease of trial {} held by worker {} is gone ({}): told to stop",
+                                     r.trial_id, worker, r.reason));
+          }
+        }
+        done(Status::Ok());
+      });
 }
 
-Status WorkerHandler::Lease(const v1::LeaseRequest& request, v1::LeaseResponse* response) {
-  LTSWEEP_RETURN_IF_ERROR(RequireWorker(request.worker_id()));
-  LTSWEEP_ASSIGN_OR_RETURN(std::optional<ltsweep::Lease> lease,
-                           store_.LeaseNextTrial(request.worker_id(), options_.lease_ttl));
-  if (!lease) {
-    response->set_granted(false);
-    response->set_retry_after_ms(options_.idle_retry.count());
-    return Status::Ok();
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    trial_sweep_[lease->trial_id] = lease->sweep_id;
-  }
-  response->set_granted(true);
-  response->set_trial_id(lease->trial_id);
-  response->set_sweep_id(lease->sweep_id);
-  response->set_attempt(lease->attempt);
-  response->set_token(lease->token);
-  response->set_deadline_ms(lease->deadline_ms);
-  response->set_config_json(lease->config_json);
-  response->set_config_hash(lease->config_hash);
-  options_.log(fmt::format("trial {} (sweep {}) leased to worker {} slot {} as attempt {}/{}", lease->trial_id,
-                           lease->sweep_id, request.worker_id(), request.slot(), lease->attempt,
-                           lease->max_attempts));
-  return Status::Ok();
+void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseResponse* response, Done done) {
+  Status valid = RequireWorker(request.worker_id());
+  if (!valid.ok()) return done(valid);
+  store_.LeaseNextTrialAsync(
+      request.worker_id(), options_.lease_ttl,
+      [this, worker = request.worker_id(), slot = request.slot(), response,
+       done = std::move(done)](StatusOr<std::optional<ltsweep::Lease>> lease) {
+        if (!lease.ok()) return done(lease.status());
+        if (!lease->has_value()) {
+          response->set_granted(false);
+          response->set_retry_after_ms(options_.idle_retry.count());
+          return done(Status::Ok());
+        }
+        ltsweep::Lease& l = **lease;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          trial_sweep_[l.trial_id] = l.sweep_id;
+        }
+        response->set_granted(true);
+        response->set_trial_id(l.trial_id);
+        response->set_sweep_id(l.sweep_id);
+        response->set_attempt(l.attempt);
+        response->set_token(std::move(l.token));
+        response->set_deadline_ms(l.deadline_ms);
+        response->set_config_json(std::move(l.config_json));
+        response->set_config_hash(std::move(l.config_hash));
+        options_.log(fmt::format("trial {} (sweep {}) leased to worker {} slot {} as attempt {}/{}", l.trial_id,
+                                 l.sweep_id, worker, slot, l.attempt, l.max_attempts));
+        done(Status::Ok());
+      });
 }
 
-Status WorkerHandler::ReportMetrics(const v1::ReportMetricsRequest& request, v1::ReportMetricsResponse* response) {
-  LTSWEEP_RETURN_IF_ERROR(RequireWorker(request.worker_id()));
-  LTSWEEP_RETURN_IF_ERROR(RequireLease(request.lease()));
+void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
+                                       v1::ReportMetricsResponse* response, Done done) {
+  Status valid = RequireWorker(request.worker_id());
+  if (valid.ok()) valid = RequireLease(request.lease());
+  if (!valid.ok()) return done(valid);
   MetricBatch batch = ToMetricBatch(request);
-  LTSWEEP_RETURN_IF_ERROR(store_.ReportMetrics(request.lease().trial_id(), request.lease().token(), batch));
-  response->set_rows_written(static_cast<int64_t>(batch.size()));
-  return Status::Ok();
+  const auto rows = static_cast<int64_t>(batch.size());
+  store_.ReportMetricsAsync(request.lease().trial_id(), request.lease().token(), std::move(batch),
+                            [response, rows, done = std::move(done)](Status status) {
+                              if (status.ok()) response->set_rows_written(rows);
+                              done(std::move(status));
+                            });
 }
 
 StatusOr<WorkerHandler::SweepMetric> WorkerHandler::MetricOf(int64_t trial_id) {
@@ -160,36 +181,69 @@ void WorkerHandler::FillResult(int64_t trial_id, const v1::FinishAttemptRequest&
   if (!finish->last_metric && last) finish->last_metric = last;
 }
 
-Status WorkerHandler::FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response) {
-  LTSWEEP_RETURN_IF_ERROR(RequireWorker(request.worker_id()));
-  LTSWEEP_RETURN_IF_ERROR(RequireLease(request.lease()));
-  if (request.outcome() == v1::OUTCOME_UNSPECIFIED) return InvalidArgumentError("outcome is required");
+void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,
+                                       v1::FinishAttemptResponse* response, Done done) {
+  Status valid = RequireWorker(request.worker_id());
+  if (valid.ok()) valid = RequireLease(request.lease());
+  if (valid.ok() && request.outcome() == v1::OUTCOME_UNSPECIFIED) valid = InvalidArgumentError("outcome is required");
+  if (!valid.ok()) return done(valid);
   const int64_t trial_id = request.lease().trial_id();
   FinishRequest finish;
   finish.exit_code = request.exit_code();
   finish.outcome = ToAttemptOutcome(request.outcome());
   finish.error = request.error();
   if (finish.outcome == AttemptOutcome::kSucceeded) FillResult(trial_id, request, &finish);
-  LTSWEEP_ASSIGN_OR_RETURN(FinishResult result, store_.FinishAttempt(trial_id, request.lease().token(), finish));
-  if (IsTerminal(result.trial_status)) {
-    std::lock_guard<std::mutex> lock(mu_);
-    trial_sweep_.erase(trial_id);  // a finished trial is not asked about again
-  }
-  response->set_requeued(result.requeued);
-  response->set_trial_state(TrialStatusName(result.trial_status));
-  const int attempt = request.lease().attempt();
-  const std::string error = request.error().substr(0, 300);
-  if (result.trial_status == TrialStatus::kSucceeded) {
-    options_.log(fmt::format("trial {} succeeded on worker {} (attempt {}{})", trial_id, request.worker_id(), attempt,
-                             finish.best_metric ? fmt::format(", best {}", *finish.best_metric) : ""));
-  } else if (result.requeued) {
-    options_.log(fmt::format("trial {} attempt {} on worker {} ended {}: {}; retried as attempt {}", trial_id, attempt,
-                             request.worker_id(), AttemptOutcomeName(finish.outcome), error, attempt + 1));
-  } else {
-    options_.log(fmt::format("trial {} failed on worker {} (attempt {}, {}): {}", trial_id, request.worker_id(),
-                             attempt, AttemptOutcomeName(finish.outcome), error));
-  }
-  return Status::Ok();
+  const AttemptOutcome outcome = finish.outcome;
+  const std::optional<double> best = finish.best_metric;
+  store_.FinishAttemptAsync(
+      trial_id, request.lease().token(), std::move(finish),
+      [this, trial_id, worker = request.worker_id(), attempt = request.lease().attempt(),
+       error = request.error().substr(0, 300), outcome, best, response,
+       done = std::move(done)](StatusOr<FinishResult> result) {
+        if (!result.ok()) return done(result.status());
+        if (IsTerminal(result->trial_status)) {
+          std::lock_guard<std::mutex> lock(mu_);
+          trial_sweep_.erase(trial_id);  // a finished trial is not asked about again
+        }
+        response->set_requeued(result->requeued);
+        response->set_trial_state(TrialStatusName(result->trial_status));
+        if (result->trial_status == TrialStatus::kSucceeded) {
+          options_.log(fmt::format("trial {} succeeded on worker {} (attempt {}{})", trial_id, worker, attempt,
+                                   best ? fmt::format(", best {}", *best) : ""));
+        } else if (result->requeued) {
+          options_.log(fmt::format("trial {} attempt {} on worker {} ended {}: {}; retried as attempt {}", trial_id,
+                                   attempt, worker, AttemptOutcomeName(outcome), error, attempt + 1));
+        } else {
+          options_.log(fmt::format("trial {} failed on worker {} (attempt {}, {}): {}", trial_id, worker, attempt,
+                                   AttemptOutcomeName(outcome), error));
+        }
+        done(Status::Ok());
+      });
+}
+
+namespace {
+
+// Runs an asynchronous handler call and waits for its status.
+Status Wait(const std::function<void(WorkerHandler::Done)>& call) {
+  std::promise<Status> answer;
+  std::future<Status> status = answer.get_future();
+  call([&answer](Status s) { answer.set_value(std::move(s)); });
+  return status.get();
+}
+
+}  // namespace
+
+Status WorkerHandler::Heartbeat(const v1::HeartbeatRequest& request, v1::HeartbeatResponse* response) {
+  return Wait([&](Done done) { HeartbeatAsync(request, response, std::move(done)); });
+}
+Status WorkerHandler::Lease(const v1::LeaseRequest& request, v1::LeaseResponse* response) {
+  return Wait([&](Done done) { LeaseAsync(request, response, std::move(done)); });
+}
+Status WorkerHandler::ReportMetrics(const v1::ReportMetricsRequest& request, v1::ReportMetricsResponse* response) {
+  return Wait([&](Done done) { ReportMetricsAsync(request, response, std::move(done)); });
+}
+Status WorkerHandler::FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response) {
+  return Wait([&](Done done) { FinishAttemptAsync(request, response, std::move(done)); });
 }
 
 Status WorkerHandler::StopWorker(const v1::StopWorkerRequest& request, v1::StopWorkerResponse* response) {

@@ -9,11 +9,19 @@
 // whose token is not the trial's current one is FAILED_PRECONDITION and
 // writes nothing. Unknown worker ids are NOT_FOUND.
 //
+// The hot calls (heartbeat, lease, report, finish) come in two forms: the
+// asynchronous one that the gRPC callback service uses -- it queues the
+// write (Store::*Async) and returns; `done` gets the status once the write
+// has committed, usually on the thread that ran the write's group -- and a
+// blocking one that waits for it (tests, tools). The response is filled
+// before `done` runs; request and response must stay alive until then.
+//
 // Ownership: borrows the Store and the options (both outlive the handler).
 // Thread-safety: thread-safe (gRPC calls it from many threads).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -31,12 +39,23 @@ class WorkerHandler {
   // `options` must be resolved (CoordinatorOptions::Resolve).
   WorkerHandler(Store& store, const CoordinatorOptions& options) : store_(store), options_(options) {}
 
+  using Done = std::function<void(Status)>;
+
   Status Register(const v1::RegisterRequest& request, v1::RegisterResponse* response);
+  Status StopWorker(const v1::StopWorkerRequest& request, v1::StopWorkerResponse* response);
+
+  void HeartbeatAsync(const v1::HeartbeatRequest& request, v1::HeartbeatResponse* response, Done done);
+  void LeaseAsync(const v1::LeaseRequest& request, v1::LeaseResponse* response, Done done);
+  void ReportMetricsAsync(const v1::ReportMetricsRequest& request, v1::ReportMetricsResponse* response,
+                          Done done);
+  void FinishAttemptAsync(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response,
+                          Done done);
+
+  // Blocking forms of the above.
   Status Heartbeat(const v1::HeartbeatRequest& request, v1::HeartbeatResponse* response);
   Status Lease(const v1::LeaseRequest& request, v1::LeaseResponse* response);
   Status ReportMetrics(const v1::ReportMetricsRequest& request, v1::ReportMetricsResponse* response);
   Status FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response);
-  Status StopWorker(const v1::StopWorkerRequest& request, v1::StopWorkerResponse* response);
 
  private:
   struct SweepMetric {

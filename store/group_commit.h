@@ -14,11 +14,20 @@
 // results are the same as running them one after the other; only the number
 // of transactions (and of WAL appends) changes.
 //
+// RunAsync() queues an operation without waiting for it (flat combining):
+// when a group is already running, the caller returns at once and the
+// leader runs the operation in a later group; when none is, the caller leads
+// itself. A leader keeps leading while asynchronous operations are queued,
+// and calls each one's `done` after its group commits, with the connection's
+// mutex released. So a server thread that receives a request never sleeps
+// waiting for the database, and replies leave from the thread that wrote
+// them: no thread hand-off per request.
+//
 // An operation runs on the leader's thread, with the connection's mutex
-// held; it must not call Run() itself.
+// held; it must not call Run() or RunAsync() itself.
 //
 // Ownership: borrows the Db and its mutex (both outlive the GroupCommit).
-// Thread-safety: Run() and stats() are thread-safe.
+// Thread-safety: Run(), RunAsync() and stats() are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -27,6 +36,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -48,6 +58,8 @@ class GroupCommit {
   // `max_group` >= 1: the most operations in one transaction (1: no
   // grouping, one transaction per operation).
   GroupCommit(Db* db, std::mutex* db_mu, int max_group);
+  // Waits for the replies still being sent (see RunAsync).
+  ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -55,6 +67,12 @@ class GroupCommit {
   // of other threads, and returns its result (or the commit's error).
   // FAILED_PRECONDITION at once for a read-only database.
   Status Run(const std::function<Status()>& op);
+
+  // Runs `op` like Run() but returns without waiting for it (see above);
+  // `done` receives the same result Run() would return, on the thread that
+  // led the group (possibly this one, before RunAsync returns). `done` runs
+  // outside the connection's mutex and may call Run() or RunAsync().
+  void RunAsync(std::function<Status()> op, std::function<void(Status)> done);
 
   GroupCommitStats stats() const;
 
@@ -64,10 +82,25 @@ class GroupCommit {
     Status status;
     bool done = false;
     std::condition_variable cv;
+    // Asynchronous writers only: they own their operation and are deleted
+    // by the leader once `on_done` has run.
+    bool async = false;
+    std::function<Status()> owned_op;
+    std::function<void(Status)> on_done;
   };
 
+  // Leads groups while this thread is at the front of the queue; returns
+  // once the front is a synchronous writer (woken to lead) or the queue is
+  // empty. `lock` holds queue_mu_ on entry and on return.
+  void Lead(std::unique_lock<std::mutex>& lock);
   // Runs `group` in one transaction; called by the leader with *db_mu_ held.
   void RunGroup(const std::vector<Writer*>& group);
+  Status CheckWritable() const;
+  // Hands finished asynchronous writers to the reply thread (started on
+  // first use), so the leader can start the next group at once.
+  void QueueReplies(const std::vector<Writer*>& writers);
+  void ReplyLoop();
+  static void Reply(Writer* w);
 
   Db* db_;
   std::mutex* db_mu_;
@@ -76,6 +109,12 @@ class GroupCommit {
   mutable std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // GUARDED_BY(queue_mu_); the front is the leader
   GroupCommitStats stats_;     // GUARDED_BY(queue_mu_), except `queued`
+
+  std::mutex reply_mu_;
+  std::condition_variable reply_cv_;
+  std::deque<Writer*> replies_;  // GUARDED_BY(reply_mu_)
+  bool stop_replies_ = false;    // GUARDED_BY(reply_mu_)
+  std::thread reply_thread_;     // started by the first QueueReplies
 };
 
 }  // namespace ltsweep::sqlite

@@ -65,6 +65,12 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
   auto rep =
       std::make_unique<Rep>(std::move(db), clock, options.token_seed, options.max_group_size);
+  if (!options.read_only && options.background_checkpoints) {
+    LTSWEEP_ASSIGN_OR_RETURN(rep->checkpointer,
+                             sqlite::WalCheckpointer::Start(
+                                 rep->db.get(), options.wal_autocheckpoint_pages,
+                                 static_cast<int>(options.busy_timeout.count())));
+  }
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 
@@ -83,6 +89,7 @@ StoreStats Store::stats() const {
   out.largest_group = g.largest_group;
   out.busy_micros = g.busy_micros;
   out.queued_writes = g.queued;
+  out.checkpoints = rep_->checkpointer ? rep_->checkpointer->checkpoints() : 0;
   return out;
 }
 

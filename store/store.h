@@ -86,11 +86,17 @@ struct StoreOptions {
   int64_t mmap_size_bytes = int64_t{256} << 20;
 
   // The write-ahead log is copied back into the database file (and synced)
-  // whenever it passes this many pages (PRAGMA wal_autocheckpoint; SQLite's
-  // own default is 1000). Larger: fewer syncs, and pages rewritten often
-  // (the queue, the event log) are copied once per checkpoint; the WAL file
-  // grows to about this many 4 KiB pages.
+  // whenever it passes this many pages (SQLite's own default is 1000).
+  // Larger: fewer syncs, and pages rewritten often (the queue, the event
+  // log) are copied once per checkpoint; the WAL file grows to about this
+  // many 4 KiB pages.
   int wal_autocheckpoint_pages = 8000;
+
+  // Run those checkpoints on a background thread with a connection of its
+  // own (store/wal_checkpointer.h) instead of inside the commit that passes
+  // the threshold, which would stall that commit and every write queued
+  // behind it. false: SQLite's automatic checkpoints.
+  bool background_checkpoints = true;
 };
 
 // Counters of the store's writer queue since Open().
@@ -100,6 +106,7 @@ struct StoreStats {
   int64_t largest_group = 0;       // most calls in one transaction
   int64_t busy_micros = 0;         // wall time the writer spent in transactions
   int64_t queued_writes = 0;       // write calls waiting or running now
+  int64_t checkpoints = 0;         // background WAL checkpoints run
 };
 
 // One trial of a new sweep: its resolved config and the config's hash
@@ -289,6 +296,26 @@ class Store {
   // token, a passed deadline or a cancelled trial.
   StatusOr<FinishResult> FinishAttempt(int64_t trial_id, const std::string& token,
                                        const FinishRequest& request);
+
+  // --- Asynchronous forms of the worker path -----------------------------------
+  //
+  // The same writes as Heartbeat, LeaseNextTrial, ReportMetrics and
+  // FinishAttempt, for servers that must not block a thread per request
+  // (the coordinator's callback gRPC service): the call queues the write and
+  // returns, usually at once; `done` receives exactly what the blocking form
+  // would have returned, after the write's group has committed, on the
+  // thread that ran the group (which may be the calling thread, before the
+  // call returns). `done` runs with no store lock held and may call the
+  // store again; it should be short, since the next group waits for it.
+  void HeartbeatAsync(std::string worker_id, std::vector<HeldLease> leases,
+                      std::chrono::milliseconds ttl,
+                      std::function<void(StatusOr<std::vector<LeaseRenewal>>)> done);
+  void LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
+                           std::function<void(StatusOr<std::optional<Lease>>)> done);
+  void ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch batch,
+                          std::function<void(Status)> done);
+  void FinishAttemptAsync(int64_t trial_id, std::string token, FinishRequest request,
+                          std::function<void(StatusOr<FinishResult>)> done);
 
   // --- Queries --------------------------------------------------------------
 

@@ -65,66 +65,81 @@ std::string MultiRowInsert(const char* head, int columns, size_t rows, const cha
 StatusOr<std::optional<Lease>> Store::LeaseNextTrial(const std::string& worker_id,
                                                      std::chrono::milliseconds ttl) {
   LTSWEEP_RETURN_IF_ERROR(CheckTtl(ttl));
-  return rep_->Write<std::optional<Lease>>([&]() -> StatusOr<std::optional<Lease>> {
-    sqlite::Db* db = rep_->db.get();
-    LTSWEEP_RETURN_IF_ERROR(rep_->TouchWorker(worker_id));
-    const int64_t now = rep_->Now();
+  return rep_->Write<std::optional<Lease>>([&] { return rep_->LeaseNextTrialTxn(worker_id, ttl); });
+}
 
-    Lease lease;
-    {
-      // Few sweeps are active at a time: pick the sweep first, then its trial.
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("SELECT s.id, s.max_attempts FROM sweeps s "
-                      "WHERE s.status IN ('pending', 'running') AND EXISTS ("
-                      "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') "
-                      "ORDER BY s.priority DESC, s.id ASC LIMIT 1"));
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) {
-        return std::optional<Lease>();
-      }
-      lease.sweep_id = stmt.Int64(0);
-      lease.max_attempts = stmt.Int(1);
+void Store::LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
+                                std::function<void(StatusOr<std::optional<Lease>>)> done) {
+  Status valid = CheckTtl(ttl);
+  if (!valid.ok()) return done(valid);
+  Rep* rep = rep_.get();
+  rep->WriteAsync<std::optional<Lease>>(
+      [rep, worker_id = std::move(worker_id), ttl] { return rep->LeaseNextTrialTxn(worker_id, ttl); },
+      std::move(done));
+}
+
+StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& worker_id,
+                                                         std::chrono::milliseconds ttl) {
+  LTSWEEP_RETURN_IF_ERROR(TouchWorker(worker_id));
+  const int64_t now = Now();
+
+  Lease lease;
+  bool sweep_pending = false;
+  {
+    // Few sweeps are active at a time: pick the sweep first, then its trial.
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT s.id, s.max_attempts, s.status = 'pending' FROM sweeps s "
+                    "WHERE s.status IN ('pending', 'running') AND EXISTS ("
+                    "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') "
+                    "ORDER BY s.priority DESC, s.id ASC LIMIT 1"));
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) {
+      return std::optional<Lease>();
     }
-    {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("SELECT id, attempts, config_json, config_hash FROM trials "
-                      "WHERE sweep_id = ? AND status = 'queued' ORDER BY ordinal LIMIT 1"));
-      stmt.Bind(lease.sweep_id);
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) return InternalError("sweep " + std::to_string(lease.sweep_id) + " lost its queue");
-      lease.trial_id = stmt.Int64(0);
-      lease.attempt = stmt.Int(1) + 1;
-      lease.config_json = stmt.Text(2);
-      lease.config_hash = stmt.Text(3);
-    }
-    lease.token = rep_->tokens.Next();
-    lease.deadline_ms = now + ttl.count();
-    {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("UPDATE trials SET status = 'leased', attempts = ?, lease_token = ?, "
-                      "lease_deadline_ms = ?, worker_id = ?, updated_ms = ?, "
-                      "started_ms = coalesce(started_ms, ?) WHERE id = ?"));
-      stmt.Bind(lease.attempt, lease.token, lease.deadline_ms, worker_id, now, now, lease.trial_id);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    }
-    {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("INSERT INTO attempts (trial_id, attempt, worker_id, lease_token, status, "
-                      "started_ms) VALUES (?, ?, ?, ?, 'running', ?)"));
-      stmt.Bind(lease.trial_id, lease.attempt, worker_id, lease.token, now);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    }
-    LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
-        "trial_leased", lease.sweep_id, lease.trial_id, worker_id, lease.attempt,
-        "trial " + std::to_string(lease.trial_id) + " attempt " + std::to_string(lease.attempt) +
-            " of " + std::to_string(lease.max_attempts) + " leased to " + worker_id));
-    LTSWEEP_RETURN_IF_ERROR(rep_->RollUpSweep(lease.sweep_id));
-    return std::optional<Lease>(std::move(lease));
-  });
+    lease.sweep_id = stmt.Int64(0);
+    lease.max_attempts = stmt.Int(1);
+    sweep_pending = stmt.Int(2) != 0;
+  }
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("SELECT id, attempts, config_json, config_hash FROM trials "
+                    "WHERE sweep_id = ? AND status = 'queued' ORDER BY ordinal LIMIT 1"));
+    stmt.Bind(lease.sweep_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return InternalError("sweep " + std::to_string(lease.sweep_id) + " lost its queue");
+    lease.trial_id = stmt.Int64(0);
+    lease.attempt = stmt.Int(1) + 1;
+    lease.config_json = stmt.Text(2);
+    lease.config_hash = stmt.Text(3);
+  }
+  lease.token = tokens.Next();
+  lease.deadline_ms = now + ttl.count();
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE trials SET status = 'leased', attempts = ?, lease_token = ?, "
+                    "lease_deadline_ms = ?, worker_id = ?, updated_ms = ?, "
+                    "started_ms = coalesce(started_ms, ?) WHERE id = ?"));
+    stmt.Bind(lease.attempt, lease.token, lease.deadline_ms, worker_id, now, now, lease.trial_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("INSERT INTO attempts (trial_id, attempt, worker_id, lease_token, status, "
+                    "started_ms) VALUES (?, ?, ?, ?, 'running', ?)"));
+    stmt.Bind(lease.trial_id, lease.attempt, worker_id, lease.token, now);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  LTSWEEP_RETURN_IF_ERROR(AddEvent(
+      "trial_leased", lease.sweep_id, lease.trial_id, worker_id, lease.attempt,
+      "trial " + std::to_string(lease.trial_id) + " attempt " + std::to_string(lease.attempt) +
+          " of " + std::to_string(lease.max_attempts) + " leased to " + worker_id));
+  // A lease can only move a sweep from pending to running.
+  if (sweep_pending) LTSWEEP_RETURN_IF_ERROR(RollUpSweep(lease.sweep_id));
+  return std::optional<Lease>(std::move(lease));
 }
 
 StatusOr<int64_t> Store::RenewLease(int64_t trial_id, const std::string& token,
@@ -233,191 +248,217 @@ StatusOr<std::vector<ExpiredLease>> Store::ExpireLeases() {
 
 Status Store::ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch) {
   LTSWEEP_RETURN_IF_ERROR(ValidateBatch(batch));
-  return rep_->Write([&]() -> Status {
-    sqlite::Db* db = rep_->db.get();
-    LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, rep_->CheckLease(trial_id, token));
-    LTSWEEP_RETURN_IF_ERROR(rep_->MarkRunning(lease));
-    const int64_t now = rep_->Now();
+  return rep_->Write([&] { return rep_->ReportMetricsTxn(trial_id, token, batch); });
+}
 
-    const std::string& metric_name = lease.metric_name;
-    const std::string& metric_goal = lease.metric_goal;
+void Store::ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch batch,
+                               std::function<void(Status)> done) {
+  Status valid = ValidateBatch(batch);
+  if (!valid.ok()) return done(valid);
+  Rep* rep = rep_.get();
+  rep->writer.RunAsync(
+      [rep, trial_id, token = std::move(token), batch = std::move(batch)] {
+        return rep->ReportMetricsTxn(trial_id, token, batch);
+      },
+      std::move(done));
+}
 
-    bool has_metric = false;
-    for (size_t first = 0; first < batch.metrics.size(); first += kRowsPerInsert) {
-      const size_t n = std::min(kRowsPerInsert, batch.metrics.size() - first);
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare(MultiRowInsert("INSERT INTO metrics (trial_id, attempt, epoch, name, value)",
-                                     5, n,
-                                     "ON CONFLICT (trial_id, attempt, epoch, name) "
-                                     "DO UPDATE SET value = excluded.value")));
-      stmt.Reset();
-      int index = 1;
-      for (size_t i = first; i < first + n; ++i) {
-        const MetricRow& row = batch.metrics[i];
-        stmt.BindOne(index++, trial_id);
-        stmt.BindOne(index++, lease.attempt);
-        stmt.BindOne(index++, row.epoch);
-        stmt.BindOne(index++, row.name);
-        stmt.BindOne(index++, row.value);
-        has_metric = has_metric || row.name == metric_name;
-      }
+Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
+                                     const MetricBatch& batch) {
+  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
+  LTSWEEP_RETURN_IF_ERROR(MarkRunning(lease));
+  const int64_t now = Now();
+
+  const std::string& metric_name = lease.metric_name;
+  const std::string& metric_goal = lease.metric_goal;
+
+  bool has_metric = false;
+  for (size_t first = 0; first < batch.metrics.size(); first += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, batch.metrics.size() - first);
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(MultiRowInsert("INSERT INTO metrics (trial_id, attempt, epoch, name, value)",
+                                   5, n,
+                                   "ON CONFLICT (trial_id, attempt, epoch, name) "
+                                   "DO UPDATE SET value = excluded.value")));
+    stmt.Reset();
+    int index = 1;
+    for (size_t i = first; i < first + n; ++i) {
+      const MetricRow& row = batch.metrics[i];
+      stmt.BindOne(index++, trial_id);
+      stmt.BindOne(index++, lease.attempt);
+      stmt.BindOne(index++, row.epoch);
+      stmt.BindOne(index++, row.name);
+      stmt.BindOne(index++, row.value);
+      has_metric = has_metric || row.name == metric_name;
+    }
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  for (size_t first = 0; first < batch.per_class.size(); first += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, batch.per_class.size() - first);
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare(MultiRowInsert("INSERT INTO per_class_metrics (trial_id, attempt, epoch, "
+                                   "name, class_index, value)",
+                                   6, n,
+                                   "ON CONFLICT (trial_id, attempt, epoch, name, class_index) "
+                                   "DO UPDATE SET value = excluded.value")));
+    stmt.Reset();
+    int index = 1;
+    for (size_t i = first; i < first + n; ++i) {
+      const PerClassRow& row = batch.per_class[i];
+      stmt.BindOne(index++, trial_id);
+      stmt.BindOne(index++, lease.attempt);
+      stmt.BindOne(index++, row.epoch);
+      stmt.BindOne(index++, row.name);
+      stmt.BindOne(index++, row.class_index);
+      stmt.BindOne(index++, row.value);
+    }
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (!batch.payloads.empty()) {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("INSERT INTO trial_payloads (trial_id, attempt, epoch, kind, json, "
+                    "created_ms) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (trial_id, attempt, epoch, kind) "
+                    "DO UPDATE SET json = excluded.json, created_ms = excluded.created_ms"));
+    for (const PayloadRow& row : batch.payloads) {
+      stmt.Bind(trial_id, lease.attempt, row.epoch, row.kind, row.json, now);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     }
-    for (size_t first = 0; first < batch.per_class.size(); first += kRowsPerInsert) {
-      const size_t n = std::min(kRowsPerInsert, batch.per_class.size() - first);
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare(MultiRowInsert("INSERT INTO per_class_metrics (trial_id, attempt, epoch, "
-                                     "name, class_index, value)",
-                                     6, n,
-                                     "ON CONFLICT (trial_id, attempt, epoch, name, class_index) "
-                                     "DO UPDATE SET value = excluded.value")));
-      stmt.Reset();
-      int index = 1;
-      for (size_t i = first; i < first + n; ++i) {
-        const PerClassRow& row = batch.per_class[i];
-        stmt.BindOne(index++, trial_id);
-        stmt.BindOne(index++, lease.attempt);
-        stmt.BindOne(index++, row.epoch);
-        stmt.BindOne(index++, row.name);
-        stmt.BindOne(index++, row.class_index);
-        stmt.BindOne(index++, row.value);
-      }
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    }
-    if (!batch.payloads.empty()) {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("INSERT INTO trial_payloads (trial_id, attempt, epoch, kind, json, "
-                      "created_ms) VALUES (?, ?, ?, ?, ?, ?) "
-                      "ON CONFLICT (trial_id, attempt, epoch, kind) "
-                      "DO UPDATE SET json = excluded.json, created_ms = excluded.created_ms"));
-      for (const PayloadRow& row : batch.payloads) {
-        stmt.Bind(trial_id, lease.attempt, row.epoch, row.kind, row.json, now);
-        LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-      }
-    }
+  }
 
-    if (has_metric) {
-      // Keep best/last of the sweep's metric current, so progress shows while
-      // the trial runs.
-      // One pass over the attempt's rows of that metric, in epoch order (the
-      // primary key's): last = the highest epoch's value; best = the
-      // lowest (or highest) non-null value, the earliest epoch on a tie.
-      std::optional<double> last, best;
-      std::optional<int> best_epoch;
-      {
-        LTSWEEP_ASSIGN_OR_RETURN(
-            sqlite::Stmt stmt,
-            db->Prepare("SELECT epoch, value FROM metrics WHERE trial_id = ? AND attempt = ? AND "
-                        "name = ? ORDER BY epoch"));
-        stmt.Bind(trial_id, lease.attempt, metric_name);
-        const bool maximize = metric_goal == "maximize";
-        for (;;) {
-          LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-          if (!row) break;
-          const std::optional<double> value = stmt.OptDouble(1);
-          last = value;
-          if (value && (!best || (maximize ? *value > *best : *value < *best))) {
-            best = value;
-            best_epoch = stmt.Int(0);
-          }
+  if (has_metric) {
+    // Keep best/last of the sweep's metric current, so progress shows while
+    // the trial runs.
+    // One pass over the attempt's rows of that metric, in epoch order (the
+    // primary key's): last = the highest epoch's value; best = the
+    // lowest (or highest) non-null value, the earliest epoch on a tie.
+    std::optional<double> last, best;
+    std::optional<int> best_epoch;
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("SELECT epoch, value FROM metrics WHERE trial_id = ? AND attempt = ? AND "
+                      "name = ? ORDER BY epoch"));
+      stmt.Bind(trial_id, lease.attempt, metric_name);
+      const bool maximize = metric_goal == "maximize";
+      for (;;) {
+        LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        const std::optional<double> value = stmt.OptDouble(1);
+        last = value;
+        if (value && (!best || (maximize ? *value > *best : *value < *best))) {
+          best = value;
+          best_epoch = stmt.Int(0);
         }
       }
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("UPDATE trials SET best_metric = ?, best_epoch = ?, last_metric = ?, "
-                      "updated_ms = ? WHERE id = ?"));
-      stmt.Bind(best, best_epoch, last, now, trial_id);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     }
-    return Status::Ok();
-  });
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE trials SET best_metric = ?, best_epoch = ?, last_metric = ?, "
+                    "updated_ms = ? WHERE id = ?"));
+    stmt.Bind(best, best_epoch, last, now, trial_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  return Status::Ok();
 }
 
 StatusOr<FinishResult> Store::FinishAttempt(int64_t trial_id, const std::string& token,
                                             const FinishRequest& request) {
-  return rep_->Write<FinishResult>([&]() -> StatusOr<FinishResult> {
-    sqlite::Db* db = rep_->db.get();
-    LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, rep_->CheckLease(trial_id, token));
-    const int64_t now = rep_->Now();
+  return rep_->Write<FinishResult>([&] { return rep_->FinishAttemptTxn(trial_id, token, request); });
+}
 
-    AttemptStatus attempt_status = AttemptStatus::kFailed;
-    FinishResult result;
-    switch (request.outcome) {
-      case AttemptOutcome::kSucceeded:
-        attempt_status = AttemptStatus::kSucceeded;
-        result.trial_status = TrialStatus::kSucceeded;
-        break;
-      case AttemptOutcome::kFailedPermanent:
-        result.trial_status = TrialStatus::kFailed;
-        break;
-      case AttemptOutcome::kFailedRetryable:
-      case AttemptOutcome::kInterrupted:
-        if (request.outcome == AttemptOutcome::kInterrupted) {
-          attempt_status = AttemptStatus::kInterrupted;
-        }
-        result.requeued = lease.attempt < lease.max_attempts;
-        result.trial_status = result.requeued ? TrialStatus::kQueued : TrialStatus::kFailed;
-        break;
-    }
-    std::string error = request.error;
-    if (error.empty() && attempt_status != AttemptStatus::kSucceeded) {
-      error = std::string(AttemptOutcomeName(request.outcome)) + " with exit code " +
-              std::to_string(request.exit_code);
-    }
-    std::optional<std::string> error_or_null;
-    if (!error.empty() && attempt_status != AttemptStatus::kSucceeded) error_or_null = error;
+void Store::FinishAttemptAsync(int64_t trial_id, std::string token, FinishRequest request,
+                               std::function<void(StatusOr<FinishResult>)> done) {
+  Rep* rep = rep_.get();
+  rep->WriteAsync<FinishResult>(
+      [rep, trial_id, token = std::move(token), request = std::move(request)] {
+        return rep->FinishAttemptTxn(trial_id, token, request);
+      },
+      std::move(done));
+}
 
-    {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ? "
-                      "WHERE trial_id = ? AND attempt = ?"));
-      stmt.Bind(AttemptStatusName(attempt_status), request.exit_code, error_or_null, now, trial_id,
-                lease.attempt);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    }
-    {
-      std::optional<int64_t> finished;
-      if (IsTerminal(result.trial_status)) finished = now;
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, lease_deadline_ms = NULL, "
-                      "error = ?, best_metric = coalesce(?, best_metric), "
-                      "last_metric = coalesce(?, last_metric), "
-                      "best_epoch = coalesce(?, best_epoch), updated_ms = ?, finished_ms = ? "
-                      "WHERE id = ?"));
-      stmt.Bind(TrialStatusName(result.trial_status), error_or_null, request.best_metric,
-                request.last_metric, request.best_epoch, now, finished, trial_id);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-    }
+StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std::string& token,
+                                                     const FinishRequest& request) {
+  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
+  const int64_t now = Now();
 
-    const std::string trial =
-        "trial " + std::to_string(trial_id) + " attempt " + std::to_string(lease.attempt);
-    std::string kind, message;
-    if (result.trial_status == TrialStatus::kSucceeded) {
-      kind = "trial_succeeded";
-      message = trial + " succeeded on " + lease.worker_id;
-    } else if (result.requeued) {
-      kind = "trial_retried";
-      message = trial + " " + AttemptOutcomeName(request.outcome) + " (exit " +
-                std::to_string(request.exit_code) + "), retrying as attempt " +
-                std::to_string(lease.attempt + 1) + ": " + error;
-    } else {
-      kind = "trial_failed";
-      message = trial + " failed (exit " + std::to_string(request.exit_code) + "): " + error;
-    }
-    LTSWEEP_RETURN_IF_ERROR(
-        rep_->AddEvent(kind, lease.sweep_id, trial_id, lease.worker_id, lease.attempt, message));
-    if (!lease.worker_id.empty()) {
-      Status touched = rep_->TouchWorker(lease.worker_id);
-      if (!touched.ok() && touched.code() != StatusCode::kNotFound) return touched;
-    }
-    LTSWEEP_RETURN_IF_ERROR(rep_->RollUpSweep(lease.sweep_id));
-    return result;
-  });
+  AttemptStatus attempt_status = AttemptStatus::kFailed;
+  FinishResult result;
+  switch (request.outcome) {
+    case AttemptOutcome::kSucceeded:
+      attempt_status = AttemptStatus::kSucceeded;
+      result.trial_status = TrialStatus::kSucceeded;
+      break;
+    case AttemptOutcome::kFailedPermanent:
+      result.trial_status = TrialStatus::kFailed;
+      break;
+    case AttemptOutcome::kFailedRetryable:
+    case AttemptOutcome::kInterrupted:
+      if (request.outcome == AttemptOutcome::kInterrupted) {
+        attempt_status = AttemptStatus::kInterrupted;
+      }
+      result.requeued = lease.attempt < lease.max_attempts;
+      result.trial_status = result.requeued ? TrialStatus::kQueued : TrialStatus::kFailed;
+      break;
+  }
+  std::string error = request.error;
+  if (error.empty() && attempt_status != AttemptStatus::kSucceeded) {
+    error = std::string(AttemptOutcomeName(request.outcome)) + " with exit code " +
+            std::to_string(request.exit_code);
+  }
+  std::optional<std::string> error_or_null;
+  if (!error.empty() && attempt_status != AttemptStatus::kSucceeded) error_or_null = error;
+
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ? "
+                    "WHERE trial_id = ? AND attempt = ?"));
+    stmt.Bind(AttemptStatusName(attempt_status), request.exit_code, error_or_null, now, trial_id,
+              lease.attempt);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  {
+    std::optional<int64_t> finished;
+    if (IsTerminal(result.trial_status)) finished = now;
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, lease_deadline_ms = NULL, "
+                    "error = ?, best_metric = coalesce(?, best_metric), "
+                    "last_metric = coalesce(?, last_metric), "
+                    "best_epoch = coalesce(?, best_epoch), updated_ms = ?, finished_ms = ? "
+                    "WHERE id = ?"));
+    stmt.Bind(TrialStatusName(result.trial_status), error_or_null, request.best_metric,
+              request.last_metric, request.best_epoch, now, finished, trial_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+
+  const std::string trial =
+      "trial " + std::to_string(trial_id) + " attempt " + std::to_string(lease.attempt);
+  std::string kind, message;
+  if (result.trial_status == TrialStatus::kSucceeded) {
+    kind = "trial_succeeded";
+    message = trial + " succeeded on " + lease.worker_id;
+  } else if (result.requeued) {
+    kind = "trial_retried";
+    message = trial + " " + AttemptOutcomeName(request.outcome) + " (exit " +
+              std::to_string(request.exit_code) + "), retrying as attempt " +
+              std::to_string(lease.attempt + 1) + ": " + error;
+  } else {
+    kind = "trial_failed";
+    message = trial + " failed (exit " + std::to_string(request.exit_code) + "): " + error;
+  }
+  LTSWEEP_RETURN_IF_ERROR(
+      AddEvent(kind, lease.sweep_id, trial_id, lease.worker_id, lease.attempt, message));
+  if (!lease.worker_id.empty()) {
+    Status touched = TouchWorker(lease.worker_id);
+    if (!touched.ok() && touched.code() != StatusCode::kNotFound) return touched;
+  }
+  LTSWEEP_RETURN_IF_ERROR(RollUpSweep(lease.sweep_id));
+  return result;
 }
 
 }  // namespace ltsweep

@@ -7,18 +7,21 @@
 // held.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/group_commit.h"
 #include "store/lease_token.h"
 #include "store/sqlite_db.h"
+#include "store/wal_checkpointer.h"
 #include "store/store.h"
 #include "store/types.h"
 
@@ -38,6 +41,9 @@ struct Store::Rep {
   Clock* clock;                    // borrowed
   LeaseTokenSource tokens;         // GUARDED_BY(mu)
   sqlite::GroupCommit writer;      // runs write bodies with mu held
+  // Background WAL checkpoints (nullptr when read-only or turned off);
+  // declared after db so that it stops before the connection closes.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
 
   int64_t Now() const { return clock->NowMillis(); }
 
@@ -56,6 +62,32 @@ struct Store::Rep {
     if (!status.ok()) return status;
     return std::move(*result);
   }
+  // Queues `body` without waiting (GroupCommit::RunAsync); `done` gets its
+  // result, or the commit's error, once the group has committed.
+  template <typename T>
+  void WriteAsync(std::function<StatusOr<T>()> body, std::function<void(StatusOr<T>)> done) {
+    auto result = std::make_shared<std::optional<StatusOr<T>>>();
+    writer.RunAsync(
+        [result, body = std::move(body)]() -> Status {
+          result->emplace(body());
+          return (*result)->status();
+        },
+        [result, done = std::move(done)](Status status) {
+          if (!status.ok() || !result->has_value()) return done(StatusOr<T>(std::move(status)));
+          done(std::move(**result));
+        });
+  }
+
+  // The bodies of the worker-path writes, shared by their blocking and
+  // asynchronous forms; each runs inside a write transaction with mu held.
+  StatusOr<std::optional<Lease>> LeaseNextTrialTxn(const std::string& worker_id,
+                                                   std::chrono::milliseconds ttl);
+  Status ReportMetricsTxn(int64_t trial_id, const std::string& token, const MetricBatch& batch);
+  StatusOr<FinishResult> FinishAttemptTxn(int64_t trial_id, const std::string& token,
+                                          const FinishRequest& request);
+  StatusOr<std::vector<LeaseRenewal>> HeartbeatTxn(const std::string& worker_id,
+                                                   const std::vector<HeldLease>& leases,
+                                                   std::chrono::milliseconds ttl);
 
   // Appends one row to events.
   Status AddEvent(const std::string& kind, std::optional<int64_t> sweep_id,

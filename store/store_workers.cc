@@ -54,39 +54,54 @@ StatusOr<std::string> Store::RegisterWorker(const WorkerRegistration& registrati
 StatusOr<std::vector<LeaseRenewal>> Store::Heartbeat(const std::string& worker_id,
                                                      const std::vector<HeldLease>& leases,
                                                      std::chrono::milliseconds ttl) {
-  return rep_->Write<std::vector<LeaseRenewal>>([&]() -> StatusOr<std::vector<LeaseRenewal>> {
-    sqlite::Db* db = rep_->db.get();
-    LTSWEEP_RETURN_IF_ERROR(rep_->TouchWorker(worker_id));
-    const int64_t deadline = rep_->Now() + ttl.count();
+  return rep_->Write<std::vector<LeaseRenewal>>(
+      [&] { return rep_->HeartbeatTxn(worker_id, leases, ttl); });
+}
 
-    std::vector<LeaseRenewal> answers;
-    answers.reserve(leases.size());
-    for (const HeldLease& held : leases) {
-      LeaseRenewal answer;
-      answer.trial_id = held.trial_id;
-      auto lease = rep_->CheckLease(held.trial_id, held.token);
-      if (!lease.ok()) {
-        if (lease.status().code() != StatusCode::kFailedPrecondition &&
-            lease.status().code() != StatusCode::kNotFound) {
-          return lease.status();
-        }
-        answer.alive = false;
-        answer.reason = lease.status().message();
-        answers.push_back(std::move(answer));
-        continue;
+void Store::HeartbeatAsync(std::string worker_id, std::vector<HeldLease> leases,
+                           std::chrono::milliseconds ttl,
+                           std::function<void(StatusOr<std::vector<LeaseRenewal>>)> done) {
+  Rep* rep = rep_.get();
+  rep->WriteAsync<std::vector<LeaseRenewal>>(
+      [rep, worker_id = std::move(worker_id), leases = std::move(leases), ttl] {
+        return rep->HeartbeatTxn(worker_id, leases, ttl);
+      },
+      std::move(done));
+}
+
+StatusOr<std::vector<LeaseRenewal>> Store::Rep::HeartbeatTxn(const std::string& worker_id,
+                                                             const std::vector<HeldLease>& leases,
+                                                             std::chrono::milliseconds ttl) {
+  LTSWEEP_RETURN_IF_ERROR(TouchWorker(worker_id));
+  const int64_t deadline = Now() + ttl.count();
+
+  std::vector<LeaseRenewal> answers;
+  answers.reserve(leases.size());
+  for (const HeldLease& held : leases) {
+    LeaseRenewal answer;
+    answer.trial_id = held.trial_id;
+    auto lease = CheckLease(held.trial_id, held.token);
+    if (!lease.ok()) {
+      if (lease.status().code() != StatusCode::kFailedPrecondition &&
+          lease.status().code() != StatusCode::kNotFound) {
+        return lease.status();
       }
-      LTSWEEP_RETURN_IF_ERROR(rep_->MarkRunning(*lease));
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("UPDATE trials SET lease_deadline_ms = ?, updated_ms = ? WHERE id = ?"));
-      stmt.Bind(deadline, rep_->Now(), held.trial_id);
-      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-      answer.alive = true;
-      answer.deadline_ms = deadline;
+      answer.alive = false;
+      answer.reason = lease.status().message();
       answers.push_back(std::move(answer));
+      continue;
     }
-    return answers;
-  });
+    LTSWEEP_RETURN_IF_ERROR(MarkRunning(*lease));
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE trials SET lease_deadline_ms = ?, updated_ms = ? WHERE id = ?"));
+    stmt.Bind(deadline, Now(), held.trial_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    answer.alive = true;
+    answer.deadline_ms = deadline;
+    answers.push_back(std::move(answer));
+  }
+  return answers;
 }
 
 StatusOr<std::vector<std::string>> Store::MarkLostWorkers(std::chrono::milliseconds timeout) {

@@ -263,6 +263,103 @@ TEST_F(GroupCommitTest, ConcurrentWritersEachGetTheirOwnResults) {
   EXPECT_OK(store_->CheckIntegrity());
 }
 
+// The asynchronous forms, queued behind a held leader from this thread:
+// each call returns before its write runs; the leader runs them as one
+// group and hands each the result the blocking form would give.
+TEST_F(GroupCommitTest, AsyncWritesQueueBehindTheLeaderAndGetTheirOwnResults) {
+  auto created = store_->CreateSweep(MakeSweep("s", 3, "a"));
+  ASSERT_OK(created);
+  const Lease first = MustLease();
+  const Lease second = MustLease();
+
+  wait_for_queued_ = 5;  // the leader + 4 asynchronous calls
+  held_ = false;
+  hold_ = true;
+  std::thread leader([this] { EXPECT_OK(store_->RegisterWorker({"w2", "host-b", 1, {}})); });
+  while (!held_.load()) std::this_thread::yield();
+  const StoreStats before = store_->stats();
+
+  std::atomic<int> answered{0};
+  Status reported = InternalError("not answered"), stale = InternalError("not answered");
+  StatusOr<FinishResult> finished = InternalError("not answered");
+  StatusOr<std::optional<Lease>> leased = InternalError("not answered");
+  std::set<std::thread::id> answering_threads;
+  std::mutex mu;
+  auto note = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    answering_threads.insert(std::this_thread::get_id());
+    ++answered;
+  };
+  store_->ReportMetricsAsync(first.trial_id, first.token, Rows(0, 0.3), [&](Status s) {
+    reported = s;
+    note();
+  });
+  store_->ReportMetricsAsync(second.trial_id, "not-the-token", Rows(0, 0.9), [&](Status s) {
+    stale = s;
+    note();
+  });
+  store_->FinishAttemptAsync(second.trial_id, second.token, {}, [&](StatusOr<FinishResult> r) {
+    finished = std::move(r);
+    note();
+  });
+  store_->LeaseNextTrialAsync("w1", seconds(30), [&](StatusOr<std::optional<Lease>> r) {
+    leased = std::move(r);
+    note();
+  });
+  EXPECT_EQ(answered.load(), 0);  // all four queued; none ran on this thread
+  leader.join();
+  ASSERT_EQ(answered.load(), 4);
+  EXPECT_EQ(answering_threads.size(), 1u);
+  EXPECT_EQ(answering_threads.count(std::this_thread::get_id()), 0u);
+  const StoreStats after = store_->stats();
+  EXPECT_EQ(after.write_transactions - before.write_transactions, 2);
+  EXPECT_EQ(after.queued_writes, 0);
+
+  EXPECT_OK(reported);
+  EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
+  ASSERT_OK(finished);
+  EXPECT_EQ(finished->trial_status, TrialStatus::kSucceeded);
+  ASSERT_OK(leased);
+  ASSERT_TRUE(leased->has_value());
+  EXPECT_NE((*leased)->trial_id, first.trial_id);
+  EXPECT_NE((*leased)->trial_id, second.trial_id);
+  EXPECT_EQ(MetricRows(first.trial_id, 1), 2u);
+  EXPECT_EQ(MetricRows(second.trial_id, 1), 0u);  // the stale call wrote nothing
+  EXPECT_OK(store_->CheckIntegrity());
+}
+
+TEST_F(GroupCommitTest, AnAsyncWriteWithNoLeaderRunsOnTheCallingThread) {
+  ASSERT_OK(store_->CreateSweep(MakeSweep("s", 1, "n")));
+  std::thread::id answered_on;
+  StatusOr<std::optional<Lease>> leased = InternalError("not answered");
+  store_->LeaseNextTrialAsync("w1", seconds(30), [&](StatusOr<std::optional<Lease>> r) {
+    answered_on = std::this_thread::get_id();
+    leased = std::move(r);
+  });
+  EXPECT_EQ(answered_on, std::this_thread::get_id());
+  ASSERT_OK(leased);
+  EXPECT_TRUE(leased->has_value());
+}
+
+TEST_F(GroupCommitTest, AsyncWritesOfAFailedCommitGetTheCommitError) {
+  ASSERT_OK(store_->CreateSweep(MakeSweep("s", 2, "e")));
+  const Lease lease = MustLease();
+  fail_commits_ = true;
+  Status reported = InternalError("not answered");
+  store_->ReportMetricsAsync(lease.trial_id, lease.token, Rows(0, 0.1),
+                             [&](Status s) { reported = s; });
+  EXPECT_EQ(reported.code(), StatusCode::kUnavailable) << reported.ToString();
+  StatusOr<std::optional<Lease>> leased = InternalError("not answered");
+  store_->LeaseNextTrialAsync("w1", seconds(30),
+                              [&](StatusOr<std::optional<Lease>> r) { leased = std::move(r); });
+  EXPECT_EQ(leased.status().code(), StatusCode::kUnavailable);
+  fail_commits_ = false;
+  EXPECT_EQ(MetricRows(lease.trial_id, 1), 0u);
+  auto again = store_->LeaseNextTrial("w1", seconds(30));
+  ASSERT_OK(again);
+  EXPECT_TRUE(again->has_value());  // the failed lease took nothing
+}
+
 TEST(GroupCommitOptionsTest, GroupSizeOneRunsEveryCallInItsOwnTransaction) {
   TempDir dir;
   StoreOptions options;
@@ -340,6 +437,81 @@ TEST(GroupCommitQueueTest, AFailingCallIsRolledBackAloneInsideItsGroup) {
   ASSERT_OK(row);
   ASSERT_TRUE(*row);
   EXPECT_EQ(stmt->Text(0), "0,1,3");
+}
+
+// When more asynchronous writers wait behind a group, the leader hands that
+// group's replies to the reply thread and goes straight on to the next
+// group; the last group's replies leave from the leader itself. Every reply
+// is sent before the GroupCommit is destroyed.
+TEST(GroupCommitQueueTest, RepliesOfAGroupWithWritersWaitingLeaveFromTheReplyThread) {
+  TempDir dir;
+  auto db = sqlite::Db::Open(dir.File("replies.db"), /*read_only=*/false, 5000);
+  ASSERT_OK(db);
+  ASSERT_OK((*db)->Exec("CREATE TABLE t (v INTEGER PRIMARY KEY)"));
+  std::mutex db_mu;
+  auto queue = std::make_unique<sqlite::GroupCommit>(db->get(), &db_mu, 64);
+  auto insert = [&](int v) -> Status {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, (*db)->Prepare("INSERT INTO t (v) VALUES (?)"));
+    stmt.Bind(v);
+    return stmt.Run();
+  };
+
+  std::mutex mu;
+  std::vector<std::pair<int, std::thread::id>> replies;  // (value, thread)
+  std::vector<Status> statuses;
+  auto reply_for = [&](int v) {
+    return [&, v](Status s) {
+      std::lock_guard<std::mutex> lock(mu);
+      replies.emplace_back(v, std::this_thread::get_id());
+      statuses.push_back(s);
+    };
+  };
+
+  // Commit 1 (the leader's own write) waits until writers 1 and 2 are
+  // queued; commit 2 (their group) queues writer 3 behind it.
+  std::atomic<int> commits{0};
+  std::atomic<bool> held{false};
+  (*db)->set_before_commit([&]() -> Status {
+    const int n = ++commits;
+    if (n == 1) {
+      held = true;
+      const auto give_up = std::chrono::steady_clock::now() + seconds(20);
+      while (queue->stats().queued < 3 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::yield();
+      }
+    } else if (n == 2) {
+      queue->RunAsync([&] { return insert(3); }, reply_for(3));  // queued: returns at once
+    }
+    return Status::Ok();
+  });
+  std::thread::id leader_id;
+  std::thread leader([&] {
+    leader_id = std::this_thread::get_id();
+    EXPECT_OK(queue->Run([&] { return insert(0); }));
+  });
+  while (!held.load()) std::this_thread::yield();
+  queue->RunAsync([&] { return insert(1); }, reply_for(1));
+  queue->RunAsync([&] { return insert(2); }, reply_for(2));
+  leader.join();
+  queue.reset();  // waits for the reply thread
+
+  ASSERT_EQ(replies.size(), 3u);
+  for (const Status& s : statuses) EXPECT_OK(s);
+  for (const auto& [v, id] : replies) {
+    EXPECT_NE(id, std::this_thread::get_id()) << v;
+    if (v == 3) {
+      EXPECT_EQ(id, leader_id);
+    } else {
+      EXPECT_NE(id, leader_id) << v;
+    }
+  }
+  EXPECT_EQ(commits.load(), 3);
+  auto stmt = (*db)->Prepare("SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY v)");
+  ASSERT_OK(stmt);
+  auto row = stmt->Step();
+  ASSERT_OK(row);
+  ASSERT_TRUE(*row);
+  EXPECT_EQ(stmt->Text(0), "0,1,2,3");
 }
 
 }  // namespace

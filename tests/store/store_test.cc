@@ -96,6 +96,54 @@ TEST(StoreOpenTest, AVersionOneFileIsMigratedWithItsQueue) {
   EXPECT_OK((*store)->CheckIntegrity());
 }
 
+// The WAL is checkpointed by the store's background thread, not inside a
+// commit: with a small threshold, checkpoints happen while writes go on, and
+// everything written is in the file after reopening.
+TEST(StoreOpenTest, TheWalIsCheckpointedInTheBackground) {
+  TempDir dir;
+  const std::string path = dir.File("wal.db");
+  StoreOptions options;
+  options.wal_autocheckpoint_pages = 16;
+  int64_t trial_id = 0;
+  {
+    auto store = Store::Open(path, options);
+    ASSERT_OK(store);
+    ASSERT_OK((*store)->RegisterWorker({"w1", "h", 1, {}}));
+    ASSERT_OK((*store)->CreateSweep(MakeSweep("s", 1, "w")));
+    auto lease = (*store)->LeaseNextTrial("w1", std::chrono::seconds(60));
+    ASSERT_OK(lease);
+    ASSERT_TRUE(lease->has_value());
+    trial_id = (*lease)->trial_id;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    const int64_t before = (*store)->stats().checkpoints;
+    int epoch = 0;
+    // Keep writing (each commit wakes the checkpointer once the log is long
+    // enough) until a background checkpoint has run since `before`.
+    do {
+      MetricBatch batch;
+      for (int k = 0; k < 20; ++k) batch.metrics.push_back({epoch, "m" + std::to_string(k), 0.5});
+      ASSERT_OK((*store)->ReportMetrics(trial_id, (*lease)->token, batch));
+      ++epoch;
+    } while ((*store)->stats().checkpoints == before && std::chrono::steady_clock::now() < give_up);
+    EXPECT_GT((*store)->stats().checkpoints, before);
+    EXPECT_EQ(RawQuery(path, "SELECT count(*) FROM metrics"), std::to_string(20 * epoch));
+  }
+  auto again = Store::Open(path, StoreOptions());
+  ASSERT_OK(again);
+  EXPECT_OK((*again)->CheckIntegrity());
+  auto metrics = (*again)->GetMetrics(trial_id);
+  ASSERT_OK(metrics);
+  EXPECT_GT(metrics->metrics.size(), 0u);
+  EXPECT_EQ(std::to_string(metrics->metrics.size()), RawQuery(path, "SELECT count(*) FROM metrics"));
+
+  // Turned off: SQLite's own checkpoints, none counted.
+  options.background_checkpoints = false;
+  auto plain = Store::Open(dir.File("plain.db"), options);
+  ASSERT_OK(plain);
+  ASSERT_OK((*plain)->RegisterWorker({"w1", "h", 1, {}}));
+  EXPECT_EQ((*plain)->stats().checkpoints, 0);
+}
+
 TEST(StoreOpenTest, ANewerSchemaIsRefusedClearly) {
   TempDir dir;
   const std::string path = dir.File("future.db");
