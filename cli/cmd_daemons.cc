@@ -92,6 +92,7 @@ void RegisterWorker(CLI::App& app) {
                                                 flush = "1s", worker_id, backoff_max = "5s";
     int slots = 0;
     int threads = 0;
+    bool keep_work_dirs = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
@@ -103,6 +104,9 @@ void RegisterWorker(CLI::App& app) {
   cmd->add_option("--trainer", flags->trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
   cmd->add_option("--work-dir", flags->work_dir, "Per-trial files and the unsent-metrics outbox")
       ->capture_default_str();
+  cmd->add_flag("--keep-work-dirs", flags->keep_work_dirs,
+                "Keep the folders of succeeded attempts too (default: removed once the coordinator has the result; "
+                "failed ones are always kept)");
   cmd->add_option("--checkpoint-root", flags->checkpoint_root,
                   "Shared folder for checkpoints: a retried trial resumes from <root>/<trial id>");
   cmd->add_option("--grace", flags->grace, "SIGTERM-to-SIGKILL grace period for trainers")->capture_default_str();
@@ -130,6 +134,7 @@ void RegisterWorker(CLI::App& app) {
     options.slots = flags->slots;
     options.trainer_path = flags->trainer;
     options.work_dir = flags->work_dir;
+    options.keep_work_dirs = flags->keep_work_dirs;
     options.checkpoint_root = flags->checkpoint_root;
     options.grace = DurationOrThrow(flags->grace, "--grace");
     if (!flags->heartbeat.empty()) options.heartbeat_interval = DurationOrThrow(flags->heartbeat, "--heartbeat");

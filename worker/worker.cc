@@ -493,13 +493,17 @@ struct Worker::Impl {
                                                          : "trainer crashed: " + exit.Describe();
       finish.set_error(tail.empty() ? what : what + ": " + tail);
     }
-    Report(*a, finish);
+    const bool accepted = Report(*a, finish);
+    if (accepted && finish.outcome() == v1::SUCCEEDED && !options.keep_work_dirs) {
+      fs::remove_all(dir, ec);  // best effort: a leftover folder harms nothing
+    }
     Release(slot);
   }
 
   // Sends what is still buffered and the finish; retries while the coordinator
-  // is unreachable (while stopping: for at most the grace period).
-  void Report(Active& a, const v1::FinishAttemptRequest& finish) {
+  // is unreachable (while stopping: for at most the grace period). True when
+  // the coordinator accepted the finish.
+  bool Report(Active& a, const v1::FinishAttemptRequest& finish) {
     Backoff backoff = MakeBackoff();
     const int64_t give_up_at = clock->NowMillis() + options.grace.count();
     while (true) {
@@ -507,7 +511,7 @@ struct Worker::Impl {
       if (r == SendResult::kGone) {
         Log(fmt::format("trial {} attempt {}: lease gone before the finish was reported; dropped", a.trial_id,
                         a.attempt));
-        return;
+        return false;
       }
       if (r == SendResult::kOk) {
         v1::FinishAttemptResponse resp;
@@ -519,19 +523,19 @@ struct Worker::Impl {
           Log(fmt::format("trial {} attempt {} finished: {}{}{} -> {}", a.trial_id, a.attempt,
                           v1::AttemptOutcome_Name(finish.outcome()), finish.error().empty() ? "" : ": ",
                           finish.error().substr(0, 200), resp.trial_state()));
-          return;
+          return true;
         }
         if (!IsTransient(s)) {
           Log(fmt::format("trial {} attempt {}: finish refused: {}; dropped", a.trial_id, a.attempt, Describe(s)));
           outbox->Drop(a.trial_id, a.token);
-          return;
+          return false;
         }
         NoteReachable(false, s);
       }
       if (stopping && clock->NowMillis() >= give_up_at) {
         Log(fmt::format("trial {} attempt {}: coordinator unreachable while shutting down; its lease will expire",
                         a.trial_id, a.attempt));
-        return;
+        return false;
       }
       const Ms delay(backoff.NextDelayMs());
       // Not WaitFor: reporting continues while stopping, until the give-up time.

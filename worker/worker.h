@@ -58,8 +58,14 @@ struct WorkerOptions {
   // The trainer executable. Empty: ltsweep-train next to this program's
   // executable, else on $PATH.
   std::string trainer_path;
-  // Per-trial folders (config, stderr log) and the metric outbox.
+  // Per-attempt folders (<work_dir>/trial-<id>-a<attempt>: config, stderr
+  // log) and the metric outbox.
   std::string work_dir = "ltsweep-work";
+  // Keep the folder of an attempt whose success the coordinator accepted.
+  // false: it is removed (the results are in the database); folders of
+  // failed, interrupted or dropped attempts are always kept, for their
+  // stderr.log.
+  bool keep_work_dirs = false;
   // Shared checkpoint folder. Empty: no checkpoints; a retry starts over.
   std::string checkpoint_root;
   // SIGTERM -> SIGKILL grace period for trainers.

@@ -121,6 +121,25 @@ TEST_F(IntegrationTest, TwentyTrialsOverTwoWorkersRunOnceWithAllMetrics) {
     ExpectComplete(cluster_.Metrics(t.trial_id()), 0, 3, fmt::format("trial {}", t.trial_id()));
   }
   EXPECT_TRUE(workers.count("wa") || workers.count("wb"));
+  // The folders of the accepted attempts go (each just after its worker
+  // hears the finish accepted); the outboxes stay.
+  for (const char* id : {"wa", "wb"}) {
+    const std::filesystem::path work = dir_.File(std::string("work-") + id);
+    EXPECT_TRUE(std::filesystem::exists(work / "outbox")) << work;
+    auto attempt_folders = [&work] {
+      std::vector<std::string> left;
+      for (const auto& entry : std::filesystem::directory_iterator(work)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("trial-", 0) == 0) left.push_back(name);
+      }
+      return left;
+    };
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    while (!attempt_folders().empty() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(attempt_folders(), std::vector<std::string>()) << work;
+  }
   // Both workers registered and every state change was logged.
   const std::string log = cluster_.CoordinatorLog();
   EXPECT_NE(log.find("worker joined: wa"), std::string::npos);
@@ -307,6 +326,10 @@ TEST_F(IntegrationTest, TrainerExitTwoFailsAtOnceAndACrashIsRetriedFromTheCheckp
       EXPECT_EQ(t.state(), "failed");
       EXPECT_EQ(t.attempt(), 1);
       EXPECT_NE(t.error().find("invalid config: train.seed 1"), std::string::npos) << t.error();
+      // A failed attempt keeps its folder, with the trainer's stderr.
+      const std::filesystem::path kept =
+          std::filesystem::path(dir_.File("work-wa")) / fmt::format("trial-{}-a1", t.trial_id());
+      EXPECT_TRUE(std::filesystem::exists(kept / "stderr.log")) << kept;
     } else {
       // Crashed (abort) after epoch 1, then resumed from epoch 2.
       EXPECT_EQ(t.state(), "succeeded");
