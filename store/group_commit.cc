@@ -3,6 +3,7 @@
 #include <exception>
 #include <string>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@ void GroupCommit::QueueReplies(const std::vector<Writer*>& writers) {
 }
 
 void GroupCommit::ReplyLoop() {
+  pthread_setname_np(pthread_self(), "store-replies");  // for top -H, perf, gdb
   std::unique_lock<std::mutex> lock(reply_mu_);
   for (;;) {
     reply_cv_.wait(lock, [this] { return stop_replies_ || !replies_.empty(); });

@@ -1,5 +1,6 @@
 #include "store/wal_checkpointer.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <cstdio>
@@ -50,6 +51,7 @@ int WalCheckpointer::OnCommit(void* self, struct sqlite3*, const char*, int page
 }
 
 void WalCheckpointer::Loop() {
+  pthread_setname_np(pthread_self(), "store-ckpt");  // for top -H, perf, gdb
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
