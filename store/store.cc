@@ -238,6 +238,16 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
   return lease;
 }
 
+StatusOr<int> Store::Rep::AttemptsUsed(int64_t trial_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT count(*) FROM attempts WHERE trial_id = ? AND "
+                  "status NOT IN ('interrupted', 'cancelled')"));
+  stmt.Bind(trial_id);
+  LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int(0) : 0;
+}
+
 Status Store::Rep::MarkRunning(const LeaseState& lease) {
   if (lease.status != TrialStatus::kLeased) return Status::Ok();
   LTSWEEP_ASSIGN_OR_RETURN(

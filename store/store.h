@@ -276,7 +276,8 @@ class Store {
 
   // Takes back every leased or running trial whose deadline is before now:
   // its attempt is closed as 'lost' and the trial is queued again (for
-  // attempt n+1), or failed with the last error when max_attempts is reached.
+  // attempt n+1), or failed with the last error when it has used
+  // max_attempts tries (attempts interrupted by their worker do not count).
   StatusOr<std::vector<ExpiredLease>> ExpireLeases();
 
   // Writes a batch of rows for the attempt the token belongs to, in one
@@ -289,8 +290,10 @@ class Store {
   Status ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch);
 
   // Ends the attempt the token belongs to. kSucceeded -> trial succeeded;
-  // kFailedPermanent -> failed; kFailedRetryable and kInterrupted -> queued
-  // again when attempts < max_attempts, else failed with `error`. Given
+  // kFailedPermanent -> failed; kFailedRetryable -> queued again while the
+  // trial has used fewer than max_attempts tries, else failed with `error`;
+  // kInterrupted (its worker stopped it) -> queued again, without using up a
+  // try. Given
   // best/last metrics overwrite the ones kept from the reports.
   // FAILED_PRECONDITION ("lease gone ...") and nothing written for a stale
   // token, a passed deadline or a cancelled trial.

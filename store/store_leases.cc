@@ -206,9 +206,11 @@ StatusOr<std::vector<ExpiredLease>> Store::ExpireLeases() {
 
     std::vector<ExpiredLease> expired;
     for (Row& r : rows) {
-      const std::string error = "attempt " + std::to_string(r.lease.attempt) + " of " +
-                                std::to_string(r.max_attempts) + " lost: lease on worker " +
-                                r.lease.worker_id + " expired at " + std::to_string(r.deadline_ms) +
+      LTSWEEP_ASSIGN_OR_RETURN(const int used, rep_->AttemptsUsed(r.lease.trial_id));
+      const std::string error = "attempt " + std::to_string(r.lease.attempt) + " lost (" +
+                                std::to_string(used) + " of " + std::to_string(r.max_attempts) +
+                                " tries used): lease on worker " + r.lease.worker_id +
+                                " expired at " + std::to_string(r.deadline_ms) +
                                 " ms without a heartbeat";
       {
         LTSWEEP_ASSIGN_OR_RETURN(
@@ -218,7 +220,7 @@ StatusOr<std::vector<ExpiredLease>> Store::ExpireLeases() {
         stmt.Bind(now, error, r.lease.trial_id, r.lease.attempt);
         LTSWEEP_RETURN_IF_ERROR(stmt.Run());
       }
-      r.lease.requeued = r.lease.attempt < r.max_attempts;
+      r.lease.requeued = used < r.max_attempts;
       {
         LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
                                  db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, "
@@ -395,13 +397,18 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
     case AttemptOutcome::kFailedPermanent:
       result.trial_status = TrialStatus::kFailed;
       break;
-    case AttemptOutcome::kFailedRetryable:
-    case AttemptOutcome::kInterrupted:
-      if (request.outcome == AttemptOutcome::kInterrupted) {
-        attempt_status = AttemptStatus::kInterrupted;
-      }
-      result.requeued = lease.attempt < lease.max_attempts;
+    case AttemptOutcome::kFailedRetryable: {
+      LTSWEEP_ASSIGN_OR_RETURN(const int used, AttemptsUsed(trial_id));
+      result.requeued = used < lease.max_attempts;
       result.trial_status = result.requeued ? TrialStatus::kQueued : TrialStatus::kFailed;
+      break;
+    }
+    case AttemptOutcome::kInterrupted:
+      // The worker stopped it (shutdown): not the trial's fault, so it does
+      // not use up a try (AttemptsUsed skips interrupted attempts).
+      attempt_status = AttemptStatus::kInterrupted;
+      result.requeued = true;
+      result.trial_status = TrialStatus::kQueued;
       break;
   }
   std::string error = request.error;

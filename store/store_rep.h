@@ -115,6 +115,11 @@ struct Store::Rep {
   // NOT_FOUND for an unknown trial.
   StatusOr<LeaseState> CheckLease(int64_t trial_id, const std::string& token);
 
+  // Tries of the trial that count towards max_attempts: its attempts so far
+  // (the current one included) except those interrupted by their worker or
+  // cancelled with their sweep.
+  StatusOr<int> AttemptsUsed(int64_t trial_id);
+
   // Marks a leased trial running (first sign of life from the trainer).
   Status MarkRunning(const LeaseState& lease);
 

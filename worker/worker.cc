@@ -484,9 +484,15 @@ struct Worker::Impl {
     } else if (!exit.signaled && (exit.code == 2 || exit.code == 3)) {
       finish.set_outcome(v1::FAILED_PERMANENT);
       finish.set_error(tail.empty() ? fmt::format("trainer {} with no message", exit.Describe()) : tail);
-    } else if (!exit.signaled && exit.code == 4) {
+    } else if (!exit.signaled && exit.code == 4 && asked_stop) {
+      // Interrupted by us: does not use up one of the trial's tries.
       finish.set_outcome(v1::INTERRUPTED);
-      finish.set_error(asked_stop ? "interrupted: the worker is shutting down" : "trainer interrupted (exit 4)");
+      finish.set_error("interrupted: the worker is shutting down");
+    } else if (!exit.signaled && exit.code == 4) {
+      // Nobody asked it to stop: counted like a crash, so a trainer that
+      // keeps stopping itself cannot loop forever.
+      finish.set_outcome(v1::FAILED_RETRYABLE);
+      finish.set_error("trainer exited 4 (interrupted) without being asked to stop");
     } else {
       finish.set_outcome(v1::FAILED_RETRYABLE);
       std::string what = exit.code == 0 && !exit.signaled ? "trainer exited 0 without a done event"

@@ -339,6 +339,21 @@ TEST_F(IntegrationTest, TrainerExitTwoFailsAtOnceAndACrashIsRetriedFromTheCheckp
   }
 }
 
+// A trainer that exits 4 (interrupted) when nobody asked it to stop is
+// counted like a crash: it uses up its tries instead of looping forever.
+TEST_F(IntegrationTest, AnUnaskedExitFourUsesUpTheTrialsTries) {
+  cluster_.StartCoordinator();
+  Worker("wa", 1, {{"LTSWEEP_FAKE_EXIT", "4"}});
+  const int64_t sweep = cluster_.Submit(SpecYaml("exit-four", 2, {0.1}, {0}, /*max_attempts=*/2));
+  ASSERT_TRUE(cluster_.WaitFinished(sweep, 15s));
+  auto trials = cluster_.Trials(sweep);
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].state(), "failed");
+  EXPECT_EQ(trials[0].attempt(), 2);
+  EXPECT_NE(trials[0].error().find("exited 4 (interrupted) without being asked to stop"), std::string::npos)
+      << trials[0].error();
+}
+
 TEST_F(IntegrationTest, SigtermToTheWorkerInterruptsItsTrialsAndExits) {
   cluster_.StartCoordinator();
   Process& a = Worker("wa", 1, {{"LTSWEEP_FAKE_EPOCH_MS", "100"}});

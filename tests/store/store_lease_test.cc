@@ -189,7 +189,8 @@ TEST_F(StoreLeaseTest, AStaleTokenWritesNothing) {
 TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
   auto created = store_->CreateSweep(MakeSweep("s", 1, "h", 0, /*max_attempts=*/3));
   ASSERT_OK(created);
-  // Attempt 1 crashes, attempt 2 is interrupted, attempt 3's lease expires.
+  // Attempt 1 crashes (try 1), attempt 2 is interrupted by its worker (no
+  // try used), attempt 3 crashes (try 2), attempt 4's lease expires (try 3).
   Lease a1 = MustLease();
   auto f1 = store_->FinishAttempt(a1.trial_id, a1.token,
                                   {139, AttemptOutcome::kFailedRetryable, "segfault", {}, {}, {}});
@@ -204,6 +205,12 @@ TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
   EXPECT_TRUE(f2->requeued);
   Lease a3 = MustLease();
   EXPECT_EQ(a3.attempt, 3);
+  auto f3 = store_->FinishAttempt(a3.trial_id, a3.token,
+                                  {134, AttemptOutcome::kFailedRetryable, "abort", {}, {}, {}});
+  ASSERT_OK(f3);
+  EXPECT_TRUE(f3->requeued);
+  Lease a4 = MustLease();
+  EXPECT_EQ(a4.attempt, 4);
   clock_.Advance(seconds(31));
   auto expired = store_->ExpireLeases();
   ASSERT_OK(expired);
@@ -213,20 +220,44 @@ TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
   auto trial = store_->GetTrial(a1.trial_id);
   ASSERT_OK(trial);
   EXPECT_EQ(trial->trial.status, TrialStatus::kFailed);
-  EXPECT_NE(trial->trial.error.find("attempt 3 of 3 lost"), std::string::npos)
+  EXPECT_NE(trial->trial.error.find("attempt 4 lost (3 of 3 tries used)"), std::string::npos)
       << trial->trial.error;
-  ASSERT_EQ(trial->attempts.size(), 3u);
+  ASSERT_EQ(trial->attempts.size(), 4u);
   EXPECT_EQ(trial->attempts[0].status, AttemptStatus::kFailed);
   EXPECT_EQ(trial->attempts[0].exit_code, 139);
   EXPECT_EQ(trial->attempts[0].error, "segfault");
   EXPECT_EQ(trial->attempts[1].status, AttemptStatus::kInterrupted);
-  EXPECT_EQ(trial->attempts[2].status, AttemptStatus::kLost);
+  EXPECT_EQ(trial->attempts[2].status, AttemptStatus::kFailed);
+  EXPECT_EQ(trial->attempts[3].status, AttemptStatus::kLost);
   auto none = store_->LeaseNextTrial("w1", seconds(30));
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
   EXPECT_EQ(sweep->sweep.status, SweepStatus::kFailed);  // no trial succeeded
+}
+
+// Workers restarted again and again (deploys, preemptible machines) must not
+// fail a trial: interruptions never use up its tries.
+TEST_F(StoreLeaseTest, InterruptionsByTheWorkerDoNotUseUpTries) {
+  ASSERT_OK(store_->CreateSweep(MakeSweep("s", 1, "h", 0, /*max_attempts=*/1)));
+  for (int i = 1; i <= 3; ++i) {
+    Lease a = MustLease();
+    EXPECT_EQ(a.attempt, i);
+    auto f = store_->FinishAttempt(a.trial_id, a.token,
+                                   {4, AttemptOutcome::kInterrupted, "worker stopping", {}, {}, {}});
+    ASSERT_OK(f);
+    EXPECT_TRUE(f->requeued) << "interruption " << i;
+    EXPECT_EQ(f->trial_status, TrialStatus::kQueued);
+  }
+  // The one try it has: a crash now fails it.
+  Lease last = MustLease();
+  EXPECT_EQ(last.attempt, 4);
+  auto f = store_->FinishAttempt(last.trial_id, last.token,
+                                 {139, AttemptOutcome::kFailedRetryable, "segfault", {}, {}, {}});
+  ASSERT_OK(f);
+  EXPECT_FALSE(f->requeued);
+  EXPECT_EQ(f->trial_status, TrialStatus::kFailed);
 }
 
 TEST_F(StoreLeaseTest, RetryableFailureOnTheLastAttemptKeepsItsError) {
