@@ -107,6 +107,10 @@ void RunWorker(const std::string& address, int index, std::atomic<bool>& go, Wor
   std::string id;
   {
     grpc::ClientContext ctx;
+    // Hundreds of connections open at once: wait for this one rather than
+    // fail fast on a transient connect error.
+    ctx.set_wait_for_ready(true);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     v1::RegisterRequest req;
     req.set_host(fmt::format("bench-{}", index));
     req.set_worker_id(fmt::format("bench-{}", index));

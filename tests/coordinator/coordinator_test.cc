@@ -2,8 +2,11 @@
 // FakeClock: leases, fencing, expiry and retries, results from the done
 // event, permanent failures, cancellation, bad input. The gRPC layer and
 // real processes are covered by integration_test.
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -382,6 +385,151 @@ TEST(CoordinatorServerTest, ServesHealthRefusesOversizedAndForwardsCodes) {
     for (auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     EXPECT_EQ(bytes, std::string("\x08\x01", 2));
   }
+  server.Shutdown();
+}
+
+// Many workers at once on the callback service (each with a connection of
+// its own): their writes share transactions and are answered from other
+// threads, yet every trial runs exactly once, every row lands once, and a
+// report with a stale token in the middle of it all is refused.
+TEST(CoordinatorServerTest, ManyConcurrentWorkersRunEachTrialOnceWithAllRows) {
+  constexpr int kWorkers = 12;
+  constexpr int kTrials = 60;
+  constexpr int kEpochs = 3;
+  TempDir dir;
+  CoordinatorOptions options;
+  options.db_path = dir.File("sweeps.db");
+  options.listen = "127.0.0.1:0";
+  options.log = [](const std::string&) {};
+  CoordinatorServer server(options);
+  auto port = server.Start();
+  ASSERT_OK(port);
+  const std::string address = "127.0.0.1:" + std::to_string(*port);
+  int64_t sweep_id = 0;
+  {
+    auto clients = v1::ClientService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    std::string seeds;
+    for (int i = 0; i < kTrials; ++i) seeds += (i ? "," : "") + std::to_string(i);
+    grpc::ClientContext ctx;
+    v1::SubmitSweepRequest req;
+    req.set_spec_yaml("name: many\nconfig:\n  train: {epochs: 3}\nseeds: [" + seeds +
+                      "]\nparameters:\n  train.lr: {value: 0.1}\n");
+    v1::SubmitSweepResponse resp;
+    ASSERT_TRUE(clients->SubmitSweep(&ctx, req, &resp).ok());
+    sweep_id = resp.sweep_id();
+  }
+
+  std::atomic<int> stale_refused{0};
+  std::mutex failures_mu;
+  std::vector<std::string> failures;
+  auto fail = [&](const std::string& what, const grpc::Status& s) {
+    std::lock_guard<std::mutex> lock(failures_mu);
+    failures.push_back(what + ": " + std::to_string(static_cast<int>(s.error_code())) + " " + s.error_message());
+  };
+  std::vector<std::vector<int64_t>> ran(kWorkers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      grpc::ChannelArguments args;
+      args.SetInt("ltsweep.test_worker", w);  // a connection of its own
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      auto stub = v1::WorkerService::NewStub(
+          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+      const std::string id = "w" + std::to_string(w);
+      {
+        grpc::ClientContext ctx;
+        // Twelve connections opening at once: wait for this one to be up
+        // rather than fail fast on a transient connect error.
+        ctx.set_wait_for_ready(true);
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        v1::RegisterRequest req;
+        req.set_worker_id(id);
+        req.set_host("host");
+        req.set_slots(1);
+        v1::RegisterResponse resp;
+        grpc::Status s = stub->Register(&ctx, req, &resp);
+        if (!s.ok()) return fail("register", s);
+      }
+      for (;;) {
+        grpc::ClientContext lctx;
+        v1::LeaseRequest lreq;
+        lreq.set_worker_id(id);
+        v1::LeaseResponse lease;
+        grpc::Status ls = stub->Lease(&lctx, lreq, &lease);
+        if (!ls.ok()) return fail("lease", ls);
+        if (!lease.granted()) return;
+        ran[w].push_back(lease.trial_id());
+        v1::LeaseRef ref;
+        ref.set_trial_id(lease.trial_id());
+        ref.set_attempt(lease.attempt());
+        ref.set_token(lease.token());
+        for (int epoch = 0; epoch < kEpochs; ++epoch) {
+          v1::ReportMetricsRequest req;
+          req.set_worker_id(id);
+          *req.mutable_lease() = ref;
+          auto* row = req.add_rows();
+          row->set_epoch(epoch);
+          row->set_name("val_error");
+          row->set_value(0.5 - 0.1 * epoch + 0.001 * static_cast<double>(lease.trial_id()));
+          row->set_class_index(-1);
+          auto* per_class = req.add_rows();
+          per_class->set_epoch(epoch);
+          per_class->set_name("error");
+          per_class->set_value(0.25);
+          per_class->set_class_index(epoch % 2);
+          grpc::ClientContext ctx;
+          v1::ReportMetricsResponse resp;
+          grpc::Status rs = stub->ReportMetrics(&ctx, req, &resp);
+          if (!rs.ok() || resp.rows_written() != 2) fail("report", rs);
+          if (epoch == 1) {
+            // The same rows under a token that is not the lease's.
+            req.mutable_lease()->set_token("stale");
+            grpc::ClientContext sctx;
+            grpc::Status s = stub->ReportMetrics(&sctx, req, &resp);
+            if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) ++stale_refused;
+          }
+        }
+        grpc::ClientContext fctx;
+        v1::FinishAttemptRequest freq;
+        freq.set_worker_id(id);
+        *freq.mutable_lease() = ref;
+        freq.set_outcome(v1::SUCCEEDED);
+        v1::FinishAttemptResponse fresp;
+        grpc::Status fs = stub->FinishAttempt(&fctx, freq, &fresp);
+        if (!fs.ok() || fresp.trial_state() != "succeeded") fail("finish " + fresp.trial_state(), fs);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, std::vector<std::string>());
+  EXPECT_EQ(stale_refused.load(), kTrials);
+
+  std::set<int64_t> distinct;
+  size_t total = 0;
+  for (const auto& ids : ran) {
+    distinct.insert(ids.begin(), ids.end());
+    total += ids.size();
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kTrials));
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kTrials));
+  Store& store = *server.store();
+  for (int64_t id : distinct) {
+    auto trial = store.GetTrial(id);
+    ASSERT_OK(trial);
+    EXPECT_EQ(trial->trial.status, TrialStatus::kSucceeded);
+    EXPECT_EQ(trial->trial.attempts, 1);
+    ASSERT_TRUE(trial->trial.best_metric.has_value());
+    EXPECT_NEAR(*trial->trial.best_metric, 0.3 + 0.001 * static_cast<double>(id), 1e-12);
+    auto metrics = store.GetMetrics(id);
+    ASSERT_OK(metrics);
+    EXPECT_EQ(metrics->metrics.size(), static_cast<size_t>(kEpochs));
+    EXPECT_EQ(metrics->per_class.size(), static_cast<size_t>(kEpochs));
+  }
+  auto sweep = store.GetSweep(sweep_id);
+  ASSERT_OK(sweep);
+  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(store.stats().queued_writes, 0);
+  EXPECT_OK(store.CheckIntegrity());
   server.Shutdown();
 }
 
