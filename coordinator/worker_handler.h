@@ -12,7 +12,7 @@
 // The hot calls (heartbeat, lease, report, finish) come in two forms: the
 // asynchronous one that the gRPC callback service uses -- it queues the
 // write (Store::*Async) and returns; `done` gets the status once the write
-// has committed, usually on the thread that ran the write's group -- and a
+// has committed, on a store thread (Store::*Async says which) -- and a
 // blocking one that waits for it (tests, tools). The response is filled
 // before `done` runs; request and response must stay alive until then.
 //

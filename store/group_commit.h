@@ -17,11 +17,13 @@
 // RunAsync() queues an operation without waiting for it (flat combining):
 // when a group is already running, the caller returns at once and the
 // leader runs the operation in a later group; when none is, the caller leads
-// itself. A leader keeps leading while asynchronous operations are queued,
-// and calls each one's `done` after its group commits, with the connection's
-// mutex released. So a server thread that receives a request never sleeps
-// waiting for the database, and replies leave from the thread that wrote
-// them: no thread hand-off per request.
+// itself. A leader keeps leading while asynchronous operations are queued.
+// After a group commits, each asynchronous operation's `done` runs with the
+// connection's mutex released: on a reply thread when more operations wait
+// (so the leader starts the next group at once), else on the leader itself.
+// So a server thread that receives a request never sleeps waiting for the
+// database, and there is at most one thread hand-off per group, not per
+// request.
 //
 // An operation runs on the leader's thread, with the connection's mutex
 // held; it must not call Run() or RunAsync() itself.
@@ -70,8 +72,9 @@ class GroupCommit {
 
   // Runs `op` like Run() but returns without waiting for it (see above);
   // `done` receives the same result Run() would return, on the thread that
-  // led the group (possibly this one, before RunAsync returns). `done` runs
-  // outside the connection's mutex and may call Run() or RunAsync().
+  // led the group (possibly this one, before RunAsync returns) or on the
+  // reply thread. `done` runs outside the connection's mutex and may call
+  // Run() or RunAsync().
   void RunAsync(std::function<Status()> op, std::function<void(Status)> done);
 
   GroupCommitStats stats() const;

@@ -308,8 +308,9 @@ class Store {
   // returns, usually at once; `done` receives exactly what the blocking form
   // would have returned, after the write's group has committed, on the
   // thread that ran the group (which may be the calling thread, before the
-  // call returns). `done` runs with no store lock held and may call the
-  // store again; it should be short, since the next group waits for it.
+  // call returns) or on the store's reply thread. `done` runs with no store
+  // lock held and may call the store again; it should be short, since other
+  // replies wait for it.
   void HeartbeatAsync(std::string worker_id, std::vector<HeldLease> leases,
                       std::chrono::milliseconds ttl,
                       std::function<void(StatusOr<std::vector<LeaseRenewal>>)> done);
