@@ -1,6 +1,5 @@
 #include "coordinator/worker_handler.h"
 
-#include <cmath>
 #include <future>
 #include <optional>
 #include <vector>
@@ -151,7 +150,6 @@ void WorkerHandler::FillResult(int64_t trial_id, const v1::FinishAttemptRequest&
   auto metric = MetricOf(trial_id);
   if (!metric.ok()) return;
   const std::string& name = metric->name;
-  const bool maximize = metric->goal == "maximize";
   if (!request.result_json().empty()) {
     nlohmann::json done = nlohmann::json::parse(request.result_json(), nullptr, false);
     if (done.is_object()) {
@@ -163,22 +161,9 @@ void WorkerHandler::FillResult(int64_t trial_id, const v1::FinishAttemptRequest&
       if (epoch != done.end() && epoch->is_number_integer()) finish->best_epoch = epoch->get<int>();
     }
   }
-  if (finish->best_metric && finish->last_metric) return;
-  // Not in the done event: from the stored rows of this attempt.
-  auto rows = store_.GetMetrics(trial_id, request.lease().attempt());
-  if (!rows.ok()) return;
-  std::optional<double> best, last;
-  int best_epoch = -1, last_epoch = -1;
-  for (const MetricRow& r : rows->metrics) {
-    if (r.name != name || std::isnan(r.value)) continue;
-    if (!best || (maximize ? r.value > *best : r.value < *best)) best = r.value, best_epoch = r.epoch;
-    if (r.epoch >= last_epoch) last = r.value, last_epoch = r.epoch;
-  }
-  if (!finish->best_metric && best) {
-    finish->best_metric = best;
-    finish->best_epoch = best_epoch;
-  }
-  if (!finish->last_metric && last) finish->last_metric = last;
+  // What the done event lacks stays as the store kept it from this
+  // attempt's reports (Store::ReportMetrics tracks best/last of the sweep's
+  // metric), so nothing needs reading here.
 }
 
 void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,

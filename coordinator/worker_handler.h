@@ -64,8 +64,8 @@ class WorkerHandler {
   };
   // The metric of the trial's sweep (cached; sweeps never change it).
   StatusOr<SweepMetric> MetricOf(int64_t trial_id);
-  // Best/last/best epoch of the sweep metric from the done event, falling
-  // back to the stored rows of the attempt.
+  // Best/last/best epoch of the sweep metric from the done event (what it
+  // lacks, the store already has from the attempt's reports).
   void FillResult(int64_t trial_id, const v1::FinishAttemptRequest& request, FinishRequest* finish);
 
   Store& store_;
