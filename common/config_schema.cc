@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/edit_distance.h"
+
 namespace ltsweep {
 namespace {
 
@@ -185,20 +187,6 @@ Status CheckScalar(const ConfigKey& key, ValueType type, const Json& v, const st
   }
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 void FlattenInto(const Json& node, const std::string& prefix, std::vector<std::pair<std::string, Json>>& out) {
   if (node.is_object()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
@@ -252,9 +240,9 @@ std::vector<std::string> SuggestConfigKeys(std::string_view path) {
   // and "train.lr_shedule.type" both find their key.
   std::string_view leaf = path.substr(path.rfind('.') == std::string_view::npos ? 0 : path.rfind('.') + 1);
   for (const auto& k : TrialConfigSchema()) {
-    size_t d = EditDistance(path, k.path);
+    size_t d = EditDistance(path, k.path, AdjacentSwap::kTwoEdits);
     std::string_view kleaf = std::string_view(k.path).substr(k.path.rfind('.') + 1);
-    d = std::min(d, EditDistance(leaf, kleaf) + 2);
+    d = std::min(d, EditDistance(leaf, kleaf, AdjacentSwap::kTwoEdits) + 2);
     scored.emplace_back(d, k.path);
   }
   std::sort(scored.begin(), scored.end());

@@ -1,23 +1,19 @@
 #include "coordinator/options.h"
 
-#include <ctime>
 #include <iostream>
 #include <mutex>
 
 #include <fmt/format.h>
 
+#include "common/utc_time.h"
+
 namespace ltsweep::coordinator {
 
 void LogToStderr(const std::string& line) {
   static std::mutex mu;
-  const int64_t now = SystemClock::Default()->NowMillis();
-  std::time_t secs = static_cast<std::time_t>(now / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  const std::string now = FormatUtcMillis(SystemClock::Default()->NowMillis());
   std::lock_guard<std::mutex> lock(mu);
-  std::cerr << fmt::format("{}.{:03d}Z coordinator: {}", buf, static_cast<int>(now % 1000), line) << std::endl;
+  std::cerr << fmt::format("{} coordinator: {}", now, line) << std::endl;
 }
 
 Status CoordinatorOptions::Resolve() {

@@ -10,25 +10,10 @@
 
 #include <fmt/format.h>
 
+#include "common/edit_distance.h"
+
 namespace ltsweep::spec::internal {
 namespace {
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev2(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-      // A swap of two neighbours counts as one edit ("valuse" -> "values").
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) cur[j] = std::min(cur[j], prev2[j - 2] + 1);
-    }
-    prev2 = prev;
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 Json PlainScalarToJson(const std::string& s) {
   static const std::regex kNull("^(~|null|Null|NULL|)$");
@@ -96,7 +81,7 @@ std::vector<std::string> Suggest(std::string_view word, const std::vector<std::s
   std::vector<std::tuple<size_t, size_t, std::string>> scored;
   for (const auto& c : candidates) {
     size_t len_diff = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
-    scored.emplace_back(EditDistance(word, c), len_diff, c);
+    scored.emplace_back(EditDistance(word, c, AdjacentSwap::kOneEdit), len_diff, c);
   }
   std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));

@@ -3,7 +3,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include "common/utc_time.h"
 #include "proto/worker_service.grpc.pb.h"
 #include "worker/event_mapper.h"
 #include "worker/outbox.h"
@@ -60,15 +60,7 @@ std::string DefaultTrainerPath() {
 }
 
 // "2026-01-02T03:04:05.678Z", for log lines.
-std::string UtcNow() {
-  const int64_t now = SystemClock::Default()->NowMillis();
-  std::time_t secs = static_cast<std::time_t>(now / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(now % 1000));
-}
+std::string UtcNow() { return FormatUtcMillis(SystemClock::Default()->NowMillis()); }
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
