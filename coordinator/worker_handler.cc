@@ -122,7 +122,7 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
                             });
 }
 
-StatusOr<WorkerHandler::SweepMetric> WorkerHandler::MetricOf(int64_t trial_id) {
+StatusOr<std::string> WorkerHandler::MetricNameOf(int64_t trial_id) {
   int64_t sweep_id = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -138,8 +138,7 @@ StatusOr<WorkerHandler::SweepMetric> WorkerHandler::MetricOf(int64_t trial_id) {
     sweep_id = info.trial.sweep_id;
   }
   LTSWEEP_ASSIGN_OR_RETURN(SweepInfo sweep, store_.GetSweep(sweep_id));
-  SweepMetric metric{sweep.sweep.metric_name.empty() ? "val_error" : sweep.sweep.metric_name,
-                     sweep.sweep.metric_goal.empty() ? "minimize" : sweep.sweep.metric_goal};
+  std::string metric = sweep.sweep.metric_name.empty() ? "val_error" : sweep.sweep.metric_name;
   std::lock_guard<std::mutex> lock(mu_);
   trial_sweep_[trial_id] = sweep_id;
   sweep_metric_[sweep_id] = metric;
@@ -147,23 +146,20 @@ StatusOr<WorkerHandler::SweepMetric> WorkerHandler::MetricOf(int64_t trial_id) {
 }
 
 void WorkerHandler::FillResult(int64_t trial_id, const v1::FinishAttemptRequest& request, FinishRequest* finish) {
-  auto metric = MetricOf(trial_id);
-  if (!metric.ok()) return;
-  const std::string& name = metric->name;
-  if (!request.result_json().empty()) {
-    nlohmann::json done = nlohmann::json::parse(request.result_json(), nullptr, false);
-    if (done.is_object()) {
-      auto best = done.find("best_" + name);
-      auto last = done.find("last_" + name);
-      auto epoch = done.find("best_epoch");
-      if (best != done.end() && best->is_number()) finish->best_metric = best->get<double>();
-      if (last != done.end() && last->is_number()) finish->last_metric = last->get<double>();
-      if (epoch != done.end() && epoch->is_number_integer()) finish->best_epoch = epoch->get<int>();
-    }
-  }
   // What the done event lacks stays as the store kept it from this
   // attempt's reports (Store::ReportMetrics tracks best/last of the sweep's
-  // metric), so nothing needs reading here.
+  // metric), so nothing else needs reading here.
+  if (request.result_json().empty()) return;
+  nlohmann::json done = nlohmann::json::parse(request.result_json(), nullptr, false);
+  if (!done.is_object()) return;
+  auto metric = MetricNameOf(trial_id);
+  if (!metric.ok()) return;
+  auto best = done.find("best_" + *metric);
+  auto last = done.find("last_" + *metric);
+  auto epoch = done.find("best_epoch");
+  if (best != done.end() && best->is_number()) finish->best_metric = best->get<double>();
+  if (last != done.end() && last->is_number()) finish->last_metric = last->get<double>();
+  if (epoch != done.end() && epoch->is_number_integer()) finish->best_epoch = epoch->get<int>();
 }
 
 void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,

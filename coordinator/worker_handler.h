@@ -58,12 +58,8 @@ class WorkerHandler {
   Status FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response);
 
  private:
-  struct SweepMetric {
-    std::string name;
-    std::string goal;
-  };
-  // The metric of the trial's sweep (cached; sweeps never change it).
-  StatusOr<SweepMetric> MetricOf(int64_t trial_id);
+  // The metric name of the trial's sweep (cached; sweeps never change it).
+  StatusOr<std::string> MetricNameOf(int64_t trial_id);
   // Best/last/best epoch of the sweep metric from the done event (what it
   // lacks, the store already has from the attempt's reports).
   void FillResult(int64_t trial_id, const v1::FinishAttemptRequest& request, FinishRequest* finish);
@@ -72,7 +68,7 @@ class WorkerHandler {
   const CoordinatorOptions& options_;
   std::mutex mu_;
   std::unordered_map<int64_t, int64_t> trial_sweep_;        // GUARDED_BY(mu_)
-  std::unordered_map<int64_t, SweepMetric> sweep_metric_;   // GUARDED_BY(mu_)
+  std::unordered_map<int64_t, std::string> sweep_metric_;   // GUARDED_BY(mu_)
 };
 
 }  // namespace ltsweep::coordinator
