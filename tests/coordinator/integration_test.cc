@@ -96,6 +96,18 @@ class IntegrationTest : public ::testing::Test {
   bool Reached(int64_t trial, int epochs) {
     return static_cast<int>(Count(cluster_.Metrics(trial)).epochs.size()) >= epochs;
   }
+  // Waits (up to 10 s) until the sweep's first trial has reported `epochs`
+  // epochs; its id, or 0 when it did not.
+  int64_t FirstTrialReaching(int64_t sweep, int epochs) {
+    int64_t trial = 0;
+    const bool reached = WaitUntil([&] {
+      auto trials = cluster_.Trials(sweep);
+      if (trials.empty()) return false;
+      trial = trials[0].trial_id();
+      return Reached(trial, epochs);
+    }, 10s);
+    return reached ? trial : 0;
+  }
 
   TempDir dir_;
   Cluster cluster_{dir_};
@@ -153,13 +165,8 @@ TEST_F(IntegrationTest, KilledWorkerTrialFinishesElsewhereFromItsCheckpoint) {
   std::map<std::string, std::string> env = {{"LTSWEEP_FAKE_EPOCH_MS", "150"}};
   Process& a = Worker("wa", 1, env, {"--checkpoint-root", ckpt});
   const int64_t sweep = cluster_.Submit(SpecYaml("kill-worker", 10, {0.1}, {0}));
-  int64_t trial = 0;
-  ASSERT_TRUE(WaitUntil([&] {
-    auto trials = cluster_.Trials(sweep);
-    if (trials.empty()) return false;
-    trial = trials[0].trial_id();
-    return Reached(trial, 3);
-  }, 10s));
+  const int64_t trial = FirstTrialReaching(sweep, 3);
+  ASSERT_GT(trial, 0);
   const int first_pid = Count(cluster_.Metrics(trial, 1)).trainer_pid;
   ASSERT_GT(first_pid, 0);
   a.Signal(SIGKILL);
@@ -216,13 +223,8 @@ TEST_F(IntegrationTest, FrozenWorkerCannotOverwriteTheNewAttempt) {
   std::map<std::string, std::string> env = {{"LTSWEEP_FAKE_EPOCH_MS", "150"}};
   Process& a = Worker("wa", 1, env);
   const int64_t sweep = cluster_.Submit(SpecYaml("frozen", 12, {0.1}, {0}));
-  int64_t trial = 0;
-  ASSERT_TRUE(WaitUntil([&] {
-    auto trials = cluster_.Trials(sweep);
-    if (trials.empty()) return false;
-    trial = trials[0].trial_id();
-    return Reached(trial, 1);
-  }, 10s));
+  const int64_t trial = FirstTrialReaching(sweep, 1);
+  ASSERT_GT(trial, 0);
   const int first_pid = Count(cluster_.Metrics(trial, 1)).trainer_pid;
   a.Signal(SIGSTOP);
   Worker("wb", 1, env);
@@ -358,13 +360,8 @@ TEST_F(IntegrationTest, SigtermToTheWorkerInterruptsItsTrialsAndExits) {
   cluster_.StartCoordinator();
   Process& a = Worker("wa", 1, {{"LTSWEEP_FAKE_EPOCH_MS", "100"}});
   const int64_t sweep = cluster_.Submit(SpecYaml("sigterm", 100, {0.1}, {0}));
-  int64_t trial = 0;
-  ASSERT_TRUE(WaitUntil([&] {
-    auto trials = cluster_.Trials(sweep);
-    if (trials.empty()) return false;
-    trial = trials[0].trial_id();
-    return Reached(trial, 1);
-  }, 10s));
+  const int64_t trial = FirstTrialReaching(sweep, 1);
+  ASSERT_GT(trial, 0);
   a.Signal(SIGTERM);
   const int status = a.Wait(5s);
   ASSERT_NE(status, -1) << "the worker did not exit after SIGTERM";
