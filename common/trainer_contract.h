@@ -1,0 +1,108 @@
+// The trainer contract: everything `ltsweep-train`, the worker, the fake
+// trainer and the tests must agree on, in one place.
+//
+//   ltsweep-train --config trial.json [--checkpoint-dir DIR] [--resume]
+//                 [--threads N] [--device cpu|cuda|cuda:N]
+//                 [--print-config] [--stop-after EPOCHS]
+//
+// Input: one JSON object, the trial config (defaults come from
+// common/config_schema.h). Output: one JSON object per line on stdout, each
+// with a string "event" field, flushed as it happens; human-readable progress
+// goes to stderr. The exit status says how the trial ended (kExit* below) and
+// ClassifyExit() turns it into what the scheduler does next.
+//
+// Thread-safety: constants and a pure function.
+#pragma once
+
+#include <string>
+
+namespace ltsweep::contract {
+
+// ---- Exit status -----------------------------------------------------------
+
+inline constexpr int kExitOk = 0;             // finished; the last line was a done event
+inline constexpr int kExitCrash = 1;          // an unexpected error (any unlisted status counts the same)
+inline constexpr int kExitInvalidConfig = 2;  // the config is invalid: final everywhere
+inline constexpr int kExitUnusableData = 3;   // the data the config names is unusable: final
+inline constexpr int kExitInterrupted = 4;    // SIGTERM received, checkpoint written, resumable
+// This machine cannot run the trial (no CUDA, data missing on this node, disk
+// full): another worker may.
+inline constexpr int kExitCannotRunHere = 5;
+
+// ---- Command-line flags ----------------------------------------------------
+
+inline constexpr const char* kFlagConfig = "--config";
+inline constexpr const char* kFlagCheckpointDir = "--checkpoint-dir";
+inline constexpr const char* kFlagResume = "--resume";
+inline constexpr const char* kFlagThreads = "--threads";
+inline constexpr const char* kFlagDevice = "--device";
+inline constexpr const char* kFlagPrintConfig = "--print-config";
+// Stops after N epochs of this process exactly as SIGTERM would (tests).
+inline constexpr const char* kFlagStopAfter = "--stop-after";
+
+// ---- Events (stdout, one JSON object per line) -----------------------------
+
+// Every event carries its kind in this field.
+inline constexpr const char* kFieldEvent = "event";
+
+// {"event":"start", ...}: training begins (fields are informational).
+inline constexpr const char* kEventStart = "start";
+// {"event":"epoch","epoch":E, <numeric metrics>, "per_class_<m>":[...],
+//  <other JSON payloads, e.g. "confusion">}: one per evaluated epoch.
+inline constexpr const char* kEventEpoch = "epoch";
+// {"event":"checkpoint","epoch":E,"path":P[,"interrupted":true]}: state saved.
+inline constexpr const char* kEventCheckpoint = "checkpoint";
+// {"event":"done","best_val_error":..,"best_epoch":..,"last_val_error":..,...}:
+// the final summary; the last line of a successful run.
+inline constexpr const char* kEventDone = "done";
+// {"event":"range_test","step":S,"epoch":E,"lr":..,...}: LR range test steps.
+inline constexpr const char* kEventRangeTest = "range_test";
+
+inline constexpr const char* kFieldEpoch = "epoch";
+inline constexpr const char* kFieldPath = "path";
+inline constexpr const char* kFieldInterrupted = "interrupted";
+inline constexpr const char* kFieldBestValError = "best_val_error";
+inline constexpr const char* kFieldBestEpoch = "best_epoch";
+inline constexpr const char* kFieldLastValError = "last_val_error";
+// Numeric arrays whose name starts with this prefix are per-class metrics:
+// "per_class_error" is stored as one row per class under the name "error".
+inline constexpr const char* kPerClassPrefix = "per_class_";
+
+// ---- What an exit means ----------------------------------------------------
+
+enum class ExitClass {
+  kSucceeded,       // store the result
+  kPermanent,       // the trial fails for good (invalid config, unusable data)
+  kRetryElsewhere,  // this machine cannot run it: another worker should, no try used
+  kRetry,           // a crash: retry, using up one of the trial's tries
+  kInterrupted,     // stopped because the worker asked: requeue, no try used
+};
+
+// How a trainer process ended, as the worker saw it.
+struct TrainerExit {
+  bool signaled = false;  // killed by a signal (then `signal` is set)
+  int code = 0;           // exit status when !signaled
+  int signal = 0;
+  bool saw_done = false;       // a done event was read from stdout
+  bool asked_to_stop = false;  // the worker sent SIGTERM itself
+};
+
+struct ExitVerdict {
+  ExitClass cls = ExitClass::kRetry;
+  std::string reason;  // empty for kSucceeded; else a sentence for the attempt's error
+};
+
+// The one rule for every trainer exit:
+//   0 with a done event            -> kSucceeded
+//   0 without one                  -> kRetry ("exited 0 without a done event")
+//   2, 3                           -> kPermanent (the stderr tail is the error)
+//   4 after the worker's SIGTERM   -> kInterrupted
+//   4 nobody asked for             -> kRetry (so a self-stopping trainer cannot loop)
+//   5                              -> kRetryElsewhere
+//   any other status or a signal   -> kRetry ("trainer crashed: ...")
+ExitVerdict ClassifyExit(const TrainerExit& exit);
+
+// "exit status 3" or "killed by signal 9 (Killed)".
+std::string DescribeExit(const TrainerExit& exit);
+
+}  // namespace ltsweep::contract
