@@ -86,81 +86,106 @@ void RegisterCoordinator(CLI::App& app) {
   });
 }
 
-void RegisterWorker(CLI::App& app) {
-  struct Flags {
-    std::string coordinator, gpus, trainer, work_dir = "ltsweep-work", checkpoint_root, grace = "30s", heartbeat,
-                                                flush = "1s", worker_id, backoff_max = "5s";
-    int slots = 0;
-    int threads = 0;
-    bool keep_work_dirs = false;
-  };
-  auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
-  cmd->add_option("--coordinator", flags->coordinator,
+// "30s", "1s", "500ms": a duration as the worker's flags take it (for --help).
+std::string DurationText(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return fmt::format("{}s", d.count() / 1000);
+  return fmt::format("{}ms", d.count());
+}
+
+// The worker's flags as given. Each overrides its WorkerOptions field only
+// when given: the defaults live in worker/worker_options.h, and --help shows
+// them from a default-constructed WorkerOptions.
+struct WorkerFlags {
+  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  int slots = 0;
+  int threads = 0;
+  bool keep_work_dirs = false;
+};
+
+void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
+  const worker::WorkerOptions defaults;
+  cmd->add_option("--coordinator", f.coordinator,
                   "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
-  auto* gpus = cmd->add_option("--gpus", flags->gpus, "GPU indices, one slot each (e.g. 0,1)");
-  auto* slots = cmd->add_option("--slots", flags->slots, "CPU slots (trials at a time) when no GPU is used");
+  auto* gpus = cmd->add_option("--gpus", f.gpus, "GPU indices, one slot each (e.g. 0,1)");
+  auto* slots = cmd->add_option("--slots", f.slots, "CPU slots (trials at a time) when no GPU is used");
   gpus->excludes(slots);
-  cmd->add_option("--trainer", flags->trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
-  cmd->add_option("--work-dir", flags->work_dir, "Per-trial files and the unsent-metrics outbox")
-      ->capture_default_str();
-  cmd->add_flag("--keep-work-dirs", flags->keep_work_dirs,
+  cmd->add_option("--trainer", f.trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
+  cmd->add_option("--work-dir", f.work_dir, "Per-trial files and the unsent-metrics outbox")
+      ->default_str(defaults.work_dir);
+  cmd->add_flag("--keep-work-dirs", f.keep_work_dirs,
                 "Keep the folders of succeeded attempts too (default: removed once the coordinator has the result; "
                 "failed ones are always kept)");
-  cmd->add_option("--checkpoint-root", flags->checkpoint_root,
+  cmd->add_option("--checkpoint-root", f.checkpoint_root,
                   "Shared folder for checkpoints: a retried trial resumes from <root>/<trial id>");
-  cmd->add_option("--grace", flags->grace, "SIGTERM-to-SIGKILL grace period for trainers")->capture_default_str();
-  cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval (default: what the coordinator asks)");
-  cmd->add_option("--flush-interval", flags->flush, "Longest time metric rows wait before they are sent")
-      ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "--threads of each trainer (default: cores / slots)");
-  cmd->add_option("--worker-id", flags->worker_id, "Register under this id (default: assigned)");
-  cmd->add_option("--backoff-max", flags->backoff_max, "Longest wait between retries while the coordinator is away")
-      ->capture_default_str();
+  cmd->add_option("--grace", f.grace, "SIGTERM-to-SIGKILL grace period for trainers")
+      ->default_str(DurationText(defaults.grace));
+  cmd->add_option("--heartbeat", f.heartbeat, "Heartbeat interval (default: what the coordinator asks)");
+  cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
+      ->default_str(DurationText(defaults.metric_flush_interval));
+  cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
+  cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
+  cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
+      ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
   cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
-  cmd->callback([flags] {
-    worker::WorkerOptions options;
-    options.coordinator = flags->coordinator;
-    if (options.coordinator.empty()) {
-      const char* env = std::getenv("LTSWEEP_COORDINATOR");
-      options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
-    }
-    if (!flags->gpus.empty()) {
-      auto g = worker::ParseGpuList(flags->gpus);
-      if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
-      options.gpus = *g;
-    }
-    if (flags->slots < 0) throw CommandError(kExitUsage, "--slots: must be at least 1");
-    options.slots = flags->slots;
-    options.trainer_path = flags->trainer;
-    options.work_dir = flags->work_dir;
-    options.keep_work_dirs = flags->keep_work_dirs;
-    options.checkpoint_root = flags->checkpoint_root;
-    options.grace = DurationOrThrow(flags->grace, "--grace");
-    if (!flags->heartbeat.empty()) options.heartbeat_interval = DurationOrThrow(flags->heartbeat, "--heartbeat");
-    options.metric_flush_interval = DurationOrThrow(flags->flush, "--flush-interval");
-    options.threads_per_trial = flags->threads;
-    options.worker_id = flags->worker_id;
-    options.backoff.max_ms = DurationOrThrow(flags->backoff_max, "--backoff-max").count();
-    sigset_t stop_signals = BlockStopSignals();
-    worker::Worker w(options);
-    std::atomic<bool> done{false};
-    std::thread waiter([&] {
-      timespec tick{0, 200'000'000};
-      while (!done) {
-        int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-        if (sig == SIGTERM || sig == SIGINT) {
-          std::cerr << "worker: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-                    << " received: no new leases, stopping trainers" << std::endl;
-          w.Stop();
-        }
+}
+
+// WorkerOptions with the defaults of worker/worker_options.h, overridden by
+// the flags given. Throws a usage error naming a bad flag.
+worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFlags& f) {
+  auto given = [&cmd](const char* flag) { return cmd.count(flag) > 0; };
+  worker::WorkerOptions options;
+  options.coordinator = f.coordinator;
+  if (options.coordinator.empty()) {
+    const char* env = std::getenv("LTSWEEP_COORDINATOR");
+    options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
+  }
+  if (!f.gpus.empty()) {
+    auto g = worker::ParseGpuList(f.gpus);
+    if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
+    options.gpus = *g;
+  }
+  if (f.slots < 0) throw CommandError(kExitUsage, "--slots: must be at least 1");
+  if (given("--slots")) options.slots = f.slots;
+  if (given("--trainer")) options.trainer_path = f.trainer;
+  if (given("--work-dir")) options.work_dir = f.work_dir;
+  if (given("--keep-work-dirs")) options.keep_work_dirs = f.keep_work_dirs;
+  if (given("--checkpoint-root")) options.checkpoint_root = f.checkpoint_root;
+  if (given("--grace")) options.grace = DurationOrThrow(f.grace, "--grace");
+  if (!f.heartbeat.empty()) options.heartbeat_interval = DurationOrThrow(f.heartbeat, "--heartbeat");
+  if (given("--flush-interval")) options.metric_flush_interval = DurationOrThrow(f.flush, "--flush-interval");
+  if (given("--threads")) options.threads_per_trial = f.threads;
+  if (given("--worker-id")) options.worker_id = f.worker_id;
+  if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  return options;
+}
+
+// Runs the worker until SIGTERM or SIGINT has wound it down.
+void RunWorkerDaemon(const worker::WorkerOptions& options) {
+  sigset_t stop_signals = BlockStopSignals();
+  worker::Worker w(options);
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    timespec tick{0, 200'000'000};
+    while (!done) {
+      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        std::cerr << "worker: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                  << " received: no new leases, stopping trainers" << std::endl;
+        w.Stop();
       }
-    });
-    Status s = w.Run();
-    done = true;
-    waiter.join();
-    if (!s.ok()) throw CommandError(ExitCodeFor(s), s.message());
+    }
   });
+  Status s = w.Run();
+  done = true;
+  waiter.join();
+  if (!s.ok()) throw CommandError(ExitCodeFor(s), s.message());
+}
+
+void RegisterWorker(CLI::App& app) {
+  auto flags = std::make_shared<WorkerFlags>();
+  CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
+  AddWorkerFlags(cmd, *flags);
+  cmd->callback([cmd, flags] { RunWorkerDaemon(WorkerOptionsFromFlags(*cmd, *flags)); });
 }
 
 }  // namespace
