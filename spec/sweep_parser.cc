@@ -6,9 +6,9 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
@@ -682,10 +682,10 @@ StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path, const SpecLimits&
   if (!in) return NotFoundError(fmt::format("{}: cannot open the sweep spec", path));
   // Reads no more than one byte past the limit, so a huge file costs nothing.
   std::string text;
-  char buffer[1 << 16];
+  std::vector<char> buffer(1 << 16);
   while (in && static_cast<int64_t>(text.size()) <= limits.max_bytes) {
-    in.read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<size_t>(in.gcount()));
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    text.append(buffer.data(), static_cast<size_t>(in.gcount()));
   }
   if (in.bad()) return NotFoundError(fmt::format("{}: cannot read the sweep spec", path));
   if (static_cast<int64_t>(text.size()) > limits.max_bytes) {

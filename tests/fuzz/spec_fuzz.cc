@@ -4,7 +4,8 @@
 // must answer OK, INVALID_ARGUMENT or RESOURCE_EXHAUSTED with a message.
 //
 // Not built by CMake yet. By hand, with clang, from the repository root:
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
+//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
+//     -fno-sanitize-recover=all -I. \
 //     -DFMT_HEADER_ONLY tests/fuzz/spec_fuzz.cc spec/*.cc common/*.cc \
 //     -lyaml-cpp -o spec_fuzz
 //   ./spec_fuzz -max_total_time=60 -rss_limit_mb=2048 tests/fuzz/corpus/spec
