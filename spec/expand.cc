@@ -155,22 +155,10 @@ int LineOfKey(const SweepSpec& spec, const Combination& comb, const std::string&
   return 1;
 }
 
-StatusOr<ExpandedSweep> ExpandUnchecked(const SweepSpec& spec, const ExpandOptions& options);
-
 }  // namespace
 
 int64_t CountCandidates(const SweepSpec& spec) {
   return SaturatingMul(CountConfigurations(spec), static_cast<int64_t>(spec.seeds.size()));
-}
-
-StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options) {
-  try {
-    return ExpandUnchecked(spec, options);
-  } catch (const std::bad_alloc&) {
-    return internal::OutOfMemoryError(spec.file_name, "expanding");
-  } catch (const std::length_error&) {
-    return internal::OutOfMemoryError(spec.file_name, "expanding");
-  }
 }
 
 namespace {
@@ -244,6 +232,16 @@ StatusOr<ExpandedSweep> ExpandUnchecked(const SweepSpec& spec, const ExpandOptio
 }
 
 }  // namespace
+
+StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options) {
+  try {
+    return ExpandUnchecked(spec, options);
+  } catch (const std::bad_alloc&) {
+    return internal::OutOfMemoryError(spec.file_name, "expanding");
+  } catch (const std::length_error&) {
+    return internal::OutOfMemoryError(spec.file_name, "expanding");
+  }
+}
 
 StatusOr<ExpandedSweep> ValidateSweepText(const std::string& yaml_text, const std::string& file_name,
                                           const ValidateOptions& options, const SpecLimits& limits) {
