@@ -11,11 +11,6 @@
 
 namespace ltsweep::report {
 
-const Series* FindSeries(const TrialRecord& trial, const std::string& name) {
-  auto it = trial.scalar_series.find(name);
-  return it == trial.scalar_series.end() ? nullptr : &it->second;
-}
-
 StatusOr<AggMode> ParseAggMode(const std::string& text) {
   if (text == "best") return AggMode::kBest;
   if (text == "last") return AggMode::kLast;
@@ -83,11 +78,11 @@ std::string GroupLabel(const std::vector<std::string>& keys, const std::vector<s
   return out;
 }
 
-std::vector<std::string> VaryingConfigKeys(const std::vector<TrialRecord>& trials) {
+std::vector<std::string> VaryingConfigKeys(const std::vector<TrialHistory>& trials) {
   std::map<std::string, std::set<std::string>> seen;
   std::map<std::string, size_t> present;
-  for (const TrialRecord& t : trials) {
-    for (const auto& [key, value] : FlattenConfig(t.config)) {
+  for (const TrialHistory& t : trials) {
+    for (const auto& [key, value] : FlattenConfig(TrialConfig(t))) {
       seen[key].insert(value.dump());
       ++present[key];
     }
@@ -110,7 +105,7 @@ std::vector<std::string> VaryingConfigKeys(const std::vector<TrialRecord>& trial
   return keys;
 }
 
-std::optional<TrialValue> ReduceTrial(const TrialRecord& trial, const std::string& metric,
+std::optional<TrialValue> ReduceTrial(const TrialHistory& trial, const std::string& metric,
                                       const std::string& goal, bool best) {
   const Series* s = FindSeries(trial, metric);
   if (s == nullptr) return std::nullopt;
@@ -131,21 +126,12 @@ std::optional<TrialValue> ReduceTrial(const TrialRecord& trial, const std::strin
 
 namespace {
 
-bool Counted(const TrialRecord& t, const ResultsOptions& options) {
-  if (options.include_unfinished) return true;
+bool Counted(const TrialHistory& t, const ResultsOptions& options) {
   // linked: an identical config already succeeded; its results count here too.
-  return t.status == "succeeded" || t.status == "done" || t.status == "linked";
+  return options.include_unfinished || IsSuccess(t);
 }
 
-const std::vector<double>* PerClassAt(const TrialRecord& trial, const std::string& name, int epoch) {
-  auto it = trial.per_class.find(name);
-  if (it == trial.per_class.end()) return nullptr;
-  auto e = it->second.find(epoch);
-  if (e == it->second.end()) return nullptr;
-  return &e->second;
-}
-
-std::optional<double> SeriesAt(const TrialRecord& trial, const std::string& name, int epoch) {
+std::optional<double> SeriesAt(const TrialHistory& trial, const std::string& name, int epoch) {
   const Series* s = FindSeries(trial, name);
   if (s == nullptr) return std::nullopt;
   for (const auto& [e, v] : *s) {
@@ -162,16 +148,18 @@ int64_t ConfigInt(const nlohmann::json& config, const std::string& key, int64_t 
 
 }  // namespace
 
-ShotErrors ComputeShotErrors(const TrialRecord& trial, int epoch) {
+ShotErrors ComputeShotErrors(const TrialHistory& trial, int epoch) {
   ShotErrors out;
-  const std::vector<double>* pc = PerClassAt(trial, "per_class_error", epoch);
-  if (pc != nullptr && !trial.class_counts.empty() && trial.class_counts.size() == pc->size()) {
+  const std::vector<double>* pc = PerClassAt(trial, kPerClassError, epoch);
+  const std::vector<int64_t> class_counts = pc != nullptr ? ReadClassInfo(trial).counts : std::vector<int64_t>{};
+  if (pc != nullptr && !class_counts.empty() && class_counts.size() == pc->size()) {
     // Defaults mirror the schema: metrics.many_shot_min = 100, metrics.few_shot_max = 20.
-    const int64_t many_min = ConfigInt(trial.config, "metrics.many_shot_min", 100);
-    const int64_t few_max = ConfigInt(trial.config, "metrics.few_shot_max", 20);
+    const nlohmann::json config = TrialConfig(trial);
+    const int64_t many_min = ConfigInt(config, "metrics.many_shot_min", 100);
+    const int64_t few_max = ConfigInt(config, "metrics.few_shot_max", 20);
     std::vector<double> many, medium, few;
     for (size_t c = 0; c < pc->size(); ++c) {
-      const int64_t n = trial.class_counts[c];
+      const int64_t n = class_counts[c];
       if (n > many_min) {
         many.push_back((*pc)[c]);
       } else if (n < few_max) {
@@ -191,7 +179,7 @@ ShotErrors ComputeShotErrors(const TrialRecord& trial, int epoch) {
   return out;
 }
 
-StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const ResultsOptions& options) {
+StatusOr<size_t> FindBestTrial(const std::vector<TrialHistory>& trials, const ResultsOptions& options) {
   std::optional<size_t> best;
   double best_value = 0;
   const bool maximize = options.goal == "maximize";
@@ -210,7 +198,7 @@ StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const Res
   return *best;
 }
 
-StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
+StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
                                         const ResultsOptions& options) {
   if (options.goal != "minimize" && options.goal != "maximize") {
     return InvalidArgumentError(fmt::format("goal: '{}' is neither minimize nor maximize", options.goal));
@@ -226,21 +214,22 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
 
   // The trials that count, in trial-id order, with their reduced values.
   struct Item {
-    const TrialRecord* trial;
+    const TrialHistory* trial;
     TrialValue value;
+    nlohmann::json config;
   };
-  std::vector<const TrialRecord*> sorted;
-  for (const TrialRecord& t : trials) sorted.push_back(&t);
+  std::vector<const TrialHistory*> sorted;
+  for (const TrialHistory& t : trials) sorted.push_back(&t);
   std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const TrialRecord* a, const TrialRecord* b) { return a->trial_id < b->trial_id; });
+                   [](const TrialHistory* a, const TrialHistory* b) { return a->trial.id < b->trial.id; });
   const bool use_best = options.agg != AggMode::kLast;
   std::vector<Item> items;
-  std::vector<TrialRecord> counted_records;
-  for (const TrialRecord* t : sorted) {
+  std::vector<TrialHistory> counted_records;
+  for (const TrialHistory* t : sorted) {
     if (!Counted(*t, options)) continue;
     auto v = ReduceTrial(*t, options.metric, options.goal, use_best);
     if (!v) continue;
-    items.push_back({t, *v});
+    items.push_back({t, *v, TrialConfig(*t)});
     counted_records.push_back(*t);
   }
   if (items.empty()) {
@@ -258,16 +247,16 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
   size_t num_classes = 0;
   if (options.columns == ExtraColumns::kPerClass) {
     for (const Item& it : items) {
-      const auto* pc = PerClassAt(*it.trial, "per_class_error", it.value.epoch);
+      const auto* pc = PerClassAt(*it.trial, kPerClassError, it.value.epoch);
       if (pc != nullptr) num_classes = std::max(num_classes, pc->size());
     }
-    const TrialRecord* named = nullptr;
+    std::vector<std::string> names;  // of the last trial that names them all
     for (const Item& it : items) {
-      if (it.trial->class_names.size() == num_classes) named = it.trial;
+      std::vector<std::string> n = ReadClassInfo(*it.trial).names;
+      if (n.size() == num_classes) names = std::move(n);
     }
     for (size_t c = 0; c < num_classes; ++c) {
-      table.value_columns.push_back(named != nullptr ? "error[" + named->class_names[c] + "]"
-                                                     : fmt::format("error[{}]", c));
+      table.value_columns.push_back(!names.empty() ? "error[" + names[c] + "]" : fmt::format("error[{}]", c));
     }
   } else if (options.columns == ExtraColumns::kShot) {
     table.value_columns.insert(table.value_columns.end(), {"many_shot_error", "medium_shot_error", "few_shot_error"});
@@ -279,7 +268,7 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
   std::vector<std::vector<const Item*>> group_items;
   for (const Item& it : items) {
     std::vector<std::string> values;
-    for (const std::string& key : table.key_columns) values.push_back(ConfigValueText(it.trial->config, key));
+    for (const std::string& key : table.key_columns) values.push_back(ConfigValueText(it.config, key));
     auto pos = std::find(group_keys.begin(), group_keys.end(), values);
     if (pos == group_keys.end()) {
       group_keys.push_back(values);
@@ -298,11 +287,11 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
     // Values per column, one per trial (nullopt where missing).
     std::vector<std::vector<std::optional<double>>> columns(num_values);
     for (const Item* it : group_items[g]) {
-      row.trial_ids.push_back(it->trial->trial_id);
+      row.trial_ids.push_back(it->trial->trial.id);
       std::vector<std::optional<double>> v(num_values);
       v[0] = it->value.value * scale;
       if (options.columns == ExtraColumns::kPerClass) {
-        const auto* pc = PerClassAt(*it->trial, "per_class_error", it->value.epoch);
+        const auto* pc = PerClassAt(*it->trial, kPerClassError, it->value.epoch);
         for (size_t c = 0; c < num_classes; ++c) {
           if (pc != nullptr && c < pc->size()) v[1 + c] = (*pc)[c] * (options.percent ? 100.0 : 1.0);
         }
@@ -325,7 +314,7 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
         if (maximize ? a > b : a < b) best = i;
       }
       for (size_t c = 0; c < num_values; ++c) row.cells[c].value = columns[c][best];
-      row.trial_ids = {group_items[g][best]->trial->trial_id};
+      row.trial_ids = {group_items[g][best]->trial->trial.id};
     } else {
       for (size_t c = 0; c < num_values; ++c) {
         std::vector<double> present;
