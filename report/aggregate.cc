@@ -198,8 +198,9 @@ StatusOr<size_t> FindBestTrial(const std::vector<TrialHistory>& trials, const Re
   return *best;
 }
 
-StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
-                                        const ResultsOptions& options) {
+namespace {
+
+Status CheckResultsOptions(const ResultsOptions& options) {
   if (options.goal != "minimize" && options.goal != "maximize") {
     return InvalidArgumentError(fmt::format("goal: '{}' is neither minimize nor maximize", options.goal));
   }
@@ -211,39 +212,35 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
       return InvalidArgumentError(msg);
     }
   }
+  return Status::Ok();
+}
 
-  // The trials that count, in trial-id order, with their reduced values.
-  struct Item {
-    const TrialHistory* trial;
-    TrialValue value;
-    nlohmann::json config;
-  };
+// A trial that counts, with its reduced value and its parsed config.
+struct Item {
+  const TrialHistory* trial;
+  TrialValue value;
+  nlohmann::json config;
+};
+
+// The trials that count, in trial-id order, with their reduced values.
+std::vector<Item> CountedItems(const std::vector<TrialHistory>& trials, const ResultsOptions& options) {
   std::vector<const TrialHistory*> sorted;
   for (const TrialHistory& t : trials) sorted.push_back(&t);
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const TrialHistory* a, const TrialHistory* b) { return a->trial.id < b->trial.id; });
   const bool use_best = options.agg != AggMode::kLast;
   std::vector<Item> items;
-  std::vector<TrialHistory> counted_records;
   for (const TrialHistory* t : sorted) {
     if (!Counted(*t, options)) continue;
     auto v = ReduceTrial(*t, options.metric, options.goal, use_best);
-    if (!v) continue;
-    items.push_back({t, *v, TrialConfig(*t)});
-    counted_records.push_back(*t);
+    if (v) items.push_back({t, *v, TrialConfig(*t)});
   }
-  if (items.empty()) {
-    return NotFoundError(fmt::format("no {}trial has a value of the metric '{}'",
-                                     options.include_unfinished ? "" : "finished ", options.metric));
-  }
+  return items;
+}
 
-  ResultsTable table;
-  table.agg = options.agg;
-  table.key_columns = options.group_by.empty() ? VaryingConfigKeys(counted_records) : options.group_by;
-  const double scale = options.percent && IsPercentMetric(options.metric) ? 100.0 : 1.0;
-  table.unit = scale != 1.0 ? "%" : "";
-  table.value_columns.push_back(options.metric);
-
+// Appends the extra value columns to `table`; returns the number of
+// per-class columns (0 unless --columns per_class).
+size_t AddExtraColumns(const std::vector<Item>& items, const ResultsOptions& options, ResultsTable& table) {
   size_t num_classes = 0;
   if (options.columns == ExtraColumns::kPerClass) {
     for (const Item& it : items) {
@@ -261,6 +258,80 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
   } else if (options.columns == ExtraColumns::kShot) {
     table.value_columns.insert(table.value_columns.end(), {"many_shot_error", "medium_shot_error", "few_shot_error"});
   }
+  return num_classes;
+}
+
+// One trial's value per column (nullopt where missing).
+std::vector<std::optional<double>> ItemValues(const Item& it, const ResultsOptions& options, size_t num_values,
+                                              size_t num_classes, double scale) {
+  std::vector<std::optional<double>> v(num_values);
+  v[0] = it.value.value * scale;
+  const double s = options.percent ? 100.0 : 1.0;
+  if (options.columns == ExtraColumns::kPerClass) {
+    const auto* pc = PerClassAt(*it.trial, kPerClassError, it.value.epoch);
+    for (size_t c = 0; c < num_classes; ++c) {
+      if (pc != nullptr && c < pc->size()) v[1 + c] = (*pc)[c] * s;
+    }
+  } else if (options.columns == ExtraColumns::kShot) {
+    ShotErrors shots = ComputeShotErrors(*it.trial, it.value.epoch);
+    if (shots.many) v[1] = *shots.many * s;
+    if (shots.medium) v[2] = *shots.medium * s;
+    if (shots.few) v[3] = *shots.few * s;
+  }
+  return v;
+}
+
+// Reduces one group's per-trial values (`columns[c][i]`: column c of the
+// group's trial i) to its row cells.
+void ReduceGroup(const std::vector<const Item*>& group, const std::vector<std::vector<std::optional<double>>>& columns,
+                 const ResultsOptions& options, ResultsRow& row) {
+  const size_t num_values = columns.size();
+  row.cells.resize(num_values);
+  if (options.agg == AggMode::kBest) {
+    // The group's best trial supplies every column.
+    const bool maximize = options.goal == "maximize";
+    size_t best = 0;
+    for (size_t i = 1; i < group.size(); ++i) {
+      const double a = group[i]->value.value;
+      const double b = group[best]->value.value;
+      if (maximize ? a > b : a < b) best = i;
+    }
+    for (size_t c = 0; c < num_values; ++c) row.cells[c].value = columns[c][best];
+    row.trial_ids = {group[best]->trial->trial.id};
+    return;
+  }
+  for (size_t c = 0; c < num_values; ++c) {
+    std::vector<double> present;
+    for (const auto& v : columns[c]) {
+      if (v) present.push_back(*v);
+    }
+    row.cells[c] = MeanStd(present);
+  }
+}
+
+}  // namespace
+
+StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
+                                        const ResultsOptions& options) {
+  LTSWEEP_RETURN_IF_ERROR(CheckResultsOptions(options));
+  const std::vector<Item> items = CountedItems(trials, options);
+  if (items.empty()) {
+    return NotFoundError(fmt::format("no {}trial has a value of the metric '{}'",
+                                     options.include_unfinished ? "" : "finished ", options.metric));
+  }
+  ResultsTable table;
+  table.agg = options.agg;
+  if (options.group_by.empty()) {
+    std::vector<TrialHistory> counted;
+    for (const Item& it : items) counted.push_back(*it.trial);
+    table.key_columns = VaryingConfigKeys(counted);
+  } else {
+    table.key_columns = options.group_by;
+  }
+  const double scale = options.percent && IsPercentMetric(options.metric) ? 100.0 : 1.0;
+  table.unit = scale != 1.0 ? "%" : "";
+  table.value_columns.push_back(options.metric);
+  const size_t num_classes = AddExtraColumns(items, options, table);
   const size_t num_values = table.value_columns.size();
 
   // Group, keeping the order of first appearance.
@@ -278,52 +349,17 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
       group_items[static_cast<size_t>(pos - group_keys.begin())].push_back(&it);
     }
   }
-
-  const bool maximize = options.goal == "maximize";
   for (size_t g = 0; g < group_keys.size(); ++g) {
     ResultsRow row;
     row.key_values = group_keys[g];
     row.n = static_cast<int>(group_items[g].size());
-    // Values per column, one per trial (nullopt where missing).
     std::vector<std::vector<std::optional<double>>> columns(num_values);
     for (const Item* it : group_items[g]) {
       row.trial_ids.push_back(it->trial->trial.id);
-      std::vector<std::optional<double>> v(num_values);
-      v[0] = it->value.value * scale;
-      if (options.columns == ExtraColumns::kPerClass) {
-        const auto* pc = PerClassAt(*it->trial, kPerClassError, it->value.epoch);
-        for (size_t c = 0; c < num_classes; ++c) {
-          if (pc != nullptr && c < pc->size()) v[1 + c] = (*pc)[c] * (options.percent ? 100.0 : 1.0);
-        }
-      } else if (options.columns == ExtraColumns::kShot) {
-        ShotErrors shots = ComputeShotErrors(*it->trial, it->value.epoch);
-        const double s = options.percent ? 100.0 : 1.0;
-        if (shots.many) v[1] = *shots.many * s;
-        if (shots.medium) v[2] = *shots.medium * s;
-        if (shots.few) v[3] = *shots.few * s;
-      }
+      std::vector<std::optional<double>> v = ItemValues(*it, options, num_values, num_classes, scale);
       for (size_t c = 0; c < num_values; ++c) columns[c].push_back(v[c]);
     }
-    row.cells.resize(num_values);
-    if (options.agg == AggMode::kBest) {
-      // The group's best trial supplies every column.
-      size_t best = 0;
-      for (size_t i = 1; i < group_items[g].size(); ++i) {
-        const double a = group_items[g][i]->value.value;
-        const double b = group_items[g][best]->value.value;
-        if (maximize ? a > b : a < b) best = i;
-      }
-      for (size_t c = 0; c < num_values; ++c) row.cells[c].value = columns[c][best];
-      row.trial_ids = {group_items[g][best]->trial->trial.id};
-    } else {
-      for (size_t c = 0; c < num_values; ++c) {
-        std::vector<double> present;
-        for (const auto& v : columns[c]) {
-          if (v) present.push_back(*v);
-        }
-        row.cells[c] = MeanStd(present);
-      }
-    }
+    ReduceGroup(group_items[g], columns, options, row);
     table.rows.push_back(std::move(row));
   }
   return table;
