@@ -129,10 +129,10 @@ void RegisterWorkers(CLI::App& app) {
     CoordinatorClient client(Resolve(a->coordinator));
     auto r = ValueOrThrow(client.ListWorkers());
     report::TextGrid grid;
-    grid.header = {"worker", "host", "slots", "gpus", "status", "last_seen", "trials"};
+    grid.header = {"worker", "host", "slots", "gpus", "state", "last_seen", "trials"};
     grid.numeric = {false, false, true, false, false, false, false};
     for (const auto& w : r.workers()) {
-      grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.status(),
+      grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.state(),
                            Ago(w.last_seen_ms()), CurrentTrials(w)});
     }
     std::cout << report::FormatGrid(grid, format);
@@ -170,7 +170,7 @@ void RegisterStatus(CLI::App& app) {
     if (workers.workers_size() == 0) std::cout << "  (none)\n";
     for (const auto& w : workers.workers()) {
       std::cout << fmt::format("  {} on {}: {}, {} slot(s), gpus {}, last seen {}, running {}/{}: {}\n",
-                               w.worker_id(), w.host(), w.status(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
+                               w.worker_id(), w.host(), w.state(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
                                w.current_size(), w.slots(), CurrentTrials(w));
     }
   });
@@ -257,11 +257,11 @@ void RegisterResultsViaCoordinator(CLI::App& app) {
   };
   sources.fetch_sweep = [address](int64_t sweep_id) {
     CoordinatorClient client(Resolve(*address));
-    return client.FetchSweepRecord(sweep_id);
+    return client.FetchSweepHistory(sweep_id);
   };
   sources.fetch_trial = [address](int64_t trial_id) {
     CoordinatorClient client(Resolve(*address));
-    return client.FetchTrialRecord(trial_id);
+    return client.FetchTrialHistory(trial_id);
   };
   RegisterResultsCommands(app, std::move(sources));
   for (const char* name : {"results", "best", "trial", "curves", "report"}) {

@@ -30,9 +30,7 @@
 #include "cli/progress.h"
 #include "coordinator/coordinator_server.h"
 #include "report/aggregate.h"
-#include "report/db_loader.h"
 #include "report/html_report.h"
-#include "report/readonly_db.h"
 #include "report/table_format.h"
 #include "spec/expand.h"
 #include "store/store.h"
@@ -99,20 +97,22 @@ int64_t FindUnfinishedSweep(Store& store, const std::string& yaml) {
   if (!sweeps.ok()) return 0;
   int64_t found = 0;
   for (const SweepInfo& s : *sweeps) {
-    const bool open = s.sweep.status == SweepStatus::kPending || s.sweep.status == SweepStatus::kRunning;
+    const bool open = s.sweep.state == SweepState::kPending || s.sweep.state == SweepState::kRunning;
     if (open && s.sweep.spec_yaml == yaml) found = std::max(found, s.sweep.id);
   }
   return found;
 }
 
 void PrintResults(const std::string& db_path, int64_t sweep_id, const std::string& report_path) {
-  auto db = report::ReadOnlyDb::Open(db_path);
-  ThrowIfError(db.status());
-  auto sweep = report::LoadSweep(**db, sweep_id);
+  StoreOptions store_options;
+  store_options.read_only = true;
+  auto store = Store::Open(db_path, store_options);
+  ThrowIfError(store.status());
+  auto sweep = (*store)->GetSweepHistory(sweep_id);
   ThrowIfError(sweep.status());
   report::ResultsOptions options;
-  options.metric = sweep->metric;
-  options.goal = sweep->goal;
+  options.metric = sweep->sweep.metric_name;
+  options.goal = sweep->sweep.metric_goal;
   auto table = report::AggregateResults(sweep->trials, options);
   if (table.ok()) {
     std::cout << report::FormatResults(*table, report::OutputFormat::kTable);

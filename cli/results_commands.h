@@ -27,7 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/status.h"
-#include "report/trial_record.h"
+#include "store/types.h"
 
 namespace ltsweep::cli {
 
@@ -35,8 +35,8 @@ namespace ltsweep::cli {
 // gRPC). Either may be empty: then the commands fall back to the database
 // file.
 struct ResultsSources {
-  std::function<StatusOr<report::SweepRecord>(int64_t sweep_id)> fetch_sweep;
-  std::function<StatusOr<report::TrialRecord>(int64_t trial_id)> fetch_trial;
+  std::function<StatusOr<SweepHistory>(int64_t sweep_id)> fetch_sweep;
+  std::function<StatusOr<TrialHistory>(int64_t trial_id)> fetch_trial;
   // When set and answering false (e.g. no --coordinator given), the
   // fetchers are not used and the commands read the database file.
   std::function<bool()> enabled;

@@ -11,7 +11,7 @@ namespace c = contract;
 v1::Payload MakePayload(int epoch, const std::string& name, const Json& value) {
   v1::Payload p;
   p.set_epoch(epoch);
-  p.set_name(name);
+  p.set_kind(name);
   p.set_json(value.dump(-1, ' ', false, Json::error_handler_t::replace));
   return p;
 }

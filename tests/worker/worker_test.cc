@@ -71,7 +71,7 @@ TEST(EventMapperTest, EpochEventBecomesScalarsPerClassRowsAndPayloads) {
   std::map<std::string, std::string> payloads;
   for (const auto& p : ev->payloads) {
     EXPECT_EQ(p.epoch(), 3);
-    payloads[p.name()] = p.json();
+    payloads[p.kind()] = p.json();
   }
   EXPECT_EQ(payloads["confusion"], "[[1,2],[3,4]]");
   EXPECT_EQ(payloads["note"], "\"x\"");
@@ -83,7 +83,7 @@ TEST(EventMapperTest, StartAndDoneArePayloads) {
   EXPECT_EQ(start->kind, EventKind::kStart);
   ASSERT_EQ(start->payloads.size(), 1u);
   EXPECT_EQ(start->payloads[0].epoch(), -1);
-  EXPECT_EQ(start->payloads[0].name(), "start");
+  EXPECT_EQ(start->payloads[0].kind(), "start");
   EXPECT_TRUE(start->rows.empty());
 
   auto done = MapTrainerLine(R"({"event":"done","best_val_error":0.2})", 7);

@@ -1,5 +1,7 @@
-// ReadOnlyDb: a connection to the results database that cannot change it, for
-// `ltsweep sql "SELECT ..."` and for the report loader.
+// ReadOnlyDb: a connection to the results database that cannot change it,
+// for user-typed SQL (`ltsweep sql "SELECT ..."`). It is the store's one
+// entry point for SQL written outside store/: ltsweep's own reads go through
+// Store (store/store.h), which alone knows the schema.
 //
 // Three locks, each enough on its own for what it guards:
 //   - the file is opened with SQLITE_OPEN_READONLY (never created);
@@ -29,7 +31,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace ltsweep::report {
+namespace ltsweep {
 
 // The answer to one query: column names and rows of text (nullopt = NULL).
 struct QueryResult {
@@ -57,9 +59,6 @@ class ReadOnlyDb {
   Status Check(const std::string& sql);
 
   const std::string& path() const { return path_; }
-  // The raw connection (still read-only and under the authorizer), for
-  // loaders that step their own statements. Borrowed.
-  sqlite3* handle() { return db_; }
 
   // Why the authorizer refused the last refused action ("" when none).
   const std::string& last_refusal() const { return refusal_; }
@@ -76,4 +75,4 @@ class ReadOnlyDb {
   std::string verb_;  // first keyword of the statement being prepared
 };
 
-}  // namespace ltsweep::report
+}  // namespace ltsweep

@@ -1,7 +1,7 @@
-// The loader and the aggregation on a real results database written by the
-// real store (store/store.h): sweeps, leases, attempts, metric batches.
-#include "report/db_loader.h"
-
+// The store's read path for results (Store::GetSweepHistory /
+// GetTrialHistory, opened read-only as the CLI does) and the aggregation on
+// a real results database written by the real store: sweeps, leases,
+// attempts, metric batches.
 #include <chrono>
 #include <cmath>
 
@@ -11,6 +11,7 @@
 #include "common/config_hash.h"
 #include "report/aggregate.h"
 #include "report/html_report.h"
+#include "report/trial_fields.h"
 #include "store/store.h"
 #include "tests/testing/test_util.h"
 
@@ -31,7 +32,7 @@ nlohmann::json Config(const std::string& loss, int seed) {
 }
 
 // Runs every trial of a new sweep through the store as a worker would.
-class DbLoaderTest : public ::testing::Test {
+class SweepHistoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     StoreOptions options;
@@ -85,8 +86,10 @@ class DbLoaderTest : public ::testing::Test {
     ASSERT_OK(store_->FinishAttempt(l.trial_id, l.token, finish));
   }
 
-  std::unique_ptr<ReadOnlyDb> OpenReadOnly() {
-    auto db = ReadOnlyDb::Open(dir_.File("results.db"));
+  std::unique_ptr<Store> OpenReadOnly() {
+    StoreOptions options;
+    options.read_only = true;
+    auto db = Store::Open(dir_.File("results.db"), options);
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return db.ok() ? std::move(db).value() : nullptr;
   }
@@ -96,7 +99,7 @@ class DbLoaderTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(DbLoaderTest, AggregatesAHandBuiltSweep) {
+TEST_F(SweepHistoryTest, AggregatesAHandBuiltSweep) {
   const std::vector<TrialPlan> plans = {{"ce", 0, {0.5, 0.30, 0.31}},
                                         {"ce", 1, {0.5, 0.34, 0.35}},
                                         {"ldam", 0, {0.4, 0.25, 0.28}},
@@ -106,23 +109,23 @@ TEST_F(DbLoaderTest, AggregatesAHandBuiltSweep) {
 
   auto db = OpenReadOnly();
   ASSERT_NE(db, nullptr);
-  auto sweep = LoadSweep(*db, sweep_id);
+  auto sweep = db->GetSweepHistory(sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->name, "table2");
-  EXPECT_EQ(sweep->metric, "val_error");
-  EXPECT_EQ(sweep->goal, "minimize");
+  EXPECT_EQ(sweep->sweep.name, "table2");
+  EXPECT_EQ(sweep->sweep.metric_name, "val_error");
+  EXPECT_EQ(sweep->sweep.metric_goal, "minimize");
   ASSERT_EQ(sweep->trials.size(), 4u);
-  const TrialRecord& t0 = sweep->trials[0];
-  EXPECT_EQ(t0.status, "succeeded");
-  EXPECT_EQ(t0.attempts, 1);
-  EXPECT_EQ(t0.config["method"]["loss"], "ce");
-  ASSERT_EQ(t0.scalar_series.at("val_error").size(), 3u);
-  EXPECT_DOUBLE_EQ(t0.scalar_series.at("val_error")[1].second, 0.30);
-  EXPECT_EQ(t0.class_counts, (std::vector<int64_t>{500, 150, 50, 10}));
-  EXPECT_EQ(t0.per_class.at("per_class_error").at(2).size(), 4u);
-  EXPECT_EQ(t0.confusion, nlohmann::json::parse("[[2,1],[2,3]]"));  // the last epoch's
-  ASSERT_EQ(t0.attempt_history.size(), 1u);
-  EXPECT_EQ(t0.attempt_history[0].state, "succeeded");
+  const TrialHistory& t0 = sweep->trials[0];
+  EXPECT_EQ(t0.trial.state, TrialState::kSucceeded);
+  EXPECT_EQ(t0.trial.attempts, 1);
+  EXPECT_EQ(TrialConfig(t0)["method"]["loss"], "ce");
+  ASSERT_EQ(t0.metrics.scalars.at("val_error").size(), 3u);
+  EXPECT_DOUBLE_EQ(t0.metrics.scalars.at("val_error")[1].second, 0.30);
+  EXPECT_EQ(ReadClassInfo(t0).counts, (std::vector<int64_t>{500, 150, 50, 10}));
+  EXPECT_EQ(t0.metrics.per_class.at(kPerClassError).at(2).size(), 4u);
+  EXPECT_EQ(LatestPayload(t0, "confusion"), nlohmann::json::parse("[[2,1],[2,3]]"));  // the last epoch's
+  ASSERT_EQ(t0.attempts.size(), 1u);
+  EXPECT_EQ(t0.attempts[0].state, AttemptState::kSucceeded);
 
   ResultsOptions mean;  // best epoch, mean ± std over seeds
   auto table = AggregateResults(sweep->trials, mean);
@@ -145,7 +148,7 @@ TEST_F(DbLoaderTest, AggregatesAHandBuiltSweep) {
   best.columns = ExtraColumns::kShot;
   table = AggregateResults(sweep->trials, best);
   ASSERT_OK(table);
-  EXPECT_EQ(table->rows[1].trial_ids, std::vector<int64_t>{sweep->trials[2].trial_id});
+  EXPECT_EQ(table->rows[1].trial_ids, std::vector<int64_t>{sweep->trials[2].trial.id});
   // Shot errors at the best epoch (1): many (0.11 + 0.21) / 2, medium 0.41, few 0.81.
   EXPECT_NEAR(*table->rows[1].cells[1].value, 16.0, 1e-9);
   EXPECT_NEAR(*table->rows[1].cells[2].value, 41.0, 1e-9);
@@ -153,10 +156,10 @@ TEST_F(DbLoaderTest, AggregatesAHandBuiltSweep) {
 
   auto html = RenderHtmlReport(*sweep, ReportOptions());
   ASSERT_OK(html);
-  EXPECT_NE(html->find("Best trial: " + std::to_string(sweep->trials[2].trial_id)), std::string::npos);
+  EXPECT_NE(html->find("Best trial: " + std::to_string(sweep->trials[2].trial.id)), std::string::npos);
 }
 
-TEST_F(DbLoaderTest, ResumedAttemptsMergeAndFailuresKeepTheirError) {
+TEST_F(SweepHistoryTest, ResumedAttemptsMergeAndFailuresKeepTheirError) {
   const int64_t sweep_id = CreateSweep({{"ce", 0, {}}, {"focal", 0, {}}});
   // Trial 1: interrupted after epochs 0-1, resumed from epoch 1 to 2.
   RunAttempt({0.6, 0.5}, 0, AttemptOutcome::kInterrupted, "interrupted");
@@ -166,56 +169,60 @@ TEST_F(DbLoaderTest, ResumedAttemptsMergeAndFailuresKeepTheirError) {
 
   auto db = OpenReadOnly();
   ASSERT_NE(db, nullptr);
-  auto sweep = LoadSweep(*db, sweep_id);
+  auto sweep = db->GetSweepHistory(sweep_id);
   ASSERT_OK(sweep);
-  const TrialRecord& resumed = sweep->trials[0];
-  EXPECT_EQ(resumed.status, "succeeded");
-  EXPECT_EQ(resumed.attempts, 2);
-  ASSERT_EQ(resumed.attempt_history.size(), 2u);
-  EXPECT_EQ(resumed.attempt_history[0].state, "interrupted");
-  const Series& s = resumed.scalar_series.at("val_error");
+  const TrialHistory& resumed = sweep->trials[0];
+  EXPECT_EQ(resumed.trial.state, TrialState::kSucceeded);
+  EXPECT_EQ(resumed.trial.attempts, 2);
+  ASSERT_EQ(resumed.attempts.size(), 2u);
+  EXPECT_EQ(resumed.attempts[0].state, AttemptState::kInterrupted);
+  const Series& s = resumed.metrics.scalars.at("val_error");
   ASSERT_EQ(s.size(), 3u);
   EXPECT_DOUBLE_EQ(s[0].second, 0.6);   // from attempt 1
   EXPECT_DOUBLE_EQ(s[1].second, 0.45);  // attempt 2 replaced it
   EXPECT_DOUBLE_EQ(s[2].second, 0.40);
 
-  const TrialRecord& failed = sweep->trials[1];
-  EXPECT_EQ(failed.status, "failed");
-  EXPECT_NE(failed.error.find("method.focal_gamma"), std::string::npos);
+  const TrialHistory& failed = sweep->trials[1];
+  EXPECT_EQ(failed.trial.state, TrialState::kFailed);
+  EXPECT_NE(failed.trial.error.find("method.focal_gamma"), std::string::npos);
 
-  auto one = LoadTrial(*db, failed.trial_id);
+  auto one = db->GetTrialHistory(failed.trial.id);
   ASSERT_OK(one);
-  EXPECT_EQ(one->status, "failed");
-  auto latest = LatestSweepId(*db);
+  EXPECT_EQ(one->trial.state, TrialState::kFailed);
+  auto latest = db->ListSweeps(1);
   ASSERT_OK(latest);
-  EXPECT_EQ(*latest, sweep_id);
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_EQ(latest->front().sweep.id, sweep_id);
 }
 
-TEST_F(DbLoaderTest, LinkedTrialReadsItsSourceMetrics) {
+TEST_F(SweepHistoryTest, LinkedTrialReadsItsSourceMetrics) {
   CreateSweep({{"ce", 0, {}}});
   RunAttempt({0.5, 0.3}, 0, AttemptOutcome::kSucceeded);
   const int64_t second = CreateSweep({{"ce", 0, {}}});  // same config: linked
 
   auto db = OpenReadOnly();
   ASSERT_NE(db, nullptr);
-  auto sweep = LoadSweep(*db, second);
+  auto sweep = db->GetSweepHistory(second);
   ASSERT_OK(sweep);
   ASSERT_EQ(sweep->trials.size(), 1u);
-  EXPECT_EQ(sweep->trials[0].status, "linked");
-  ASSERT_EQ(sweep->trials[0].scalar_series.count("val_error"), 1u);
+  EXPECT_EQ(sweep->trials[0].trial.state, TrialState::kLinked);
+  EXPECT_NE(sweep->trials[0].metrics.source_trial_id, sweep->trials[0].trial.id);
+  ASSERT_EQ(sweep->trials[0].metrics.scalars.count("val_error"), 1u);
   auto best = FindBestTrial(sweep->trials, ResultsOptions());
   ASSERT_OK(best);
 }
 
-TEST_F(DbLoaderTest, UnknownIdsAreNotFound) {
+TEST_F(SweepHistoryTest, UnknownIdsAreNotFound) {
   auto db = OpenReadOnly();
   ASSERT_NE(db, nullptr);
-  auto sweep = LoadSweep(*db, 42);
+  auto sweep = db->GetSweepHistory(42);
   ASSERT_FALSE(sweep.ok());
   EXPECT_EQ(sweep.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(sweep.status().message().find("42"), std::string::npos);
-  EXPECT_EQ(LoadTrial(*db, 42).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(LatestSweepId(*db).status().code(), StatusCode::kNotFound);
+  EXPECT_NE(sweep.status().message().find("unknown sweep 42"), std::string::npos);
+  EXPECT_EQ(db->GetTrialHistory(42).status().code(), StatusCode::kNotFound);
+  auto none = db->ListSweeps(1);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "report/readonly_db.h"
+#include "store/readonly_db.h"
 
 #include <sqlite3.h>
 
@@ -6,7 +6,7 @@
 
 #include "tests/testing/test_util.h"
 
-namespace ltsweep::report {
+namespace ltsweep {
 namespace {
 
 using ltsweep::testing::TempDir;
@@ -154,4 +154,4 @@ TEST(ReadOnlyDbOpenTest, MissingFileAndNotADatabase) {
 }
 
 }  // namespace
-}  // namespace ltsweep::report
+}  // namespace ltsweep

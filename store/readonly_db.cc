@@ -1,4 +1,4 @@
-#include "report/readonly_db.h"
+#include "store/readonly_db.h"
 
 #include <sqlite3.h>
 
@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-namespace ltsweep::report {
+namespace ltsweep {
 
 namespace {
 
@@ -277,4 +277,4 @@ StatusOr<QueryResult> ReadOnlyDb::Query(const std::string& sql, size_t max_rows)
   return result;
 }
 
-}  // namespace ltsweep::report
+}  // namespace ltsweep
