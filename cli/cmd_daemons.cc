@@ -96,7 +96,8 @@ std::string DurationText(std::chrono::milliseconds d) {
 // when given: the defaults live in worker/worker_options.h, and --help shows
 // them from a default-constructed WorkerOptions.
 struct WorkerFlags {
-  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max,
+      no_progress, lease_margin;
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
@@ -120,6 +121,13 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--grace", f.grace, "SIGTERM-to-SIGKILL grace period for trainers")
       ->default_str(DurationText(defaults.grace));
   cmd->add_option("--heartbeat", f.heartbeat, "Heartbeat interval (default: what the coordinator asks)");
+  cmd->add_option("--no-progress-timeout", f.no_progress,
+                  "Stop a trainer that prints no event for this long; its attempt fails retryably (used when the "
+                  "sweep sets no limit of its own; 0: no watchdog)")
+      ->default_str(DurationText(defaults.no_progress_timeout));
+  cmd->add_option("--lease-margin", f.lease_margin,
+                  "Stop a trainer whose lease was not renewed for lease TTL minus this margin (coordinator "
+                  "unreachable), so a trial never runs twice at once (default: max(2 heartbeats, 10% of the TTL))");
   cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
       ->default_str(DurationText(defaults.metric_flush_interval));
   cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
@@ -156,6 +164,10 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   if (given("--threads")) options.threads_per_trial = f.threads;
   if (given("--worker-id")) options.worker_id = f.worker_id;
   if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  if (given("--no-progress-timeout")) {
+    options.no_progress_timeout = DurationOrThrow(f.no_progress, "--no-progress-timeout");
+  }
+  if (given("--lease-margin")) options.lease_margin = DurationOrThrow(f.lease_margin, "--lease-margin");
   return options;
 }
 

@@ -15,6 +15,8 @@
 
 #include <fmt/format.h>
 
+#include "worker/output_limits.h"
+
 extern char** environ;
 
 namespace ltsweep::worker {
@@ -63,27 +65,37 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
   for (auto& s : env_s) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int out[2], err[2];
+  // out, err: the child's stdout and stderr; exec: execve's errno when it
+  // fails (closed by a successful execve: the parent then reads nothing).
+  int out[2], err[2], exec[2];
   if (pipe2(out, O_CLOEXEC) != 0) return InternalError(fmt::format("pipe: {}", strerror(errno)));
   if (pipe2(err, O_CLOEXEC) != 0) {
     close(out[0]);
     close(out[1]);
     return InternalError(fmt::format("pipe: {}", strerror(errno)));
   }
+  if (pipe2(exec, O_CLOEXEC) != 0) {
+    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+    return InternalError(fmt::format("pipe: {}", strerror(errno)));
+  }
   std::unique_ptr<TrainerProcess> p(new TrainerProcess());
   p->tail_bytes_ = options.stderr_tail_bytes;
+  p->max_line_bytes_ = options.max_line_bytes;
   if (!options.stderr_log_path.empty()) {
     p->log_fd_ = open(options.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+    for (int fd : {out[0], out[1], err[0], err[1], exec[0], exec[1]}) close(fd);
     return InternalError(fmt::format("fork: {}", strerror(errno)));
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    // A process group of its own: a terminal's SIGINT to the worker's group
+    // does not reach the trainer, and the worker signals the whole group.
+    setpgid(0, 0);
     // Restore default signal dispositions and mask for the trainer.
     sigset_t none;
     sigemptyset(&none);
@@ -96,21 +108,34 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
     dup2(out[1], 1);
     dup2(err[1], 2);
     execve(argv[0], argv.data(), envp.data());
-    const char msg[] = "ltsweep worker: cannot execute the trainer\n";
-    ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+    const int exec_errno = errno;
+    ssize_t ignored = write(exec[1], &exec_errno, sizeof(exec_errno));
     (void)ignored;
     _exit(127);
   }
+  setpgid(pid, pid);  // also here, so no signal can race the child's own call
   close(out[1]);
   close(err[1]);
+  close(exec[1]);
   p->pid_ = pid;
   p->stdout_fd_ = out[0];
   p->stderr_fd_ = err[0];
+  int exec_errno = 0;
+  ssize_t got;
+  do {
+    got = read(exec[0], &exec_errno, sizeof(exec_errno));
+  } while (got < 0 && errno == EINTR);
+  close(exec[0]);
+  if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
+    p->Wait();  // reaps the child, which exits 127 at once
+    return InternalError(fmt::format("cannot execute {}: {}", options.path, strerror(exec_errno)));
+  }
   return p;
 }
 
 TrainerProcess::~TrainerProcess() {
   if (!reaped_ && pid_ > 0) {
+    kill(-pid_, SIGKILL);
     kill(pid_, SIGKILL);
     int status;
     waitpid(pid_, &status, 0);
@@ -136,6 +161,42 @@ void TrainerProcess::DrainStderr() {
   if (stderr_tail_.size() > tail_bytes_) stderr_tail_.erase(0, stderr_tail_.size() - tail_bytes_);
 }
 
+std::string TrainerProcess::StderrTail() const {
+  // The kept bytes may start inside a character: skip to the next lead byte.
+  size_t start = 0;
+  while (start < stderr_tail_.size() && start < 3 && (static_cast<unsigned char>(stderr_tail_[start]) & 0xC0) == 0x80) {
+    ++start;
+  }
+  return ToValidUtf8(std::string_view(stderr_tail_).substr(start));
+}
+
+std::vector<std::string> TrainerProcess::TakeNotes() {
+  std::vector<std::string> notes;
+  notes.swap(notes_);
+  return notes;
+}
+
+void TrainerProcess::TakeStdout(const char* data, size_t n, std::vector<std::string>& lines) {
+  size_t i = 0;
+  while (i < n) {
+    const char* nl = static_cast<const char*>(memchr(data + i, '\n', n - i));
+    const size_t end = nl ? static_cast<size_t>(nl - data) : n;
+    if (!discarding_line_) stdout_partial_.append(data + i, end - i);
+    if (!discarding_line_ && stdout_partial_.size() > max_line_bytes_) {
+      notes_.push_back(fmt::format("dropped a stdout line longer than {} bytes: {}", max_line_bytes_,
+                                   EscapeForLog(stdout_partial_)));
+      stdout_partial_.clear();
+      stdout_partial_.shrink_to_fit();
+      discarding_line_ = true;
+    }
+    if (!nl) break;
+    if (!discarding_line_ && !stdout_partial_.empty()) lines.push_back(std::move(stdout_partial_));
+    stdout_partial_.clear();
+    discarding_line_ = false;
+    i = end + 1;
+  }
+}
+
 std::vector<std::string> TrainerProcess::ReadLines(int timeout_ms, bool* stdout_closed) {
   std::vector<std::string> lines;
   *stdout_closed = stdout_fd_ < 0;
@@ -158,30 +219,35 @@ std::vector<std::string> TrainerProcess::ReadLines(int timeout_ms, bool* stdout_
       close(stdout_fd_);
       stdout_fd_ = -1;
       *stdout_closed = true;
-      if (!stdout_partial_.empty()) lines.push_back(std::move(stdout_partial_));
+      if (!stdout_partial_.empty() && !discarding_line_) lines.push_back(std::move(stdout_partial_));
       stdout_partial_.clear();
       continue;
     }
-    stdout_partial_.append(buf, static_cast<size_t>(got));
-    size_t pos;
-    while ((pos = stdout_partial_.find('\n')) != std::string::npos) {
-      std::string line = stdout_partial_.substr(0, pos);
-      stdout_partial_.erase(0, pos + 1);
-      if (!line.empty()) lines.push_back(std::move(line));
-    }
+    TakeStdout(buf, static_cast<size_t>(got), lines);
   }
   return lines;
 }
 
 void TrainerProcess::Signal(int sig) {
   pid_t pid = pid_;
-  if (!reaped_ && pid > 0) kill(pid, sig);
+  if (reaped_ || pid <= 0) return;
+  // The child leads its group (pgid == pid); the direct kill covers the
+  // instant before its setpgid and a child that left the group.
+  kill(-pid, sig);
+  kill(pid, sig);
 }
 
 std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
   if (exit_) return exit_;
+  // Has it exited? Ask without reaping, so that the group id stays ours
+  // while the leftovers of the group are killed.
+  siginfo_t exited{};
+  if (waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT) != 0 || exited.si_pid != pid_) {
+    return std::nullopt;
+  }
+  kill(-pid_, SIGKILL);
   int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
+  pid_t r = waitpid(pid_, &status, 0);
   if (r != pid_) return std::nullopt;
   contract::TrainerExit info;
   if (WIFSIGNALED(status)) {

@@ -21,8 +21,29 @@
 //   LTSWEEP_FAKE_IGNORE_TERM=1    ignore SIGTERM (to test the SIGKILL fallback)
 //   LTSWEEP_FAKE_PID_DIR=DIR      write DIR/<pid> while running (tests count
 //                                 live trainers); removed on normal exit
+//   LTSWEEP_FAKE_EXIT=5           (as above) "cannot run here" with a message
+//   LTSWEEP_FAKE_HANG=1           print nothing at all and sleep until SIGTERM
+//                                 (then exit 4); signals are not ignored
+//   LTSWEEP_FAKE_HANG_EPOCH=E     the same, after the events of epoch E
+//   LTSWEEP_FAKE_FLOOD_BYTES=N    after the start event, one stdout line of N
+//                                 bytes ("FLOOD" then 'x'), then go on
+//   LTSWEEP_FAKE_DEEP_JSON=N      after the start event, an epoch event whose
+//                                 "deep" field nests N arrays, then go on
+//   LTSWEEP_FAKE_BAD_UTF8_STDERR=1 before exiting (any way), write ~6 KiB of
+//                                 stderr mixing multi-byte UTF-8 and invalid
+//                                 bytes
+//   LTSWEEP_FAKE_FORK_CHILD=1     fork a child that ignores SIGTERM and SIGINT,
+//                                 keeps stdout open and sleeps (at most 60 s);
+//                                 with a PID_DIR it writes DIR/child-<pid>
+//   LTSWEEP_FAKE_LOCK_DIR=DIR     hold an exclusive flock on
+//                                 DIR/seed-<seed>-lr-<lr>.lock while running;
+//                                 when another live trainer holds it (the same
+//                                 trial running twice at once) write
+//                                 DIR/overlap-<pid>
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -71,6 +92,42 @@ double Noise(uint64_t seed, int epoch, int k) {
 // Sleeps `ms`, waking early on SIGTERM.
 void SleepMs(int ms) {
   for (int t = 0; t < ms && !g_term; t += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// ~6 KiB of stderr: valid multi-byte characters with invalid bytes between
+// (a lone lead byte, 0xFF, a stray continuation byte).
+void WriteBadUtf8Stderr() {
+  std::string s;
+  while (s.size() < 6000) s += "caf\xc3\xa9 \xe2\x82\xac \xff\xc3 \x80 \xf0\x9f\x98\x80 ";
+  s += "\nfake trainer: stderr with invalid UTF-8 \xc3";
+  std::fwrite(s.data(), 1, s.size(), stderr);
+  std::fflush(stderr);
+}
+
+// Sleeps until SIGTERM, printing nothing.
+int HangUntilTerm() {
+  while (!g_term) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return c::kExitInterrupted;
+}
+
+// A child that ignores SIGTERM and SIGINT and keeps the trainer's stdout open.
+void ForkStubbornChild(const std::string& pid_dir) {
+  const pid_t pid = fork();
+  if (pid != 0) return;
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  if (!pid_dir.empty()) std::ofstream(pid_dir + "/child-" + std::to_string(getpid())) << getpid() << "\n";
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  _exit(0);
+}
+
+// Takes DIR/<key>.lock; writes DIR/overlap-<pid> when another process holds it.
+void LockTrial(const std::string& dir, const std::string& key) {
+  const std::string path = dir + "/" + key + ".lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT, 0644);  // held until exit
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::ofstream(dir + "/overlap-" + std::to_string(getpid())) << key << "\n";
+  }
 }
 
 int Usage(const std::string& why) {
@@ -129,12 +186,24 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, OnTerm);
   }
 
+  const std::string lock_dir = Env("LTSWEEP_FAKE_LOCK_DIR");
+  if (!lock_dir.empty()) LockTrial(lock_dir, "seed-" + std::to_string(seed) + "-lr-" + std::to_string(lr));
+  const bool bad_utf8 = Env("LTSWEEP_FAKE_BAD_UTF8_STDERR") == "1";
+  if (bad_utf8) std::atexit(WriteBadUtf8Stderr);
+  if (Env("LTSWEEP_FAKE_FORK_CHILD") == "1") ForkStubbornChild(pid_dir);
+  if (Env("LTSWEEP_FAKE_HANG") == "1") {
+    const int code = HangUntilTerm();
+    cleanup();
+    return code;
+  }
+
   const std::string fail = Env("LTSWEEP_FAKE_EXIT");
   const std::string only_seed = Env("LTSWEEP_FAKE_ONLY_SEED");
   if (!fail.empty() && (only_seed.empty() || std::stoull(only_seed) == seed)) {
     int code = std::atoi(fail.c_str());
     if (code == c::kExitInvalidConfig) std::cerr << "invalid config: train.seed " << seed << " is not allowed by the fake trainer\n";
     if (code == c::kExitUnusableData) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
+    if (code == c::kExitCannotRunHere) std::cerr << "cannot run here: the fake trainer finds no CUDA device\n";
     cleanup();
     return code;
   }
@@ -153,6 +222,21 @@ int main(int argc, char** argv) {
 
   Emit({{c::kFieldEvent, c::kEventStart}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
         {"device", device}, {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
+
+  const long flood = std::atol(Env("LTSWEEP_FAKE_FLOOD_BYTES", "0").c_str());
+  if (flood > 0) {
+    std::string line = "FLOOD" + std::string(static_cast<size_t>(std::max(0L, flood - 5)), 'x') + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  const int deep = std::atoi(Env("LTSWEEP_FAKE_DEEP_JSON", "0").c_str());
+  if (deep > 0) {
+    std::string line = "{\"event\":\"epoch\",\"epoch\":0,\"deep\":" + std::string(static_cast<size_t>(deep), '[') +
+                       std::string(static_cast<size_t>(deep), ']') + "}\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  const std::string hang_epoch = Env("LTSWEEP_FAKE_HANG_EPOCH");
 
   double best = 1e9;
   int best_epoch = -1;
@@ -185,6 +269,11 @@ int main(int argc, char** argv) {
       std::ofstream(tmp) << e << "\n";
       std::rename(tmp.c_str(), marker.c_str());
       Emit({{c::kFieldEvent, c::kEventCheckpoint}, {c::kFieldEpoch, e}, {c::kFieldPath, marker}});
+    }
+    if (!hang_epoch.empty() && e == std::atoi(hang_epoch.c_str())) {
+      const int code = HangUntilTerm();
+      cleanup();
+      return code;
     }
     if (!crash_epoch.empty() && !resumed && e == std::atoi(crash_epoch.c_str())) {
       std::cerr << "fake trainer: crashing after epoch " << e << " as asked\n";
