@@ -63,7 +63,10 @@ void AttemptReporter::Drop(const ActiveLease& lease) { outbox_.Drop(lease.trial_
 
 void AttemptReporter::Buffer(const v1::ReportMetricsRequest& batch) {
   Status st = outbox_.Push(batch);
-  if (!st.ok()) session_.Log("cannot buffer a metric batch: " + st.ToString());
+  if (st.ok()) return;
+  ++unbuffered_batches_;
+  session_.Log(fmt::format("trial {}: cannot buffer a metric batch of {} rows, dropped: {}", batch.lease().trial_id(),
+                           batch.rows_size(), st.ToString()));
 }
 
 SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& lease) {
@@ -144,14 +147,15 @@ namespace ltsweep::worker {
 
 std::string AttemptReporter::DropSummary() {
   const OutboxDrops drops = outbox_.drops();
-  const uint64_t refused = refused_batches_, refused_rows = refused_rows_, rejected = rejected_rows_;
-  if (drops.over_bound + drops.lease_gone + drops.unreadable + refused + rejected == 0) {
+  const uint64_t refused = refused_batches_, refused_rows = refused_rows_, rejected = rejected_rows_,
+                 unbuffered = unbuffered_batches_;
+  if (drops.over_bound + drops.lease_gone + drops.unreadable + refused + rejected + unbuffered == 0) {
     return "dropped metrics this run: none";
   }
   return fmt::format(
       "dropped metrics this run: {} batches past the outbox bound, {} batches of gone leases, {} unreadable outbox "
-      "files, {} batches ({} rows) refused, {} rows rejected",
-      drops.over_bound, drops.lease_gone, drops.unreadable, refused, refused_rows, rejected);
+      "files, {} batches the outbox could not write, {} batches ({} rows) refused, {} rows rejected",
+      drops.over_bound, drops.lease_gone, drops.unreadable, unbuffered, refused, refused_rows, rejected);
 }
 
 }  // namespace ltsweep::worker

@@ -62,9 +62,9 @@ class AttemptReporter {
   void DrainLeftovers();
 
   // "dropped metrics this run: none", or what was dropped and why:
-  // "dropped metrics this run: 2 batches past the outbox bound, 1 batch of
-  // gone leases, 0 unreadable outbox files, 1 batch (20 rows) refused, 3 rows
-  // rejected".
+  // "dropped metrics this run: 2 batches past the outbox bound, 1 batches of
+  // gone leases, 0 unreadable outbox files, 0 batches the outbox could not
+  // write (disk full), 1 batches (20 rows) refused, 3 rows rejected".
   std::string DropSummary();
 
  private:
@@ -81,6 +81,7 @@ class AttemptReporter {
   std::atomic<uint64_t> refused_batches_{0};
   std::atomic<uint64_t> refused_rows_{0};
   std::atomic<uint64_t> rejected_rows_{0};
+  std::atomic<uint64_t> unbuffered_batches_{0};
 };
 
 }  // namespace ltsweep::worker

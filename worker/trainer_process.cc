@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 
 #include <fmt/format.h>
@@ -41,6 +42,39 @@ std::string FindExecutable(const std::string& name) {
   return "";
 }
 
+namespace {
+
+// Close-on-exec pipes, all or none.
+Status MakePipes(std::initializer_list<int*> pipes) {
+  std::vector<int*> made;
+  for (int* p : pipes) {
+    if (pipe2(p, O_CLOEXEC) != 0) {
+      const int err = errno;
+      for (int* m : made) {
+        close(m[0]);
+        close(m[1]);
+      }
+      return InternalError(fmt::format("pipe: {}", strerror(err)));
+    }
+    made.push_back(p);
+  }
+  return Status::Ok();
+}
+
+// execve's errno as the child wrote it to `fd`, or 0 when execve succeeded
+// (the pipe closed empty). Closes `fd`.
+int ReadExecErrno(int fd) {
+  int exec_errno = 0;
+  ssize_t got;
+  do {
+    got = read(fd, &exec_errno, sizeof(exec_errno));
+  } while (got < 0 && errno == EINTR);
+  close(fd);
+  return got == static_cast<ssize_t>(sizeof(exec_errno)) ? exec_errno : 0;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptions& options) {
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
@@ -68,16 +102,7 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
   // out, err: the child's stdout and stderr; exec: execve's errno when it
   // fails (closed by a successful execve: the parent then reads nothing).
   int out[2], err[2], exec[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return InternalError(fmt::format("pipe: {}", strerror(errno)));
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    return InternalError(fmt::format("pipe: {}", strerror(errno)));
-  }
-  if (pipe2(exec, O_CLOEXEC) != 0) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
-    return InternalError(fmt::format("pipe: {}", strerror(errno)));
-  }
+  LTSWEEP_RETURN_IF_ERROR(MakePipes({out, err, exec}));
   std::unique_ptr<TrainerProcess> p(new TrainerProcess());
   p->tail_bytes_ = options.stderr_tail_bytes;
   p->max_line_bytes_ = options.max_line_bytes;
@@ -120,13 +145,8 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
   p->pid_ = pid;
   p->stdout_fd_ = out[0];
   p->stderr_fd_ = err[0];
-  int exec_errno = 0;
-  ssize_t got;
-  do {
-    got = read(exec[0], &exec_errno, sizeof(exec_errno));
-  } while (got < 0 && errno == EINTR);
-  close(exec[0]);
-  if (got == static_cast<ssize_t>(sizeof(exec_errno))) {
+  const int exec_errno = ReadExecErrno(exec[0]);
+  if (exec_errno != 0) {
     p->Wait();  // reaps the child, which exits 127 at once
     return InternalError(fmt::format("cannot execute {}: {}", options.path, strerror(exec_errno)));
   }

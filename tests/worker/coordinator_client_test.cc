@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -268,7 +269,19 @@ TEST_F(AttemptReporterTest, RejectedRowsAreLoggedCountedAndTheBatchStands) {
   EXPECT_EQ(reporter_->Flush(b1, lease_), SendResult::kOk);
   EXPECT_EQ(reporter_->DropSummary(),
             "dropped metrics this run: 0 batches past the outbox bound, 0 batches of gone leases, 0 unreadable "
-            "outbox files, 1 batches (1 rows) refused, 1 rows rejected");
+            "outbox files, 0 batches the outbox could not write, 1 batches (1 rows) refused, 1 rows rejected");
+}
+
+TEST_F(AttemptReporterTest, ABatchTheOutboxCannotWriteIsLoggedAndCounted) {
+  std::filesystem::remove_all(dir_.File("outbox"));
+  testing::WriteFile(dir_.File("outbox"), "a file where the outbox folder was\n");
+  service_.Fail("ReportMetrics", grpc::StatusCode::UNAVAILABLE, "down");
+  v1::ReportMetricsRequest b0 = Batch(lease_, 0);
+  EXPECT_EQ(reporter_->Flush(b0, lease_), SendResult::kPending);
+  EXPECT_NE(log_.back().find("trial 3: cannot buffer a metric batch of 1 rows, dropped"), std::string::npos)
+      << log_.back();
+  EXPECT_NE(reporter_->DropSummary().find("1 batches the outbox could not write"), std::string::npos)
+      << reporter_->DropSummary();
 }
 
 TEST_F(AttemptReporterTest, FinishDeliversBufferedBatchesFirstAndARefusedFinishIsDropped) {
