@@ -13,6 +13,7 @@
 
 #include "worker/attempt_rules.h"
 #include "worker/event_mapper.h"
+#include "worker/lease_guard.h"
 #include "worker/trainer_command.h"
 #include "worker/trainer_process.h"
 
@@ -102,7 +103,9 @@ std::string DescribeEvent(const MappedEvent& ev) {
 
 // Watches one running trainer until it exits: relays its events as metric
 // batches, re-sends what waits in the outbox, and stops it when DecideStop
-// says so. Not thread-safe: one per attempt, on its slot's thread.
+// says so -- except for the partition rule, which a LeaseGuard applies on a
+// thread of its own (worker/lease_guard.h). Not thread-safe: one per attempt,
+// on its slot's thread.
 class TrainerWatch {
  public:
   TrainerWatch(const WorkerOptions& options, WorkerSession& session, AttemptReporter& reporter,
@@ -120,7 +123,8 @@ class TrainerWatch {
         drain_backoff_(session.MakeBackoff()),
         started_ms_(options.clock->NowMillis()),
         last_flush_(started_ms_),
-        last_event_ms_(started_ms_) {
+        last_event_ms_(started_ms_),
+        guard_(options, session, lease, proc, slot) {
     batch_.set_worker_id(worker_id);
     *batch_.mutable_lease() = lease.Ref();
   }
@@ -160,6 +164,7 @@ class TrainerWatch {
   int64_t term_at_ = -1;  // when SIGTERM was sent; -1: not yet
   int64_t kill_at_ = -1;
   bool killed_ = false;
+  LeaseGuard guard_;  // last: its thread starts once the rest is set
 };
 
 contract::TrainerExit TrainerWatch::Run() {
@@ -183,9 +188,12 @@ contract::TrainerExit TrainerWatch::Run() {
     // for a descendant that left the group and holds stdout.
     if (exit && (closed || now - exited_at >= options_.grace.count())) break;
   }
+  guard_.Finish();
+  StopDecision partition = guard_.decision();
+  if (partition.reason != StopReason::kNone) stop_ = std::move(partition);  // the coordinator has likely moved on
   reporter_.Flush(batch_, lease_);
   exit->saw_done = !done_json_.empty();
-  exit->asked_to_stop = term_at_ >= 0;
+  exit->asked_to_stop = term_at_ >= 0 || stop_.reason == StopReason::kLeaseNotRenewed;
   return *exit;
 }
 
@@ -233,9 +241,7 @@ WatchState TrainerWatch::State(int64_t now) const {
   s.started_ms = started_ms_;
   s.last_event_ms = last_event_ms_;
   s.last_event = last_event_;
-  s.renewed_ms = lease_.renewed_ms();
-  s.lease_ttl_ms = lease_.renewed_ms() > 0 ? session_.lease_ttl().count() : 0;
-  s.margin_ms = LeaseMargin(options_.lease_margin.count(), session_.heartbeat_interval().count(), s.lease_ttl_ms);
+  s.lease_ttl_ms = 0;  // the partition rule is the LeaseGuard's
   s.timeout_ms = timeout_ms_;
   s.no_progress_ms = no_progress_ms_;
   return s;

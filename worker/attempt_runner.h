@@ -9,8 +9,9 @@
 // DecideStop says so: the lease is gone, the worker stops, the lease was not
 // renewed for TTL - margin (a partition: the trainer must be dead before the
 // coordinator can give the trial to another worker, so its SIGKILL comes no
-// later than TTL - margin/2), the lease's time limit passed, or no event came
-// for the no-progress limit. When the trainer has exited,
+// later than TTL - margin/2; worker/lease_guard.h applies this rule on a
+// thread of its own, so an RPC the slot thread is stuck in cannot delay it),
+// the lease's time limit passed, or no event came for the no-progress limit. When the trainer has exited,
 // worker/attempt_rules.h decides what to report (or that the work is
 // dropped) and the reporter sends it.
 //

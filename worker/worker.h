@@ -40,6 +40,7 @@
 //   worker/slot_loop.h         lease per slot, hand back on stop
 //   worker/heartbeat_loop.h    renew leases, notice gone ones
 //   worker/attempt_runner.h    one attempt: spawn, relay events, stop, finish
+//   worker/lease_guard.h       stops a trainer whose lease was not renewed in time
 //   worker/attempt_rules.h     exit -> FinishAttempt outcome; drop rule (pure)
 //   worker/attempt_reporter.h  metric batches (via the outbox) and the finish
 //   worker/trainer_command.h   the trainer's argv and environment (pure)

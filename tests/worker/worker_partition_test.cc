@@ -1,5 +1,7 @@
 // A network partition between a worker and a real coordinator (in-process
-// CoordinatorServer on a real SQLite file), cut with a TCP proxy: the worker
+// CoordinatorServer on a real SQLite file), made with a TCP proxy that either
+// refuses connections or blackholes them (calls hang to their deadline): the
+// worker
 // that cannot renew its lease stops its trainer before the lease can expire,
 // so when the coordinator gives the trial to another worker the trial never
 // runs twice at once; once the link is back the cut-off worker reports, is
@@ -9,6 +11,7 @@
 // fake trainer holds an exclusive flock on a file named after its trial while
 // it runs and leaves an overlap-<pid> file when it finds the lock taken.
 #include <arpa/inet.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -40,8 +43,11 @@ using ::ltsweep::testing::TempDir;
 using Ms = std::chrono::milliseconds;
 
 // Forwards 127.0.0.1:port() to 127.0.0.1:upstream until Cut(), which closes
-// every connection and the listener (connects are then refused); Restore()
-// listens on the same port again. Not thread-safe: one test thread drives it.
+// every connection and the listener (connects are then refused), or
+// Freeze(), which keeps every connection open but forwards nothing (a
+// blackholed network: calls hang until their deadline); Restore() listens
+// on the same port again, or forwards again. Not thread-safe: one test
+// thread drives it.
 class TcpProxy {
  public:
   explicit TcpProxy(int upstream) : upstream_(upstream) { Listen(); }
@@ -63,7 +69,14 @@ class TcpProxy {
     if (listener_ >= 0) close(listener_);
     listener_ = -1;
   }
-  void Restore() { Listen(); }
+  void Restore() {
+    if (frozen_) {
+      frozen_ = false;
+      return;
+    }
+    Listen();
+  }
+  void Freeze() { frozen_ = true; }
 
  private:
   void Listen() {
@@ -98,13 +111,21 @@ class TcpProxy {
         shutdown(client, SHUT_RDWR);
         continue;
       }
-      threads_.emplace_back([client, server] { Pump(client, server); });
-      threads_.emplace_back([client, server] { Pump(server, client); });
+      threads_.emplace_back([this, client, server] { Pump(client, server); });
+      threads_.emplace_back([this, client, server] { Pump(server, client); });
     }
   }
-  static void Pump(int from, int to) {
+  void Pump(int from, int to) {
     char buf[16384];
     while (true) {
+      // Frozen: read nothing (the sender's window fills), forward nothing.
+      pollfd fd{from, POLLIN, 0};
+      if (frozen_ || poll(&fd, 1, 20) == 0) {
+        std::this_thread::sleep_for(Ms(10));
+        std::lock_guard<std::mutex> lock(mu_);
+        if (cut_) break;
+        continue;
+      }
       const ssize_t n = read(from, buf, sizeof(buf));
       if (n <= 0 || write(to, buf, static_cast<size_t>(n)) != n) break;
     }
@@ -117,6 +138,7 @@ class TcpProxy {
   int listener_ = -1;
   std::mutex mu_;
   bool cut_ = false;        // GUARDED_BY(mu_)
+  std::atomic<bool> frozen_{false};
   std::vector<int> conns_;  // GUARDED_BY(mu_)
   std::vector<std::thread> threads_;
 };
@@ -133,13 +155,13 @@ bool WaitUntil(const std::function<bool()>& done, Ms timeout) {
 // A worker running in its own thread, logging to a vector.
 class TestWorker {
  public:
-  TestWorker(const std::string& coordinator, const std::string& work_dir) {
+  TestWorker(const std::string& coordinator, const std::string& work_dir, Ms rpc_timeout) {
     options_.coordinator = coordinator;
     options_.slots = 1;
     options_.trainer_path = LTSWEEP_FAKE_TRAIN_PATH;
     options_.work_dir = work_dir;
     options_.grace = Ms(5'000);  // longer than the margin: the partition stop must cap it
-    options_.rpc_timeout = Ms(500);
+    options_.rpc_timeout = rpc_timeout;
     options_.metric_flush_interval = Ms(100);
     options_.threads_per_trial = 1;
     options_.backoff = BackoffOptions{20, 200, 2.0, 0.0};
@@ -168,7 +190,10 @@ class TestWorker {
   std::string log_;
 };
 
-TEST(WorkerPartitionTest, ACutOffWorkerStopsItsTrainerBeforeTheTrialCanRunElsewhere) {
+enum class Partition { kRefused, kBlackhole };
+
+// The scenario of the header comment; `rpc_timeout` of the cut-off worker.
+void RunPartition(Partition partition, Ms rpc_timeout) {
   TempDir dir;
   const std::string locks = dir.File("locks");
   fs::create_directories(locks);
@@ -211,12 +236,17 @@ TEST(WorkerPartitionTest, ACutOffWorkerStopsItsTrainerBeforeTheTrialCanRunElsewh
   };
 
   TcpProxy proxy(*port);
-  auto cut_off = std::make_unique<TestWorker>("127.0.0.1:" + std::to_string(proxy.port()), dir.File("a"));
+  auto cut_off =
+      std::make_unique<TestWorker>("127.0.0.1:" + std::to_string(proxy.port()), dir.File("a"), rpc_timeout);
   ASSERT_TRUE(WaitUntil([&] { return trial().state() == "running" && trial().has_last(); }, Ms(30'000)))
       << cut_off->log();
 
-  proxy.Cut();
-  TestWorker other(direct, dir.File("b"));
+  if (partition == Partition::kRefused) {
+    proxy.Cut();
+  } else {
+    proxy.Freeze();
+  }
+  TestWorker other(direct, dir.File("b"), Ms(500));
   // The coordinator expires the first lease and the other worker runs the
   // trial as attempt 2 to its end.
   ASSERT_TRUE(WaitUntil([&] { return trial().state() == "succeeded"; }, Ms(60'000)))
@@ -240,6 +270,16 @@ TEST(WorkerPartitionTest, ACutOffWorkerStopsItsTrainerBeforeTheTrialCanRunElsewh
   server.Shutdown();
   unsetenv("LTSWEEP_FAKE_LOCK_DIR");
   unsetenv("LTSWEEP_FAKE_EPOCH_MS");
+}
+
+TEST(WorkerPartitionTest, ACutOffWorkerStopsItsTrainerBeforeTheTrialCanRunElsewhere) {
+  RunPartition(Partition::kRefused, Ms(500));
+}
+
+// Nothing answers, and each RPC of the cut-off worker waits 3 s -- longer
+// than the whole 2 s lease TTL: the trainer must still be stopped in time.
+TEST(WorkerPartitionTest, ABlackholedWorkerStopsItsTrainerInTimeWhileItsCallsHang) {
+  RunPartition(Partition::kBlackhole, Ms(3'000));
 }
 
 }  // namespace
