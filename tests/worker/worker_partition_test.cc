@@ -1,11 +1,10 @@
 // A network partition between a worker and a real coordinator (in-process
 // CoordinatorServer on a real SQLite file), made with a TCP proxy that either
 // refuses connections or blackholes them (calls hang to their deadline): the
-// worker
-// that cannot renew its lease stops its trainer before the lease can expire,
-// so when the coordinator gives the trial to another worker the trial never
-// runs twice at once; once the link is back the cut-off worker reports, is
-// told the lease is gone, and drops its attempt.
+// worker that cannot renew its lease stops its trainer before the lease can
+// expire, so when the coordinator gives the trial to another worker the
+// trial never runs twice at once; once the link is back the cut-off worker
+// reports, is told the lease is gone, and drops its attempt.
 //
 // "Twice at once" is detected by the trainers themselves, not by timing: each
 // fake trainer holds an exclusive flock on a file named after its trial while
