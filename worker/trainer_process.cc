@@ -249,6 +249,9 @@ std::vector<std::string> TrainerProcess::ReadLines(int timeout_ms, bool* stdout_
 }
 
 void TrainerProcess::Signal(int sig) {
+  // Held while signalling and while reaping: a pid is never signalled after
+  // it was reaped (and could have been reused).
+  std::lock_guard<std::mutex> lock(reap_mu_);
   pid_t pid = pid_;
   if (reaped_ || pid <= 0) return;
   // The child leads its group (pgid == pid); the direct kill covers the
@@ -265,6 +268,7 @@ std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
   if (waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT) != 0 || exited.si_pid != pid_) {
     return std::nullopt;
   }
+  std::unique_lock<std::mutex> lock(reap_mu_);
   kill(-pid_, SIGKILL);
   int status = 0;
   pid_t r = waitpid(pid_, &status, 0);
@@ -277,6 +281,7 @@ std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
     info.code = WEXITSTATUS(status);
   }
   reaped_ = true;
+  lock.unlock();
   exit_ = info;
   // Whatever is left on stderr belongs to the tail.
   while (stderr_fd_ >= 0) {

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -93,6 +94,7 @@ class TrainerProcess {
   void TakeStdout(const char* data, size_t n, std::vector<std::string>& lines);
 
   std::atomic<pid_t> pid_{-1};
+  std::mutex reap_mu_;  // Signal() against reaping
   std::atomic<bool> reaped_{false};
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
