@@ -46,7 +46,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RunArgs {
-  std::string spec, db = "ltsweep.db", trainer, report, gpus, work_dir = "ltsweep-work";
+  std::string spec, db = "ltsweep.db", trainer, report, gpus;
+  std::string work_dir = worker::WorkerOptions{}.work_dir;  // the worker's default
   int workers = 1;
   int threads = 0;
   bool rerun = false;
