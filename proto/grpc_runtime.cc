@@ -1,9 +1,9 @@
-#include "coordinator/grpc_runtime.h"
+#include "proto/grpc_runtime.h"
 
 #include <absl/synchronization/mutex.h>
 
-namespace ltsweep::coordinator {
+namespace ltsweep {
 
 void ConfigureGrpcRuntime() { absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore); }
 
-}  // namespace ltsweep::coordinator
+}  // namespace ltsweep
