@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/trainer_contract.h"
 #include "trainer/core/errors.h"
 #include "trainer/text/imbalance.h"
 
@@ -63,10 +64,10 @@ void DoneTracker::Add(int epoch, const BinaryMetrics& val) {
 
 nlohmann::json DoneTracker::Fields() const {
   nlohmann::json f;
-  f["best_epoch"] = best_epoch_;
+  f[contract::kFieldBestEpoch] = best_epoch_;
   f["last_epoch"] = last_epoch_;
-  f["best_val_error"] = best_.error;
-  f["last_val_error"] = last_.error;
+  f[contract::kFieldBestValError] = best_.error;
+  f[contract::kFieldLastValError] = last_.error;
   f["error_pos"] = last_.error_pos;
   f["error_neg"] = last_.error_neg;
   f["mean_error"] = last_.mean_error;
