@@ -179,10 +179,10 @@ contract::TrainerExit TrainerWatch::Run() {
     const int64_t now = options_.clock->NowMillis();
     FlushIfDue(now);
     DrainIfDue(now);
-    if (!exit) StopIfAsked(now);
     // Reaping kills what is left of the trainer's process group, so a
     // descendant holding stdout open cannot keep the attempt alive.
     if (!exit) exit = proc_.TryWait();
+    if (!exit) StopIfAsked(now);
     if (exit && exited_at < 0) exited_at = now;
     // Read its output to the end, but wait no longer than the grace period
     // for a descendant that left the group and holds stdout.

@@ -62,6 +62,7 @@ bool LeaseGuard::Check(int64_t now) {
     std::lock_guard<std::mutex> lock(mu_);
     decision_ = std::move(decision);
   }
+  if (proc_.HasExited()) return true;  // stopped in time: nothing left to kill
   if (!killed_ && now >= kill_at_) {
     killed_ = true;
     proc_.Signal(SIGKILL);

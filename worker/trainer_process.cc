@@ -260,6 +260,13 @@ void TrainerProcess::Signal(int sig) {
   kill(pid, sig);
 }
 
+bool TrainerProcess::HasExited() {
+  std::lock_guard<std::mutex> lock(reap_mu_);
+  if (reaped_) return true;
+  siginfo_t exited{};
+  return waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT) == 0 && exited.si_pid == pid_;
+}
+
 std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
   if (exit_) return exit_;
   // Has it exited? Ask without reaping, so that the group id stays ours

@@ -69,6 +69,10 @@ class TrainerProcess {
   // reaped yet.
   void Signal(int sig);
 
+  // Whether the child has exited (reaped or not), without reaping it. May be
+  // called from any thread.
+  bool HasExited();
+
   // Reaps the child without blocking; nullopt while it runs. Once the child
   // has exited, the rest of its process group is SIGKILLed first. Only
   // signaled, code and signal are set: what the worker saw on stdout and

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -263,6 +264,8 @@ void RunPartition(Partition partition, Ms rpc_timeout) {
   proxy.Restore();
   EXPECT_TRUE(WaitUntil([&] { return cut_off->log().find("dropped") != std::string::npos; }, Ms(30'000)))
       << cut_off->log();
+  // LTSWEEP_TEST_SHOW_LOGS=1 prints the logs of a passing run too.
+  if (std::getenv("LTSWEEP_TEST_SHOW_LOGS")) std::cerr << "cut-off:\n" << cut_off->log() << "other:\n" << other.log();
   cut_off.reset();
   EXPECT_EQ(trial().state(), "succeeded");
   EXPECT_EQ(trial().attempt(), 2);
