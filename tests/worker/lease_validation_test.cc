@@ -2,6 +2,7 @@
 // one by one, the data-folder policy on a real folder tree with symlinks,
 // and a real coordinator (SQLite file, gRPC on loopback) whose store hands
 // a lease with config hash "../../etc" to a real worker.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -224,6 +225,58 @@ TEST(LeaseValidationIntegrationTest, ConfigHashWithDotsIsRefusedAndNothingIsCrea
     if (name.rfind("trial-", 0) == 0 || entry.path().parent_path() == work / "ckpt") made.push_back(name);
   }
   EXPECT_TRUE(made.empty()) << made.front();
+}
+
+// The memory limit through a real worker: the trainer of a slot limited to
+// 256M allocates 1 GiB, dies naming std::bad_alloc, and the attempt is
+// reported as a crash whose error starts with the note.
+TEST(MemoryLimitIntegrationTest, ATrainerPastTheSlotsLimitIsACrashWithTheNote) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS cannot be tested under AddressSanitizer";
+#endif
+  TempDir dir;
+  coordinator::CoordinatorOptions co;
+  co.db_path = dir.File("sweeps.db");
+  co.listen = "127.0.0.1:0";
+  co.log = [](const std::string&) {};
+  coordinator::CoordinatorServer server(co);
+  auto port = server.Start();
+  ASSERT_OK(port);
+  const std::string config = ResolvedJson({{"train", {{"epochs", 1}}}});
+  NewSweep sweep;
+  sweep.name = "hungry";
+  sweep.spec_yaml = "# written by the test";
+  sweep.max_attempts = 1;
+  sweep.trials = {{ResolvedConfigHash(Json::parse(config)), config}};
+  auto created = server.store()->CreateSweep(sweep);
+  ASSERT_OK(created);
+
+  WorkerOptions wo;
+  wo.coordinator = "127.0.0.1:" + std::to_string(*port);
+  wo.slots = 1;
+  wo.trainer_path = LTSWEEP_FAKE_TRAIN_PATH;
+  wo.work_dir = dir.File("work");
+  wo.memory_limit_bytes = uint64_t{256} << 20;
+  wo.log = [](const std::string&) {};
+  setenv("LTSWEEP_FAKE_ALLOC_MB", "1024", 1);  // inherited by the trainer
+  Worker worker(wo);
+  std::thread run([&] { EXPECT_OK(worker.Run()); });
+  const int64_t id = created->trial_ids[0];
+  auto ended = [&] {
+    auto info = server.store()->GetTrial(id);
+    return info.ok() && info->trial.state == TrialState::kFailed;
+  };
+  for (int i = 0; i < 300 && !ended(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  worker.Stop();
+  run.join();
+  unsetenv("LTSWEEP_FAKE_ALLOC_MB");
+  server.Shutdown();
+  auto info = server.store()->GetTrial(id);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->trial.state, TrialState::kFailed);
+  EXPECT_EQ(info->trial.error.rfind("memory limit 256M reached? ", 0), 0u) << info->trial.error;
+  ASSERT_EQ(info->attempts.size(), 1u);
+  EXPECT_NE(info->attempts[0].exit_code.value_or(0), 0);
 }
 
 }  // namespace
