@@ -21,6 +21,10 @@
 //   LTSWEEP_FAKE_IGNORE_TERM=1    ignore SIGTERM (to test the SIGKILL fallback)
 //   LTSWEEP_FAKE_PID_DIR=DIR      write DIR/<pid> while running (tests count
 //                                 live trainers); removed on normal exit
+//   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
+//                                 (memory limits: past RLIMIT_AS the
+//                                 std::bad_alloc is left uncaught, so the
+//                                 process aborts naming it on stderr)
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
 #include <signal.h>
 #include <unistd.h>
@@ -31,6 +35,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -137,6 +142,14 @@ int main(int argc, char** argv) {
     if (code == c::kExitUnusableData) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
     cleanup();
     return code;
+  }
+
+  // --- LTSWEEP_FAKE_ALLOC_MB (memory-limit tests) ---
+  if (const int alloc_mb = std::atoi(Env("LTSWEEP_FAKE_ALLOC_MB", "0").c_str()); alloc_mb > 0) {
+    const size_t bytes = static_cast<size_t>(alloc_mb) << 20;
+    std::unique_ptr<char[]> block(new char[bytes]);  // throws std::bad_alloc past the limit
+    for (size_t i = 0; i < bytes; i += 4096) block[i] = static_cast<char>(i);
+    std::cerr << "fake trainer: allocated and touched " << alloc_mb << " MiB\n";
   }
 
   int first_epoch = 0;
