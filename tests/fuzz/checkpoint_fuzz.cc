@@ -5,13 +5,7 @@
 // really matches its header (length and CRC-32) or kDataLoss with a message
 // naming the file. Torch-free, so it runs at millions of inputs a minute.
 //
-// Build (until tests/fuzz/CMakeLists.txt declares it) with clang, from the
-// repository root:
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
-//     -fno-sanitize-recover=all -I. -DFMT_HEADER_ONLY \
-//     tests/fuzz/checkpoint_fuzz.cc trainer/core/checkpoint_file.cc common/status.cc \
-//     -o checkpoint_fuzz
-//   ./checkpoint_fuzz -max_total_time=60 tests/fuzz/corpus/checkpoint
+// Declared in tests/fuzz/targets.cmake (make fuzz; ctest label fuzz).
 // The seed corpus (tests/fuzz/make_checkpoint_corpus.py) holds a valid
 // checkpoint and one of each defect the reader names.
 #include <cstddef>
