@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/memory_limit.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -126,6 +127,8 @@ std::string DurationText(std::chrono::milliseconds d) {
 struct WorkerFlags {
   std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max,
       no_progress, lease_margin;
+  std::string memory_limit;
+  std::vector<std::string> data_roots;
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
@@ -162,6 +165,14 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
   cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
       ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
+  cmd->add_option("--data-root", f.data_roots,
+                  "A folder the trials' data.root and data.cache_dir may lie in (repeatable; default: "
+                  "/usr/share/datasets and the cache folder, $LTSWEEP_CACHE_DIR or ~/.cache/ltsweep). A trial "
+                  "naming another folder is refused and retried elsewhere");
+  cmd->add_option("--memory-limit", f.memory_limit,
+                  "Address-space limit of each trainer (e.g. 8G, 512M; 0: none). A trainer past it crashes "
+                  "and the error says 'memory limit 8G reached?'")
+      ->default_str("0");
   cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
 }
 
@@ -196,6 +207,12 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
     options.no_progress_timeout = DurationOrThrow(f.no_progress, "--no-progress-timeout");
   }
   if (given("--lease-margin")) options.lease_margin = DurationOrThrow(f.lease_margin, "--lease-margin");
+  if (given("--data-root")) options.data_roots = f.data_roots;
+  if (given("--memory-limit")) {
+    auto limit = worker::ParseMemoryLimit(f.memory_limit);
+    if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
+    options.memory_limit_bytes = *limit;
+  }
   return options;
 }
 

@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +48,8 @@ struct SpawnOptions {
   size_t stderr_tail_bytes = 4096;
   // A longer stdout line (without its newline) is dropped.
   size_t max_line_bytes = 1 << 20;
+  // RLIMIT_AS (address space) of the child, set before exec. 0: none.
+  uint64_t memory_limit_bytes = 0;
 };
 
 class TrainerProcess {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -65,7 +66,7 @@ class ScriptedCoordinator final : public v1::WorkerService::Service {
   void Add(v1::LeaseResponse lease) {
     std::lock_guard<std::mutex> lock(mu_);
     lease.set_granted(true);
-    lease.set_token("tok-" + std::to_string(lease.trial_id()));
+    lease.set_token(fmt::format("{:032x}", lease.trial_id()));  // the form worker/lease_validation.h wants
     if (lease.attempt() == 0) lease.set_attempt(1);
     queue_.push_back(std::move(lease));
   }
@@ -161,7 +162,7 @@ v1::LeaseResponse TrialLease(int64_t trial_id, int epochs, int64_t timeout_ms = 
   v1::LeaseResponse lease;
   lease.set_trial_id(trial_id);
   lease.set_sweep_id(1);
-  lease.set_config_hash("hash" + std::to_string(trial_id));
+  lease.set_config_hash(fmt::format("{:064x}", trial_id));
   lease.set_config_json(
       nlohmann::json{{"train", {{"epochs", epochs}, {"seed", trial_id}, {"lr", 0.1}}}}.dump());
   lease.set_timeout_ms(timeout_ms);
