@@ -80,7 +80,7 @@ void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseRespons
   Status valid = RequireWorker(request.worker_id());
   if (!valid.ok()) return done(valid);
   store_.LeaseNextTrialAsync(
-      request.worker_id(), options_.lease_ttl,
+      request.worker_id(), options_.lease_ttl, request.request_id(),
       [this, worker = request.worker_id(), slot = request.slot(), response,
        done = std::move(done)](StatusOr<std::optional<ltsweep::Lease>> lease) {
         if (!lease.ok()) return done(lease.status());
@@ -116,9 +116,9 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
   MetricBatch batch = ToMetricBatch(request);
   const auto rows = static_cast<int64_t>(batch.size());
   store_.ReportMetricsAsync(request.lease().trial_id(), request.lease().token(), std::move(batch),
-                            [response, rows, done = std::move(done)](Status status) {
+                            [response, rows, done = std::move(done)](StatusOr<ReportResult> status) {
                               if (status.ok()) response->set_rows_written(rows);
-                              done(std::move(status));
+                              done(status.status());
                             });
 }
 
