@@ -1,7 +1,7 @@
 // Scheduler: the coordinator's background loop. Every scan_interval it takes
 // back expired leases (the trial goes back to the queue as the next attempt,
-// or fails after max_attempts) and marks silent workers lost, logging one
-// line per change. The policy itself (priorities, FIFO, fencing) is the
+// or fails after max_attempts), ends quarantines whose cool-down is over and
+// marks silent workers lost, logging one line per change. The policy itself (priorities, FIFO, fencing) is the
 // store's; this loop only moves time forward.
 //
 // Ownership: borrows the Store and the options. Thread-safety: Tick() may be
