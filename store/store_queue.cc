@@ -78,13 +78,13 @@ StatusOr<std::optional<Store::Rep::Candidate>> Store::Rep::NextQueuedTrial(
     // sweep's first queued trial, when it does not avoid this worker.
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
-        db->Prepare("SELECT id, avoid_worker, avoid_host FROM trials "
-                    "WHERE sweep_id = ? AND status = 'queued' ORDER BY ordinal LIMIT 1"));
+        db->Prepare("SELECT id, attempts, config_json, config_hash, avoid_worker, avoid_host "
+                    "FROM trials WHERE sweep_id = ? AND status = 'queued' ORDER BY ordinal LIMIT 1"));
     stmt.Bind(sweep_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return Found();
-    if (stmt.IsNull(1) || (stmt.Text(1) != worker_id && stmt.Text(2) != host)) {
-      return Found(Candidate{stmt.Int64(0)});
+    if (stmt.IsNull(4) || (stmt.Text(4) != worker_id && stmt.Text(5) != host)) {
+      return Found(Candidate{stmt.Int64(0), stmt.Int(1), stmt.Text(2), stmt.Text(3)});
     }
   }
   // A retry that failed here. Avoid this worker while another eligible
@@ -108,13 +108,14 @@ StatusOr<std::optional<Store::Rep::Candidate>> Store::Rep::NextQueuedTrial(
              host));
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
-      db->Prepare("SELECT id FROM trials WHERE sweep_id = ?1 AND status = 'queued' AND "
+      db->Prepare("SELECT id, attempts, config_json, config_hash FROM trials "
+                  "WHERE sweep_id = ?1 AND status = 'queued' AND "
                   "(avoid_worker IS NULL OR ((avoid_worker != ?2 OR NOT ?3) AND "
-                  "(avoid_host != ?4 OR NOT ?5))) ORDER BY ordinal LIMIT 1"));
+                  "(coalesce(avoid_host, '') != ?4 OR NOT ?5))) ORDER BY ordinal LIMIT 1"));
   stmt.Bind(sweep_id, worker_id, other_worker, host, other_host);
   LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return Found();
-  return Found(Candidate{stmt.Int64(0)});
+  return Found(Candidate{stmt.Int64(0), stmt.Int(1), stmt.Text(2), stmt.Text(3)});
 }
 
 StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& worker_id,
@@ -157,6 +158,9 @@ StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& 
                                NextQueuedTrial(stmt.Int64(0), worker_id, host));
       if (!next) continue;
       lease.trial_id = next->trial_id;
+      lease.attempt = next->attempts + 1;
+      lease.config_json = std::move(next->config_json);
+      lease.config_hash = std::move(next->config_hash);
       lease.sweep_id = stmt.Int64(0);
       lease.max_attempts = stmt.Int(1);
       sweep_pending = stmt.Int(2) != 0;
@@ -164,17 +168,6 @@ StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& 
       lease.no_progress_timeout_ms = stmt.Int64(4);
       break;
     }
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT attempts, config_json, config_hash FROM trials WHERE id = ?"));
-    stmt.Bind(lease.trial_id);
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return InternalError("trial " + std::to_string(lease.trial_id) + " vanished");
-    lease.attempt = stmt.Int(0) + 1;
-    lease.config_json = stmt.Text(1);
-    lease.config_hash = stmt.Text(2);
   }
   lease.token = tokens.Next();
   lease.deadline_ms = now + ttl.count();

@@ -187,6 +187,9 @@ struct Store::Rep {
   // (see Store::LeaseNextTrial); nullopt when none.
   struct Candidate {
     int64_t trial_id = 0;
+    int attempts = 0;
+    std::string config_json;
+    std::string config_hash;
   };
   StatusOr<std::optional<Candidate>> NextQueuedTrial(int64_t sweep_id, const std::string& worker_id,
                                                      const std::string& host);
