@@ -7,6 +7,23 @@
 namespace ltsweep::coordinator {
 
 Status Scheduler::Tick() {
+  Status status = Scan();
+  // UNAVAILABLE: the store could not write (disk full, I/O error, locked).
+  // Heartbeats could not renew leases meanwhile either, so the next scan
+  // first gives live leases a fresh deadline: they are not lost to the
+  // coordinator's own trouble.
+  if (status.code() == StatusCode::kUnavailable) resume_leases_ = true;
+  return status;
+}
+
+Status Scheduler::Scan() {
+  if (resume_leases_) {
+    LTSWEEP_ASSIGN_OR_RETURN(int resumed, store_.ResumeLeases(options_.lease_ttl));
+    resume_leases_ = false;
+    options_.log(fmt::format("the database accepts writes again: {} live lease(s) given a fresh deadline ({} ms "
+                             "from now)",
+                             resumed, options_.lease_ttl.count()));
+  }
   LTSWEEP_ASSIGN_OR_RETURN(auto expired, store_.ExpireLeases());
   for (const ExpiredLease& e : expired) {
     if (!e.used_try) {

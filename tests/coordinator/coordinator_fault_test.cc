@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -21,6 +22,7 @@
 #include "coordinator/client_handler.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/run_clock.h"
+#include "coordinator/scheduler.h"
 #include "coordinator/worker_handler.h"
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
@@ -238,6 +240,35 @@ TEST_F(FaultTest, AFullDatabaseIsUnavailableToWorkers) {
   v1::ReportMetricsResponse resp;
   Status s = workers_->ReportMetrics(req, &resp);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+}
+
+// The store could not write for a while (disk full): heartbeats failed with
+// UNAVAILABLE and no lease could be renewed. Once writes work again, the
+// leases get a fresh deadline instead of expiring for the coordinator's own
+// trouble.
+TEST_F(FaultTest, LeasesAreNotLostToAStoreThatCouldNotWrite) {
+  auto failing = std::make_shared<std::atomic<bool>>(false);
+  StoreOptions so;
+  so.before_commit = [failing]() -> Status {
+    if (*failing) return UnavailableError("disk full (injected)");
+    return Status::Ok();
+  };
+  Open(so);
+  Scheduler scheduler(*store_, options_);
+  Submit();
+  v1::LeaseResponse l = Lease(Register("host-a"));
+  ASSERT_TRUE(l.granted());
+  *failing = true;
+  clock_.Advance(milliseconds(5000));  // past the 2 s TTL; heartbeats could not be written
+  EXPECT_EQ(scheduler.Tick().code(), StatusCode::kUnavailable);
+  *failing = false;
+  ASSERT_OK(scheduler.Tick());
+  auto trial = store_->GetTrial(l.trial_id());
+  ASSERT_OK(trial);
+  EXPECT_EQ(trial->trial.state, TrialState::kLeased);
+  EXPECT_EQ(trial->trial.attempts, 1);
+  EXPECT_EQ(trial->trial.lease_deadline_ms, clock_.NowMillis() + 2000);
+  EXPECT_TRUE(Contains(log_, "fresh deadline"));
 }
 
 // --- Quarantine over gRPC ---------------------------------------------------------
