@@ -167,6 +167,8 @@ void RunLocal(const RunArgs& a) {
   co.db_path = a.db;
   co.listen = "127.0.0.1:0";
   co.lease_ttl = std::chrono::seconds(30);
+  // One local worker: quarantining it would only stall the run.
+  co.quarantine_after = 0;
   co.log = [log](const std::string& line) { log->Write("coordinator: " + line); };
   coordinator::CoordinatorServer server(co);
   auto port = server.Start();

@@ -149,6 +149,19 @@ TEST_F(ClientCliTest, AFailingWorkerIsQuarantinedShownAndReleased) {
   EXPECT_EQ(r.code, 2) << r.err;
 }
 
+// One coordinator per database: a second `ltsweep coordinator` on the same
+// file refuses to start and names the holder.
+TEST_F(ClientCliTest, ASecondCoordinatorOnTheSameDatabaseRefusesToStart) {
+  cluster_.StartCoordinator("5s");
+  CliResult r = Cli("coordinator --db " + ShellQuote(cluster_.db_path()) + " --listen 127.0.0.1:0");
+  EXPECT_NE(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("in use by another coordinator (pid "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(cluster_.db_path() + ".lock"), std::string::npos) << r.err;
+  // The first one is untouched and still answers.
+  r = Cli("status" + At());
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST(CliHelpTest, EveryCommandHasAnExample) {
   for (const char* cmd : {"run", "coordinator", "worker", "submit", "cancel", "workers", "status", "watch", "results",
                           "best", "trial", "curves", "report", "sql", "validate", "expand"}) {
