@@ -195,6 +195,18 @@ TEST_F(StoreFaultTest, ARetriedTrialGoesToAnotherHostWhileOneIsEligible) {
   EXPECT_EQ(b.attempt, 2);
 }
 
+TEST_F(StoreFaultTest, AWorkerSkipsToTheNextSweepWhenEveryQueuedTrialAvoidsIt) {
+  auto high = store_->CreateSweep(MakeSweep("high", 1, "hi", /*priority=*/5));
+  auto low = store_->CreateSweep(MakeSweep("low", 1, "lo", /*priority=*/0));
+  ASSERT_OK(high);
+  ASSERT_OK(low);
+  Lease a = MustLease("w3");
+  ASSERT_EQ(a.trial_id, high->trial_ids[0]);
+  Finish(a, AttemptOutcome::kWorkerFault, -1, "cannot spawn");
+  EXPECT_EQ(MustLease("w3").trial_id, low->trial_ids[0]);
+  EXPECT_EQ(MustLease("w1").trial_id, high->trial_ids[0]);
+}
+
 TEST_F(StoreFaultTest, SameHostIsUsedWhenNoOtherHostIsEligible) {
   auto created = store_->CreateSweep(MakeSweep("s", 1, "h"));
   ASSERT_OK(created);
