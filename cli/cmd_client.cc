@@ -1,5 +1,5 @@
 // Commands against a coordinator: submit, cancel, workers, status, watch, and
-// the results commands with --coordinator (cli/commands.h).
+// the coordinator as a source of the results commands (cli/commands.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -19,7 +19,6 @@
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
 #include "cli/progress.h"
-#include "cli/results_commands.h"
 #include "common/utc_time.h"
 #include "report/table_format.h"
 
@@ -287,9 +286,11 @@ void RegisterWatch(CLI::App& app) {
   });
 }
 
+}  // namespace
+
 // results / best / trial / curves / report: the database file with --db,
 // the coordinator with --coordinator (or $LTSWEEP_COORDINATOR).
-void RegisterResultsViaCoordinator(CLI::App& app) {
+ResultsSources CoordinatorResultsSources() {
   auto address = std::make_shared<std::string>();
   ResultsSources sources;
   sources.enabled = [address] {
@@ -304,16 +305,14 @@ void RegisterResultsViaCoordinator(CLI::App& app) {
     CoordinatorClient client(Resolve(*address));
     return client.FetchTrialHistory(trial_id);
   };
-  RegisterResultsCommands(app, std::move(sources));
-  for (const char* name : {"results", "best", "trial", "curves", "report"}) {
-    app.get_subcommand(name)->add_option(
+  sources.add_options = [address](CLI::App* cmd) {
+    cmd->add_option(
         "--coordinator", *address,
         "Ask the coordinator at host:port instead of reading a database file (default: $LTSWEEP_COORDINATOR "
         "when set)");
-  }
+  };
+  return sources;
 }
-
-}  // namespace
 
 void RegisterClientCommands(CLI::App& app) {
   RegisterSubmit(app);
@@ -321,7 +320,6 @@ void RegisterClientCommands(CLI::App& app) {
   RegisterWorkers(app);
   RegisterStatus(app);
   RegisterWatch(app);
-  RegisterResultsViaCoordinator(app);
 }
 
 }  // namespace ltsweep::cli

@@ -1,9 +1,8 @@
-// `ltsweep coordinator` and `ltsweep worker` (see cli/daemon_commands.h).
+// `ltsweep coordinator` and `ltsweep worker` (see cli/commands.h).
 #include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -12,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/daemon_commands.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/memory_limit.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -37,53 +36,83 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
   return *d;
 }
 
+// `ltsweep coordinator`: flags override coordinator::CoordinatorOptions only
+// when given; --help shows the options' defaults.
+struct CoordinatorFlags {
+  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file;
+  int max_message_mb = 0;
+  // Whether each optional flag was given (owned by the CLI::App).
+  CLI::Option* listen_opt = nullptr;
+  CLI::Option* lease_ttl_opt = nullptr;
+  CLI::Option* heartbeat_opt = nullptr;
+  CLI::Option* scan_opt = nullptr;
+  CLI::Option* idle_retry_opt = nullptr;
+  CLI::Option* max_message_opt = nullptr;
+};
+
+// Sets `*field` from the duration flag `opt` when it was given.
+void OverrideDuration(const CLI::Option* opt, const std::string& text, const std::string& flag,
+                      std::chrono::milliseconds* field) {
+  if (opt->count() > 0) *field = DurationOrThrow(text, flag);
+}
+
+coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& flags) {
+  coordinator::CoordinatorOptions options;
+  options.db_path = flags.db;
+  if (flags.listen_opt->count() > 0) options.listen = flags.listen;
+  OverrideDuration(flags.lease_ttl_opt, flags.lease_ttl, "--lease-ttl", &options.lease_ttl);
+  OverrideDuration(flags.heartbeat_opt, flags.heartbeat, "--heartbeat", &options.heartbeat_interval);
+  OverrideDuration(flags.scan_opt, flags.scan, "--scan-interval", &options.scan_interval);
+  OverrideDuration(flags.idle_retry_opt, flags.idle_retry, "--idle-retry", &options.idle_retry);
+  if (flags.max_message_opt->count() > 0) {
+    if (flags.max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
+    options.max_message_bytes = flags.max_message_mb << 20;
+  }
+  return options;
+}
+
+// Serves until SIGTERM or SIGINT.
+void RunCoordinator(const coordinator::CoordinatorOptions& options, const std::string& port_file) {
+  sigset_t stop_signals = BlockStopSignals();
+  coordinator::CoordinatorServer server(options);
+  auto port = server.Start();
+  if (!port.ok()) {
+    throw CommandError(port.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
+                       port.status().message());
+  }
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.options().log(fmt::format("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  server.Shutdown();
+}
+
 void RegisterCoordinator(CLI::App& app) {
-  struct Flags {
-    std::string db, listen = "0.0.0.0:50051", lease_ttl = "30s", heartbeat = "5s", scan, idle_retry = "1s",
-                    port_file;
-    int max_message_mb = 16;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<CoordinatorFlags>();
+  const coordinator::CoordinatorOptions defaults;
   CLI::App* cmd = app.add_subcommand("coordinator", "Run the coordinator: the gRPC server that owns the database");
   cmd->add_option("--db", flags->db, "SQLite database (created when absent)")->required();
-  cmd->add_option("--listen", flags->listen, "Listen address host:port (port 0: any free port)")
-      ->capture_default_str();
-  cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
-      ->capture_default_str();
-  cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval asked of workers")->capture_default_str();
-  cmd->add_option("--scan-interval", flags->scan, "How often expired leases are looked for (default min(1s, ttl/4))");
-  cmd->add_option("--idle-retry", flags->idle_retry, "Idle workers ask again after this long")->capture_default_str();
-  cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
-      ->capture_default_str();
+  flags->listen_opt = cmd->add_option("--listen", flags->listen, "Listen address host:port (port 0: any free port)")
+                          ->default_str(defaults.listen);
+  flags->lease_ttl_opt =
+      cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
+          ->default_str(FormatDuration(defaults.lease_ttl));
+  flags->heartbeat_opt = cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval asked of workers")
+                             ->default_str(FormatDuration(defaults.heartbeat_interval));
+  flags->scan_opt = cmd->add_option("--scan-interval", flags->scan,
+                                    "How often expired leases are looked for (default min(1s, ttl/4))");
+  flags->idle_retry_opt = cmd->add_option("--idle-retry", flags->idle_retry, "Idle workers ask again after this long")
+                              ->default_str(FormatDuration(defaults.idle_retry));
+  flags->max_message_opt =
+      cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
+          ->default_str(std::to_string(defaults.max_message_bytes >> 20));
   cmd->add_option("--port-file", flags->port_file, "Write the bound port to this file once listening");
   cmd->footer("Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --lease-ttl 30s");
-  cmd->callback([flags] {
-    coordinator::CoordinatorOptions options;
-    options.db_path = flags->db;
-    options.listen = flags->listen;
-    options.lease_ttl = DurationOrThrow(flags->lease_ttl, "--lease-ttl");
-    options.heartbeat_interval = DurationOrThrow(flags->heartbeat, "--heartbeat");
-    if (!flags->scan.empty()) options.scan_interval = DurationOrThrow(flags->scan, "--scan-interval");
-    options.idle_retry = DurationOrThrow(flags->idle_retry, "--idle-retry");
-    if (flags->max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
-    options.max_message_bytes = flags->max_message_mb << 20;
-    sigset_t stop_signals = BlockStopSignals();
-    coordinator::CoordinatorServer server(options);
-    auto port = server.Start();
-    if (!port.ok()) {
-      throw CommandError(port.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
-                         port.status().message());
-    }
-    if (!flags->port_file.empty()) {
-      const std::string tmp = flags->port_file + ".tmp";
-      std::ofstream(tmp) << *port << "\n";
-      std::rename(tmp.c_str(), flags->port_file.c_str());
-    }
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    coordinator::LogToStderr(fmt::format("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    server.Shutdown();
-  });
+  cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file); });
 }
 
 // "30s", "1s", "500ms": a duration as the worker's flags take it (for --help).
@@ -97,6 +126,8 @@ std::string DurationText(std::chrono::milliseconds d) {
 // them from a default-constructed WorkerOptions.
 struct WorkerFlags {
   std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  std::string memory_limit;
+  std::vector<std::string> data_roots;
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
@@ -126,6 +157,14 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
   cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
       ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
+  cmd->add_option("--data-root", f.data_roots,
+                  "A folder the trials' data.root and data.cache_dir may lie in (repeatable; default: "
+                  "/usr/share/datasets and the cache folder, $LTSWEEP_CACHE_DIR or ~/.cache/ltsweep). A trial "
+                  "naming another folder is refused and retried elsewhere");
+  cmd->add_option("--memory-limit", f.memory_limit,
+                  "Address-space limit of each trainer (e.g. 8G, 512M; 0: none). A trainer past it crashes "
+                  "and the error says 'memory limit 8G reached?'")
+      ->default_str("0");
   cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
 }
 
@@ -156,6 +195,12 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   if (given("--threads")) options.threads_per_trial = f.threads;
   if (given("--worker-id")) options.worker_id = f.worker_id;
   if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  if (given("--data-root")) options.data_roots = f.data_roots;
+  if (given("--memory-limit")) {
+    auto limit = worker::ParseMemoryLimit(f.memory_limit);
+    if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
+    options.memory_limit_bytes = *limit;
+  }
   return options;
 }
 
@@ -189,27 +234,6 @@ void RegisterWorker(CLI::App& app) {
 }
 
 }  // namespace
-
-StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text, const std::string& flag) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  const std::string number = text.substr(0, i), unit = text.substr(i);
-  double value = 0;
-  try {
-    size_t used = 0;
-    value = std::stod(number, &used);
-    if (used != number.size()) throw std::invalid_argument(number);
-  } catch (...) {
-    return InvalidArgumentError(fmt::format("{}: \"{}\" is not a duration (e.g. 500ms, 30s, 2m)", flag, text));
-  }
-  double ms;
-  if (unit == "ms") ms = value;
-  else if (unit == "s" || unit.empty()) ms = value * 1e3;
-  else if (unit == "m") ms = value * 60e3;
-  else if (unit == "h") ms = value * 3600e3;
-  else return InvalidArgumentError(fmt::format("{}: unknown unit \"{}\" in \"{}\" (use ms, s, m or h)", flag, unit, text));
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
-}
 
 void RegisterDaemonCommands(CLI::App& app) {
   RegisterCoordinator(app);

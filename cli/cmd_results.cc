@@ -1,6 +1,5 @@
-// ltsweep sql / results / best / trial / curves / report (cli/results_commands.h).
+// ltsweep sql / results / best / trial / curves / report (cli/commands.h).
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -10,7 +9,8 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/results_commands.h"
+#include "common/clock.h"
+#include "common/utc_time.h"
 #include "report/aggregate.h"
 #include "report/html_report.h"
 #include "report/svg.h"
@@ -74,15 +74,7 @@ void WriteOutput(const std::string& path, const std::string& text, const std::st
   std::cerr << fmt::format("wrote {} to {}\n", what, path);
 }
 
-std::string TimeText(int64_t ms) {
-  if (ms <= 0) return "";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string TimeText(int64_t ms) { return ms <= 0 ? "" : FormatUtcSeconds(ms); }
 
 // Where records come from: --db, the caller's sources, or the default file.
 struct Source {
@@ -286,12 +278,7 @@ void RunReport(const ResultsArgs& a, const Source& src) {
   report::ReportOptions o;
   o.results = MakeResultsOptions(a, sweep.sweep);
   o.title = a.title;
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
-  o.footer = fmt::format("Generated {} by ltsweep report.", buf);
+  o.footer = fmt::format("Generated {} by ltsweep report.", FormatUtcMinutes(SystemClock::Default()->NowMillis()));
   auto html = report::RenderHtmlReport(sweep, o);
   ThrowIfError(html.status());
   WriteOutput(a.output, *html, fmt::format("the report of sweep {}", sweep.sweep.id));
@@ -385,6 +372,11 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     AddResultsOptions(cmd, *a);
     cmd->footer("Example:\n  ltsweep report 1 --db ltsweep.db -o report.html");
     cmd->callback([a, shared_sources] { RunReport(*a, Source{a->db, shared_sources.get()}); });
+  }
+  if (shared_sources->add_options) {
+    for (const char* name : {"results", "best", "trial", "curves", "report"}) {
+      shared_sources->add_options(app.get_subcommand(name));
+    }
   }
 }
 

@@ -37,7 +37,9 @@ MetricHistory MergeAttempts(const std::vector<TrialMetrics>& attempts) {
     for (const PerClassRow& r : m.per_class) per_class[r.name][r.epoch][r.class_index] = r.value;
     for (const PayloadRow& p : m.payloads) payloads[{p.epoch, p.kind}] = p;
   }
-  for (auto& [name, by_epoch] : scalars) out.scalars[name] = Series(by_epoch.begin(), by_epoch.end());
+  for (auto& [name, by_epoch] : scalars) {
+    out.scalars[name] = Series(by_epoch.begin(), by_epoch.end());
+  }
   MergePerClass(per_class, out);
   for (auto& [key, row] : payloads) out.payloads.push_back(std::move(row));
   return out;

@@ -34,27 +34,23 @@ StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial) {
   return h;
 }
 
-}  // namespace
+// The bodies of the read queries below, each run inside one read
+// transaction (Rep::Read).
 
-StatusOr<TrialHistory> Store::GetTrialHistory(int64_t trial_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<TrialHistory> GetTrialHistoryTxn(sqlite::Db* db, int64_t trial_id) {
   LTSWEEP_ASSIGN_OR_RETURN(std::optional<TrialRecord> trial, ReadTrial(db, trial_id));
-  if (!trial) return NotFoundError("unknown trial " + std::to_string(trial_id) + " in " + path());
+  if (!trial) {
+    return NotFoundError("unknown trial " + std::to_string(trial_id) + " in " + db->path());
+  }
   LTSWEEP_ASSIGN_OR_RETURN(TrialHistory history, ReadTrialHistory(db, std::move(*trial)));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return history;
 }
 
-StatusOr<SweepHistory> Store::GetSweepHistory(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<SweepHistory> GetSweepHistoryTxn(sqlite::Db* db, int64_t sweep_id) {
   LTSWEEP_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, ReadSweep(db, sweep_id));
-  if (!sweep) return NotFoundError("unknown sweep " + std::to_string(sweep_id) + " in " + path());
+  if (!sweep) {
+    return NotFoundError("unknown sweep " + std::to_string(sweep_id) + " in " + db->path());
+  }
   SweepHistory out;
   out.sweep = std::move(*sweep);
   LTSWEEP_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, ReadSweepTrials(db, sweep_id));
@@ -62,8 +58,17 @@ StatusOr<SweepHistory> Store::GetSweepHistory(int64_t sweep_id) {
     LTSWEEP_ASSIGN_OR_RETURN(TrialHistory h, ReadTrialHistory(db, std::move(trial)));
     out.trials.push_back(std::move(h));
   }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return out;
+}
+
+}  // namespace
+
+StatusOr<TrialHistory> Store::GetTrialHistory(int64_t trial_id) {
+  return rep_->Read<TrialHistory>([&](sqlite::Db* db) { return GetTrialHistoryTxn(db, trial_id); });
+}
+
+StatusOr<SweepHistory> Store::GetSweepHistory(int64_t sweep_id) {
+  return rep_->Read<SweepHistory>([&](sqlite::Db* db) { return GetSweepHistoryTxn(db, sweep_id); });
 }
 
 }  // namespace ltsweep

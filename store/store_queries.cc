@@ -29,27 +29,19 @@ StatusOr<TrialCounts> CountTrials(sqlite::Db* db, int64_t sweep_id) {
   return counts;
 }
 
-}  // namespace
+// The bodies of the read queries below, each run inside one read
+// transaction (Rep::Read).
 
-StatusOr<SweepInfo> Store::GetSweep(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<SweepInfo> GetSweepTxn(sqlite::Db* db, int64_t sweep_id) {
   LTSWEEP_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, ReadSweep(db, sweep_id));
   if (!sweep) return NotFoundError("no sweep " + std::to_string(sweep_id));
   SweepInfo info;
   info.sweep = std::move(*sweep);
   LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, sweep_id));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return info;
 }
 
-StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<SweepInfo>> ListSweepsTxn(sqlite::Db* db, int limit) {
   std::vector<SweepInfo> sweeps;
   {
     LTSWEEP_ASSIGN_OR_RETURN(
@@ -66,29 +58,19 @@ StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
   for (SweepInfo& info : sweeps) {
     LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, info.sweep.id));
   }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return sweeps;
 }
 
-StatusOr<TrialInfo> Store::GetTrial(int64_t trial_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<TrialInfo> GetTrialTxn(sqlite::Db* db, int64_t trial_id) {
   LTSWEEP_ASSIGN_OR_RETURN(std::optional<TrialRecord> trial, ReadTrial(db, trial_id));
   if (!trial) return NotFoundError("no trial " + std::to_string(trial_id));
   TrialInfo info;
   info.trial = std::move(*trial);
   LTSWEEP_ASSIGN_OR_RETURN(info.attempts, ReadAttempts(db, trial_id));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return info;
 }
 
-StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<TrialRecord>> ListTrialsTxn(sqlite::Db* db, int64_t sweep_id) {
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db->Prepare("SELECT 1 FROM sweeps WHERE id = ?"));
     stmt.Bind(sweep_id);
@@ -96,30 +78,20 @@ StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
     if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
   }
   LTSWEEP_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, ReadSweepTrials(db, sweep_id));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return trials;
 }
 
-StatusOr<TrialMetrics> Store::GetMetrics(int64_t trial_id, std::optional<int> attempt) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<TrialMetrics> GetMetricsTxn(sqlite::Db* db, int64_t trial_id, std::optional<int> attempt) {
   LTSWEEP_ASSIGN_OR_RETURN(MetricsSource source, ResolveMetricsSource(db, trial_id));
   TrialMetrics out;
   out.trial_id = trial_id;
   out.source_trial_id = source.trial_id;
   out.attempt = attempt.value_or(source.latest_attempt);
   LTSWEEP_RETURN_IF_ERROR(ReadAttemptRows(db, out));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return out;
 }
 
-StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<WorkerInfo>> ListWorkersTxn(sqlite::Db* db) {
   std::vector<WorkerInfo> workers;
   {
     LTSWEEP_ASSIGN_OR_RETURN(
@@ -162,8 +134,36 @@ StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
       info.current_trials.push_back(stmt.Int64(0));
     }
   }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return workers;
+}
+
+}  // namespace
+
+StatusOr<SweepInfo> Store::GetSweep(int64_t sweep_id) {
+  return rep_->Read<SweepInfo>([&](sqlite::Db* db) { return GetSweepTxn(db, sweep_id); });
+}
+
+StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
+  return rep_->Read<std::vector<SweepInfo>>(
+      [&](sqlite::Db* db) { return ListSweepsTxn(db, limit); });
+}
+
+StatusOr<TrialInfo> Store::GetTrial(int64_t trial_id) {
+  return rep_->Read<TrialInfo>([&](sqlite::Db* db) { return GetTrialTxn(db, trial_id); });
+}
+
+StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
+  return rep_->Read<std::vector<TrialRecord>>(
+      [&](sqlite::Db* db) { return ListTrialsTxn(db, sweep_id); });
+}
+
+StatusOr<TrialMetrics> Store::GetMetrics(int64_t trial_id, std::optional<int> attempt) {
+  return rep_->Read<TrialMetrics>(
+      [&](sqlite::Db* db) { return GetMetricsTxn(db, trial_id, attempt); });
+}
+
+StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
+  return rep_->Read<std::vector<WorkerInfo>>([&](sqlite::Db* db) { return ListWorkersTxn(db); });
 }
 
 namespace {

@@ -96,6 +96,18 @@ struct Store::Rep {
     if (!status.ok()) return status;
     return std::move(*result);
   }
+  // Runs `body` in a read transaction with mu held (a consistent snapshot of
+  // the file) and returns its result, or the commit's error.
+  template <typename T>
+  StatusOr<T> Read(const std::function<StatusOr<T>(sqlite::Db*)>& body) {
+    std::lock_guard<std::mutex> lock(mu);
+    sqlite::Transaction txn(db.get(), sqlite::Transaction::Kind::kRead);
+    LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+    StatusOr<T> result = body(db.get());
+    if (!result.ok()) return result;
+    LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return result;
+  }
   // Queues `body` without waiting (GroupCommit::RunAsync); `done` gets its
   // result, or the commit's error, once the group has committed.
   template <typename T>
