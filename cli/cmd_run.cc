@@ -245,6 +245,8 @@ void RunLocal(const RunArgs& a) {
   coordinator::CoordinatorOptions co;
   co.db_path = a.db;
   co.listen = "127.0.0.1:0";
+  // One local worker: quarantining it would only stall the run.
+  co.quarantine_after = 0;
   co.log = FileLog(log_path, "coordinator");
   coordinator::CoordinatorServer server(co);
   auto port = server.Start();
