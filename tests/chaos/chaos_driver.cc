@@ -58,9 +58,9 @@ using Clock = std::chrono::steady_clock;
 
 struct DriverOptions {
   int trials = 40;
-  // A trial runs longer than the lease TTL (6 x 400 ms > 2 s), so a frozen
+  // A trial runs well past the lease TTL (8 x 400 ms > 2 s), so a frozen
   // or cut-off worker's trainer would still run when its trial is retried.
-  int epochs = 6;
+  int epochs = 8;
   int epoch_ms = 400;
   uint64_t seed = 1;
   int duration_budget_s = 170;  // stop injecting and check after this long

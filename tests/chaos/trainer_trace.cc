@@ -105,12 +105,14 @@ void TrainerTrace::ReadNewLines() {
         r.end_ns = SteadyNowNs();  // already gone: it ended by now (its end line may say when)
       } else {
         pidfds_[r.pid] = fd;
+        live_[r.pid] = runs_.size();
       }
-      live_[r.pid] = runs_.size();  // a later run of a reused pid replaces it
+      by_pid_[r.pid] = runs_.size();  // a later run of a reused pid replaces it
       runs_.push_back(std::move(r));
     } else if (what == "end") {
-      auto it = live_.find(r.pid);
-      if (it == live_.end()) continue;
+      // The pidfd may have reported the exit first; the line is earlier.
+      auto it = by_pid_.find(r.pid);
+      if (it == by_pid_.end()) continue;
       TrainerRun& run = runs_[it->second];
       run.end_ns = r.start_ns;
       run.end_line = true;

@@ -74,7 +74,8 @@ class TrainerTrace {
   const std::string path_;
   mutable std::mutex mu_;
   std::vector<TrainerRun> runs_;          // guarded by mu_
-  std::map<pid_t, size_t> live_;          // pid -> index in runs_, guarded by mu_
+  std::map<pid_t, size_t> live_;          // running: pid -> index in runs_, guarded by mu_
+  std::map<pid_t, size_t> by_pid_;        // pid -> its latest run, guarded by mu_
   std::map<pid_t, int> pidfds_;           // loop thread only
   std::map<pid_t, int64_t> frozen_since_; // guarded by mu_
   int64_t offset_ = 0;                    // loop thread (and Stop after join)
