@@ -1,5 +1,6 @@
 #include "tests/chaos/chaos_cluster.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -26,6 +27,10 @@ std::string ReadAll(const std::string& path) {
 std::string MsFlag(Ms d) { return std::to_string(d.count()) + "ms"; }
 
 }  // namespace
+
+bool EnterPrivateMountNamespace() {
+  return unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+}
 
 ChaosCluster::ChaosCluster(ClusterOptions options, TrainerTrace* trace)
     : options_(std::move(options)), trace_(trace) {}

@@ -41,6 +41,12 @@ struct ClusterOptions {
   std::vector<std::string> coordinator_args;  // extra flags (e.g. --quarantine-after 2)
 };
 
+// Moves the calling process into a mount namespace of its own whose mounts
+// do not propagate back, so a tmpfs mounted afterwards vanishes with the
+// driver and its children however the driver ends. Root only; must be
+// called before the process starts a thread. False when not allowed.
+bool EnterPrivateMountNamespace();
+
 enum class WorkerKind {
   kHealthy,
   kBlackHole,   // every trainer exits 5 ("cannot run here") at once

@@ -457,7 +457,11 @@ RunSummary Drive(const DriverOptions& o, ChaosCluster* cluster, FaultInjector* f
   return run;
 }
 
-int RunChaos(const DriverOptions& o) {
+int RunChaos(DriverOptions o) {
+  if (o.full_disk && !EnterPrivateMountNamespace()) {
+    o.full_disk = false;
+    std::cerr << "chaos: full disk skipped: no private mount namespace here (needs root)\n";
+  }
   std::string dir = o.dir;
   if (dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");

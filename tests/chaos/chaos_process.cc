@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,11 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::map<
   const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the driver (a ctest timeout, ^C) instead of running on; set
+    // before exec, so a driver that died in between is caught by getppid.
+    const pid_t driver = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != driver) _exit(127);
     dup2(fd, 1);
     dup2(fd, 2);
     execve(cargv[0], cargv.data(), cenv.data());
