@@ -363,7 +363,21 @@ struct RunSummary {
   double wall_s = 0;
   bool timed_out = false;
   int64_t sweep_id = -1;
+  int refusals_seen = 0;  // worker log lines about a write refused as "lease gone"
 };
+
+// Lines of the worker logs in `dir` that mention a refused stale write (the
+// store's "lease gone" answer): shows the fencing was exercised.
+int CountLeaseGoneLines(const std::string& dir) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("worker-", 0) != 0) continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) n += line.find("lease gone") != std::string::npos;
+  }
+  return n;
+}
 
 void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const RunSummary& run,
                   const CheckResult& r) {
@@ -384,7 +398,8 @@ void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const Run
   std::cout << fmt::format("incomplete histories   {}\n", r.incomplete);
   std::cout << fmt::format("overlaps               {} (trainer trace, {} after a thaw) + {} (leases in the database)\n",
                            r.trace_overlaps, r.trace_overlaps_after_thaw, r.lease_overlaps);
-  std::cout << fmt::format("stale writes accepted  {}\n", r.stale_writes);
+  std::cout << fmt::format("stale writes accepted  {} (worker log lines about a 'lease gone' refusal: {})\n",
+                           r.stale_writes, run.refusals_seen);
   std::cout << fmt::format("trainer runs           {} ({} ended by a signal)\n", r.trainer_runs,
                            r.trainer_runs_killed);
   for (const WorkerVerdict& w : r.bad_workers) {
@@ -484,7 +499,8 @@ int RunChaos(DriverOptions o) {
   std::ofstream(spec) << SpecYaml(o);
   const int64_t sweep_id = cluster->Submit(spec);
   if (sweep_id < 0) return Usage("ltsweep submit failed: see " + dir + "/submit.log");
-  const RunSummary run = Drive(o, cluster.get(), &faults, sweep_id);
+  RunSummary run = Drive(o, cluster.get(), &faults, sweep_id);
+  run.refusals_seen = CountLeaseGoneLines(dir);
   cluster.reset();  // unmounts the tmpfs
   trace.Stop();
   CheckOptions check{dir + "/sweeps.db", sweep_id, o.epochs, {}, o.max_harmed};

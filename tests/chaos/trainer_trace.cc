@@ -155,9 +155,9 @@ void TrainerTrace::WatchPids() {
 void TrainerTrace::Frozen(const std::vector<pid_t>& pids) {
   const int64_t now = SteadyNowNs();
   std::lock_guard<std::mutex> lock(mu_);
-  for (pid_t p : pids) {
-    if (live_.count(p)) frozen_since_[p] = now;
-  }
+  // Every pid, not only the runs seen so far: a trainer may have written its
+  // start line just before it was stopped, unread yet.
+  for (pid_t p : pids) frozen_since_[p] = now;
 }
 
 void TrainerTrace::Thawed(const std::vector<pid_t>& pids) {
@@ -165,9 +165,9 @@ void TrainerTrace::Thawed(const std::vector<pid_t>& pids) {
   std::lock_guard<std::mutex> lock(mu_);
   for (pid_t p : pids) {
     auto f = frozen_since_.find(p);
-    auto it = live_.find(p);
+    auto it = by_pid_.find(p);
     if (f == frozen_since_.end()) continue;
-    if (it != live_.end()) runs_[it->second].frozen.push_back({f->second, now});
+    if (it != by_pid_.end() && runs_[it->second].start_ns < now) runs_[it->second].frozen.push_back({f->second, now});
     frozen_since_.erase(f);
   }
 }
