@@ -46,13 +46,14 @@ StatusOr<int> Count(sqlite3* db, const std::string& sql, const Row& args = {}) {
 // Trials, successes, lost trials, duplicate successes and rows, histories.
 Status CheckTrials(sqlite3* db, const CheckOptions& o, CheckResult* r) {
   const Row sweep = {std::to_string(o.sweep_id)};
-  LTSWEEP_ASSIGN_OR_RETURN(r->trials, Count(db, "SELECT count(*) FROM trials WHERE sweep_id = CAST(?1 AS INTEGER)", sweep));
-  LTSWEEP_ASSIGN_OR_RETURN(
-      r->succeeded, Count(db, "SELECT count(*) FROM trials WHERE sweep_id = CAST(?1 AS INTEGER) AND status = 'succeeded'", sweep));
+  LTSWEEP_ASSIGN_OR_RETURN(r->trials, Count(db,
+      "SELECT count(*) FROM trials WHERE sweep_id = CAST(?1 AS INTEGER)", sweep));
+  LTSWEEP_ASSIGN_OR_RETURN(r->succeeded, Count(db,
+      "SELECT count(*) FROM trials WHERE sweep_id = CAST(?1 AS INTEGER) AND status = 'succeeded'", sweep));
   r->lost = r->trials - r->succeeded;
   LTSWEEP_ASSIGN_OR_RETURN(auto lost, Query(db,
-      "SELECT id, status, attempts, coalesce(error, '') FROM trials WHERE sweep_id = CAST(?1 AS INTEGER) AND status != 'succeeded' "
-      "ORDER BY id LIMIT 5", sweep));
+      "SELECT id, status, attempts, coalesce(error, '') FROM trials "
+      "WHERE sweep_id = CAST(?1 AS INTEGER) AND status != 'succeeded' ORDER BY id LIMIT 5", sweep));
   for (const Row& t : lost) {
     r->lost_examples.push_back(fmt::format("trial {}: {} after {} attempts: {}", t[0], t[1], t[2], t[3]));
   }
@@ -68,7 +69,8 @@ Status CheckTrials(sqlite3* db, const CheckOptions& o, CheckResult* r) {
   const Row sweep_epochs = {sweep[0], std::to_string(o.epochs)};
   LTSWEEP_ASSIGN_OR_RETURN(r->incomplete, Count(db,
       "SELECT count(*) FROM trials t WHERE t.sweep_id = CAST(?1 AS INTEGER) AND t.status = 'succeeded' AND ("
-      "SELECT count(DISTINCT epoch) FROM metrics m WHERE m.trial_id = t.id AND m.name = 'val_error') != CAST(?2 AS INTEGER)",
+      "SELECT count(DISTINCT epoch) FROM metrics m WHERE m.trial_id = t.id AND m.name = 'val_error') "
+      "!= CAST(?2 AS INTEGER)",
       sweep_epochs));
   return Status::Ok();
 }

@@ -386,13 +386,14 @@ void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const Run
   for (const auto& [f, n] : faults.injected()) total += n;
   std::cout << fmt::format("faults injected        {} of {} planned\n", total, faults.planned());
   for (const auto& [f, n] : faults.injected()) std::cout << fmt::format("  {:<32} {}\n", FaultName(f), n);
-  std::cout << fmt::format("  {:<32} {} (daemon and trainers)\n", "  of the kills, machine crashes", faults.tree_kills());
+  std::cout << fmt::format("  {:<32} {} (daemon and trainers)\n", "  of the kills, machine crashes",
+                           faults.tree_kills());
   std::cout << fmt::format("  {:<32} {}\n", "  coordinator outages > TTL", faults.long_outages());
   std::cout << fmt::format("  {:<32} {}\n", "black-hole worker", o.black_hole ? 1 : 0);
   std::cout << fmt::format("  {:<32} {}\n", "crash-looping worker", o.crash_loop ? 1 : 0);
   std::cout << fmt::format("worker daemons that exited on their own  {}\n", faults.unexpected_exits());
-  std::cout << fmt::format("trials                 {}\nsucceeded              {}\nlost                   {}\n", r.trials,
-                           r.succeeded, r.lost);
+  std::cout << fmt::format("trials                 {}\nsucceeded              {}\n", r.trials, r.succeeded);
+  std::cout << fmt::format("lost                   {}\n", r.lost);
   std::cout << fmt::format("duplicates             {} (successes) + {} (metric rows)\n", r.duplicate_successes,
                            r.duplicate_rows);
   std::cout << fmt::format("incomplete histories   {}\n", r.incomplete);

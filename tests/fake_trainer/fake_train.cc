@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
     trace_label = dir.substr(dir.find_last_of('/') + 1);
     static auto trace = [](const char* what) {
       const auto ns = std::chrono::steady_clock::now().time_since_epoch().count();
-      const std::string line = trace_label + " " + std::to_string(getpid()) + " " + what + " " + std::to_string(ns) + "\n";
+      const std::string line =
+          trace_label + " " + std::to_string(getpid()) + " " + what + " " + std::to_string(ns) + "\n";
       if (std::FILE* f = std::fopen(trace_path.c_str(), "a")) {
         std::setvbuf(f, nullptr, _IOFBF, line.size() + 64);  // one write(2)
         std::fwrite(line.data(), 1, line.size(), f);
