@@ -22,6 +22,12 @@ struct CheckOptions {
   // it that did not succeed) at most max_harmed distinct trials.
   std::vector<std::string> bad_workers;
   int max_harmed = 2;
+  // A frozen worker and its trainers resume together, so a thawed trainer
+  // whose lease is gone runs until its worker stops it. Such an overlap
+  // (after the stale run's thaw) shorter than this is counted apart, not
+  // failed: the driver passes one fake epoch, too short for the stale
+  // trainer to finish an epoch. 0: every overlap fails.
+  double thaw_grace_ms = 0;
 };
 
 struct WorkerVerdict {
@@ -42,7 +48,8 @@ struct CheckResult {
   int incomplete = 0;           // succeeded trials missing an epoch of val_error
   int lease_overlaps = 0;       // attempt n+1 started before attempt n ended (database)
   int trace_overlaps = 0;       // two trainer runs of one trial ran at once (trace)
-  int trace_overlaps_after_thaw = 0;
+  int trace_overlaps_after_thaw = 0;  // within thaw_grace_ms after a thaw (not failures)
+  double longest_after_thaw_ms = 0;
   std::vector<std::string> overlap_examples;
   int stale_writes = 0;         // rows or outcomes accepted from an attempt that had ended
   std::vector<std::string> stale_examples;

@@ -99,7 +99,8 @@ void ChaosCluster::AddWorker(const std::string& id, WorkerKind kind, int tmpfs_k
 void ChaosCluster::StartWorker(const std::string& id) {
   Worker& w = workers_.at(id);
   ++w.starts;
-  std::vector<std::string> argv = {options_.ltsweep, "worker", "--coordinator",
+  const std::string& cli = options_.ltsweep_worker.empty() ? options_.ltsweep : options_.ltsweep_worker;
+  std::vector<std::string> argv = {cli, "worker", "--coordinator",
                                    "127.0.0.1:" + std::to_string(w.proxy->port()), "--slots",
                                    std::to_string(options_.slots), "--trainer", options_.trainer, "--work-dir",
                                    options_.dir + "/work-" + id, "--checkpoint-root", options_.dir + "/checkpoints",

@@ -32,7 +32,8 @@ using Ms = std::chrono::milliseconds;
 
 struct ClusterOptions {
   std::string dir;            // everything goes here (database, logs, work dirs)
-  std::string ltsweep;        // the ltsweep CLI
+  std::string ltsweep;        // the ltsweep CLI (coordinator, submit)
+  std::string ltsweep_worker; // the ltsweep CLI that runs the workers; empty: `ltsweep`
   std::string trainer;        // ltsweep-fake-train
   Ms lease_ttl{2000};
   Ms heartbeat{300};

@@ -79,6 +79,7 @@ struct DriverOptions {
   bool keep = false;      // keep the folder even when every check passed
   std::string ltsweep = LTSWEEP_CLI_PATH;
   std::string trainer = LTSWEEP_FAKE_TRAIN_PATH;
+  std::string ltsweep_worker;  // empty: `ltsweep` runs the workers too
   std::vector<std::string> coordinator_args;
 };
 
@@ -100,7 +101,7 @@ int Usage(const std::string& why) {
                "         [--duration-budget SECONDS] [--worker-kills N] [--coordinator-restarts N] [--partitions N]\n"
                "         [--sigstops N] [--no-black-hole] [--no-crash-loop] [--no-full-disk] [--workers N]\n"
                "         [--max-attempts N] [--max-harmed N] [--lease-ttl-ms MS] [--dir DIR] [--keep]\n"
-               "         [--ltsweep PATH] [--trainer PATH] [--coordinator-arg ARG]...\n";
+               "         [--ltsweep PATH] [--ltsweep-worker PATH] [--trainer PATH] [--coordinator-arg ARG]...\n";
   return 2;
 }
 
@@ -135,6 +136,8 @@ std::string ParseFlags(int argc, char** argv, DriverOptions* o) {
       o->keep = true;
     } else if (a == "--ltsweep" && has_value) {
       o->ltsweep = argv[++i];
+    } else if (a == "--ltsweep-worker" && has_value) {
+      o->ltsweep_worker = argv[++i];
     } else if (a == "--trainer" && has_value) {
       o->trainer = argv[++i];
     } else if (a == "--coordinator-arg" && has_value) {
@@ -397,8 +400,10 @@ void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const Run
   std::cout << fmt::format("duplicates             {} (successes) + {} (metric rows)\n", r.duplicate_successes,
                            r.duplicate_rows);
   std::cout << fmt::format("incomplete histories   {}\n", r.incomplete);
-  std::cout << fmt::format("overlaps               {} (trainer trace, {} after a thaw) + {} (leases in the database)\n",
-                           r.trace_overlaps, r.trace_overlaps_after_thaw, r.lease_overlaps);
+  std::cout << fmt::format("overlaps               {} (trainer trace) + {} (leases in the database)\n", r.trace_overlaps,
+                           r.lease_overlaps);
+  std::cout << fmt::format("  thawed stale trainer still running, under one epoch  {} (longest {:.1f} ms)\n",
+                           r.trace_overlaps_after_thaw, r.longest_after_thaw_ms);
   std::cout << fmt::format("stale writes accepted  {} (worker log lines about a 'lease gone' refusal: {})\n",
                            r.stale_writes, run.refusals_seen);
   std::cout << fmt::format("trainer runs           {} ({} ended by a signal)\n", r.trainer_runs,
@@ -489,7 +494,8 @@ int RunChaos(DriverOptions o) {
   std::cerr << "chaos: folder " << dir << " (logs, database, trace)\n";
   TrainerTrace trace(dir + "/trainers.trace");
   trace.Start();
-  ClusterOptions co{dir, o.ltsweep, o.trainer, o.lease_ttl, Ms(300), o.epoch_ms, 2, o.coordinator_args};
+  ClusterOptions co{dir, o.ltsweep, o.ltsweep_worker, o.trainer, o.lease_ttl, Ms(300), o.epoch_ms, 2,
+                    o.coordinator_args};
   auto cluster = std::make_unique<ChaosCluster>(co, &trace);
   if (!cluster->StartCoordinator()) return Usage("the coordinator did not start: see " + dir + "/coordinator-*.log");
   std::vector<std::string> targets, notes;
@@ -504,7 +510,7 @@ int RunChaos(DriverOptions o) {
   run.refusals_seen = CountLeaseGoneLines(dir);
   cluster.reset();  // unmounts the tmpfs
   trace.Stop();
-  CheckOptions check{dir + "/sweeps.db", sweep_id, o.epochs, {}, o.max_harmed};
+  CheckOptions check{dir + "/sweeps.db", sweep_id, o.epochs, {}, o.max_harmed, static_cast<double>(o.epoch_ms)};
   if (o.black_hole) check.bad_workers.push_back("blackhole");
   if (o.crash_loop) check.bad_workers.push_back("crashloop");
   auto result = RunChecks(check, trace);
