@@ -171,6 +171,11 @@ StatusOr<CheckResult> RunChecks(const CheckOptions& options, const TrainerTrace&
     LTSWEEP_ASSIGN_OR_RETURN(WorkerVerdict v, JudgeWorker(raw, w));
     r.bad_workers.push_back(v);
   }
+  LTSWEEP_ASSIGN_OR_RETURN(auto quarantines, Query(raw,
+      "SELECT worker_id, count(*) FROM events WHERE kind LIKE '%quarantined%' GROUP BY worker_id ORDER BY worker_id"));
+  for (const Row& q : quarantines) {
+    r.quarantine_events += fmt::format("{}{} {}", r.quarantine_events.empty() ? "" : ", ", q[0], q[1]);
+  }
   LTSWEEP_ASSIGN_OR_RETURN(auto integrity, Query(raw, "PRAGMA integrity_check"));
   for (const Row& line : integrity) r.integrity += (r.integrity.empty() ? "" : "; ") + line[0];
   for (const TrainerRun& run : trace.Runs()) {

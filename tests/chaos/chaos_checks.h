@@ -56,6 +56,7 @@ struct CheckResult {
   int trainer_runs = 0;
   int trainer_runs_killed = 0;  // runs without an end line (SIGKILL, abort)
   std::vector<WorkerVerdict> bad_workers;
+  std::string quarantine_events;  // "w1 1, blackhole 1": every worker's quarantine events
   std::string integrity;        // "ok" or SQLite's report
   std::vector<std::string> failures;  // one line per failed check; empty: all passed
 };

@@ -412,6 +412,7 @@ void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const Run
     std::cout << fmt::format("worker {:<16} quarantined: {} ({}); attempts {}; trials harmed {}\n", w.worker_id,
                              w.quarantined ? "yes" : "no", w.how, w.attempts, w.harmed);
   }
+  std::cout << fmt::format("quarantine events      {}\n", r.quarantine_events.empty() ? "none" : r.quarantine_events);
   std::cout << fmt::format("integrity_check        {}\n", r.integrity);
   std::cout << fmt::format("wall time              {:.1f} s{}\n", run.wall_s,
                            run.timed_out ? " (duration budget reached)" : "");
