@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
 #include "cli/progress.h"
+#include "common/utc_time.h"
 #include "report/table_format.h"
 
 namespace ltsweep::cli {
@@ -57,6 +59,27 @@ void AddCoordinatorOption(CLI::App* cmd, std::string& address) {
 
 std::string Resolve(const std::string& address) { return address.empty() ? DefaultCoordinatorAddress() : address; }
 
+// 128 random bits in hex: one submission, however often it is sent.
+std::string NewRequestId() {
+  std::random_device rd;
+  return fmt::format("submit-{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
+}
+
+// Submits, trying again (with the same request id, so the coordinator makes
+// the sweep once) when the coordinator could not be reached or did not
+// answer in time.
+v1::SubmitSweepResponse SubmitWithRetries(CoordinatorClient& client, const std::string& yaml,
+                                          const std::string& source, bool rerun) {
+  const std::string request_id = NewRequestId();
+  StatusOr<v1::SubmitSweepResponse> r = UnavailableError("not sent");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::seconds(attempt));
+    r = client.Submit(yaml, source, rerun, request_id);
+    if (r.ok() || r.status().code() != StatusCode::kUnavailable) break;
+  }
+  return ValueOrThrow(std::move(r));
+}
+
 void RegisterSubmit(CLI::App& app) {
   struct Args {
     std::string spec, coordinator;
@@ -72,7 +95,7 @@ void RegisterSubmit(CLI::App& app) {
   cmd->callback([a] {
     const std::string yaml = ReadSpecOrThrow(a->spec);
     CoordinatorClient client(Resolve(a->coordinator));
-    auto r = ValueOrThrow(client.Submit(yaml, a->spec, a->rerun));
+    auto r = SubmitWithRetries(client, yaml, a->spec, a->rerun);
     if (a->quiet) {
       std::cout << r.sweep_id() << "\n";
       return;
@@ -108,6 +131,13 @@ std::string CurrentTrials(const v1::WorkerInfo& w) {
   return out.empty() ? "-" : out;
 }
 
+// "quarantined: <last error> (until 12:40:00 UTC)", or "-".
+std::string Quarantine(const v1::WorkerInfo& w) {
+  if (w.quarantined_until_ms() <= NowMs()) return "-";
+  return fmt::format("quarantined: {} (until {})", w.last_error().empty() ? "repeated failures" : w.last_error(),
+                     FormatUtcMillis(w.quarantined_until_ms()));
+}
+
 std::string Gpus(const v1::WorkerInfo& w) {
   std::string out;
   for (int g : w.gpus()) out += (out.empty() ? "" : ",") + std::to_string(g);
@@ -116,23 +146,33 @@ std::string Gpus(const v1::WorkerInfo& w) {
 
 void RegisterWorkers(CLI::App& app) {
   struct Args {
-    std::string coordinator, format = "table";
+    std::string coordinator, format = "table", release;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("workers", "The workers the coordinator knows and what they run");
   AddCoordinatorOption(cmd, a->coordinator);
   cmd->add_option("--format", a->format, "table | csv | json | markdown (default table)");
-  cmd->footer("Example:\n  ltsweep workers --coordinator head:50051");
+  cmd->add_option("--release", a->release, "Lift the quarantine of worker ID now");
+  cmd->footer(
+      "Example:\n  ltsweep workers --coordinator head:50051\n  ltsweep workers --release gpu3-1a2b3c4d\n"
+      "A worker whose last attempts kept failing (crash, cannot run here, worker fault, lost lease) is\n"
+      "quarantined for a cool-down and shows 'quarantined: <last error>'.");
   cmd->callback([a] {
-    const auto format = ValueOrThrow(report::ParseOutputFormat(a->format));
     CoordinatorClient client(Resolve(a->coordinator));
+    if (!a->release.empty()) {
+      auto r = ValueOrThrow(client.ReleaseWorker(a->release));
+      std::cout << (r.released() ? fmt::format("worker {} released from quarantine\n", a->release)
+                                 : fmt::format("worker {} was not quarantined\n", a->release));
+      return;
+    }
+    const auto format = ValueOrThrow(report::ParseOutputFormat(a->format));
     auto r = ValueOrThrow(client.ListWorkers());
     report::TextGrid grid;
-    grid.header = {"worker", "host", "slots", "gpus", "state", "last_seen", "trials"};
-    grid.numeric = {false, false, true, false, false, false, false};
+    grid.header = {"worker", "host", "slots", "gpus", "state", "last_seen", "trials", "quarantine"};
+    grid.numeric = {false, false, true, false, false, false, false, false};
     for (const auto& w : r.workers()) {
       grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.state(),
-                           Ago(w.last_seen_ms()), CurrentTrials(w)});
+                           Ago(w.last_seen_ms()), CurrentTrials(w), Quarantine(w)});
     }
     std::cout << report::FormatGrid(grid, format);
   });
@@ -168,9 +208,10 @@ void RegisterStatus(CLI::App& app) {
     std::cout << "workers:\n";
     if (workers.workers_size() == 0) std::cout << "  (none)\n";
     for (const auto& w : workers.workers()) {
-      std::cout << fmt::format("  {} on {}: {}, {} slot(s), gpus {}, last seen {}, running {}/{}: {}\n",
+      std::cout << fmt::format("  {} on {}: {}, {} slot(s), gpus {}, last seen {}, running {}/{}: {}{}\n",
                                w.worker_id(), w.host(), w.state(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
-                               w.current_size(), w.slots(), CurrentTrials(w));
+                               w.current_size(), w.slots(), CurrentTrials(w),
+                               Quarantine(w) == "-" ? "" : "; " + Quarantine(w));
     }
   });
 }

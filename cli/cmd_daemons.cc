@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/memory_limit.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -124,7 +125,10 @@ std::string DurationText(std::chrono::milliseconds d) {
 // when given: the defaults live in worker/worker_options.h, and --help shows
 // them from a default-constructed WorkerOptions.
 struct WorkerFlags {
-  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max,
+      no_progress, lease_margin;
+  std::string memory_limit;
+  std::vector<std::string> data_roots;
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
@@ -148,12 +152,27 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--grace", f.grace, "SIGTERM-to-SIGKILL grace period for trainers")
       ->default_str(DurationText(defaults.grace));
   cmd->add_option("--heartbeat", f.heartbeat, "Heartbeat interval (default: what the coordinator asks)");
+  cmd->add_option("--no-progress-timeout", f.no_progress,
+                  "Stop a trainer that prints no event for this long; its attempt fails retryably (used when the "
+                  "sweep sets no limit of its own; 0: no watchdog)")
+      ->default_str(DurationText(defaults.no_progress_timeout));
+  cmd->add_option("--lease-margin", f.lease_margin,
+                  "Stop a trainer whose lease was not renewed for lease TTL minus this margin (coordinator "
+                  "unreachable), so a trial never runs twice at once (default: max(2 heartbeats, 10% of the TTL))");
   cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
       ->default_str(DurationText(defaults.metric_flush_interval));
   cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
   cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
   cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
       ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
+  cmd->add_option("--data-root", f.data_roots,
+                  "A folder the trials' data.root and data.cache_dir may lie in (repeatable; default: "
+                  "/usr/share/datasets and the cache folder, $LTSWEEP_CACHE_DIR or ~/.cache/ltsweep). A trial "
+                  "naming another folder is refused and retried elsewhere");
+  cmd->add_option("--memory-limit", f.memory_limit,
+                  "Address-space limit of each trainer (e.g. 8G, 512M; 0: none). A trainer past it crashes "
+                  "and the error says 'memory limit 8G reached?'")
+      ->default_str("0");
   cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
 }
 
@@ -184,6 +203,16 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   if (given("--threads")) options.threads_per_trial = f.threads;
   if (given("--worker-id")) options.worker_id = f.worker_id;
   if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  if (given("--no-progress-timeout")) {
+    options.no_progress_timeout = DurationOrThrow(f.no_progress, "--no-progress-timeout");
+  }
+  if (given("--lease-margin")) options.lease_margin = DurationOrThrow(f.lease_margin, "--lease-margin");
+  if (given("--data-root")) options.data_roots = f.data_roots;
+  if (given("--memory-limit")) {
+    auto limit = worker::ParseMemoryLimit(f.memory_limit);
+    if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
+    options.memory_limit_bytes = *limit;
+  }
   return options;
 }
 

@@ -41,8 +41,9 @@ Status CoordinatorClient::Convert(const grpc::Status& s) const {
   return response
 
 StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(const std::string& yaml, const std::string& source,
-                                                            bool rerun) {
+                                                            bool rerun, const std::string& request_id) {
   v1::SubmitSweepRequest req;
+  req.set_request_id(request_id);
   req.set_spec_yaml(yaml);
   req.set_source_name(source);
   req.set_force_rerun(rerun);
@@ -82,6 +83,12 @@ StatusOr<v1::QueryMetricsResponse> CoordinatorClient::QueryMetrics(int64_t trial
 StatusOr<v1::ListWorkersResponse> CoordinatorClient::ListWorkers() {
   v1::ListWorkersRequest req;
   LTSWEEP_UNARY(ListWorkers, req, v1::ListWorkersResponse);
+}
+
+StatusOr<v1::ReleaseWorkerResponse> CoordinatorClient::ReleaseWorker(const std::string& worker_id) {
+  v1::ReleaseWorkerRequest req;
+  req.set_worker_id(worker_id);
+  LTSWEEP_UNARY(ReleaseWorker, req, v1::ReleaseWorkerResponse);
 }
 
 #undef LTSWEEP_UNARY

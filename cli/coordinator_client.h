@@ -35,7 +35,10 @@ class CoordinatorClient {
 
   const std::string& address() const { return address_; }
 
-  StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml, const std::string& source, bool rerun);
+  // `request_id` (may be empty): sent again unchanged on a retry, so the
+  // coordinator creates the sweep once.
+  StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml, const std::string& source, bool rerun,
+                                           const std::string& request_id = "");
   StatusOr<v1::SweepInfo> GetSweep(int64_t sweep_id);
   StatusOr<v1::ListSweepsResponse> ListSweeps();
   StatusOr<v1::ListTrialsResponse> ListTrials(int64_t sweep_id);
@@ -43,6 +46,8 @@ class CoordinatorClient {
   // attempt 0: the latest attempt.
   StatusOr<v1::QueryMetricsResponse> QueryMetrics(int64_t trial_id, int attempt = 0);
   StatusOr<v1::ListWorkersResponse> ListWorkers();
+  // Lifts the worker's quarantine (ltsweep workers --release).
+  StatusOr<v1::ReleaseWorkerResponse> ReleaseWorker(const std::string& worker_id);
   // Calls `on_event` for each event of the sweep's stream until the sweep
   // ends or `on_event` returns false. `context` (owned by the caller) may be
   // cancelled from another thread with TryCancel() to end the stream early;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -34,7 +35,7 @@ std::vector<ConfigKey> BuildSchema() {
       {"data.imbalance.type", kStr, "exp", S{"exp", "step", "none"}, kNone, kNone,
        "Long-tailed profile of the training set: exp (n_i = n_max * (1/ratio)^(i/(C-1))), step (first half of the "
        "classes full, second half n_max/ratio) or none (balanced). Images only; the test set stays balanced."},
-      {"data.imbalance.ratio", kNum, 100.0, {}, 1.0, kNone,
+      {"data.imbalance.ratio", kNum, 100.0, {}, 1.0, 1e6,
        "Imbalance ratio rho = n_max / n_min (images)."},
       {"data.imbalance.seed", kInt, 0, {}, 0.0, 4294967295.0,
        "Seed of the per-class MT19937 shuffle choosing which images are kept (the reference's rand_number); "
@@ -50,14 +51,14 @@ std::vector<ConfigKey> BuildSchema() {
       {"data.augment", kBool, true, {}, kNone, kNone,
        "CIFAR: pad 4 + random 32x32 crop + horizontal flip on training images (as the reference). "
        "Fashion-MNIST: pad 2 + random 28x28 crop, no flip."},
-      {"data.limit_train", kInt, 0, {}, 0.0, kNone,
+      {"data.limit_train", kInt, 0, {}, 0.0, 1e8,
        "Keep at most this many training samples after imbalancing (0 = all): a per-class proportional cut, for quick runs."},
-      {"data.limit_test", kInt, 0, {}, 0.0, kNone,
+      {"data.limit_test", kInt, 0, {}, 0.0, 1e8,
        "Evaluate on at most this many test samples (0 = all), taken class-stratified."},
       {"data.synthetic.num_classes", kInt, 10, {}, 2.0, 1000.0, "synthetic: number of classes."},
-      {"data.synthetic.train_per_class", kInt, 500, {}, 1.0, kNone,
+      {"data.synthetic.train_per_class", kInt, 500, {}, 1.0, 10000.0,
        "synthetic: training samples of the head class before imbalancing."},
-      {"data.synthetic.test_per_class", kInt, 100, {}, 1.0, kNone, "synthetic: test samples per class."},
+      {"data.synthetic.test_per_class", kInt, 100, {}, 1.0, 10000.0, "synthetic: test samples per class."},
       {"data.synthetic.image_size", kInt, 8, {}, 4.0, 64.0, "synthetic: side of the square 3-channel images."},
       // --------------------------------------------------------------- model
       {"model.arch", kStr, "resnet32",
@@ -66,22 +67,22 @@ std::vector<ConfigKey> BuildSchema() {
        "LSTM for text; logreg, naive_bayes, knn, xgboost: classical baselines on bag-of-words/TF-IDF features."},
       {"model.head", kStr, "auto", S{"auto", "linear", "normed"}, kNone, kNone,
        "Classifier head of neural models: auto (normed when method.loss is ldam, else linear), linear, normed (cosine)."},
-      {"model.embedding_dim", kInt, 128, {}, 1.0, kNone, "bilstm: embedding size."},
-      {"model.hidden_size", kInt, 128, {}, 1.0, kNone, "bilstm: LSTM hidden units per direction."},
+      {"model.embedding_dim", kInt, 128, {}, 1.0, 4096.0, "bilstm: embedding size."},
+      {"model.hidden_size", kInt, 128, {}, 1.0, 4096.0, "bilstm: LSTM hidden units per direction."},
       {"model.num_layers", kInt, 2, {}, 1.0, 8.0, "bilstm: stacked LSTM layers."},
       {"model.dropout", kNum, 0.5, {}, 0.0, 0.95, "bilstm: dropout between layers and before the classifier."},
       {"model.features", kStr, "tfidf", S{"bow", "binary", "tfidf"}, kNone, kNone,
        "Classical models: document features (counts, presence, or TF-IDF), over data.max_features tokens."},
-      {"model.l2", kNum, 1.0, {}, 0.0, kNone, "logreg: inverse regularisation strength C (as scikit-learn)."},
-      {"model.knn_k", kInt, 5, {}, 1.0, kNone, "knn: neighbours (cosine distance)."},
-      {"model.xgb_rounds", kInt, 100, {}, 1.0, kNone, "xgboost: boosting rounds."},
+      {"model.l2", kNum, 1.0, {}, 0.0, 1e6, "logreg: inverse regularisation strength C (as scikit-learn)."},
+      {"model.knn_k", kInt, 5, {}, 1.0, 1000.0, "knn: neighbours (cosine distance)."},
+      {"model.xgb_rounds", kInt, 100, {}, 1.0, 10000.0, "xgboost: boosting rounds."},
       {"model.xgb_max_depth", kInt, 6, {}, 1.0, 32.0, "xgboost: tree depth."},
       // -------------------------------------------------------------- method
       {"method.loss", kStr, "ce", S{"ce", "focal", "ldam"}, kNone, kNone,
        "Loss: cross-entropy (ERM), focal (method.focal_gamma), LDAM (method.ldam_max_m, method.ldam_s)."},
-      {"method.focal_gamma", kNum, 1.0, {}, 0.0, kNone, "Focal loss gamma (the reference uses 1)."},
-      {"method.ldam_max_m", kNum, 0.5, {}, 0.0, kNone, "LDAM: margin of the rarest class."},
-      {"method.ldam_s", kNum, 30.0, {}, 0.0, kNone, "LDAM: logit scale."},
+      {"method.focal_gamma", kNum, 1.0, {}, 0.0, 10.0, "Focal loss gamma (the reference uses 1)."},
+      {"method.ldam_max_m", kNum, 0.5, {}, 0.0, 10.0, "LDAM: margin of the rarest class."},
+      {"method.ldam_s", kNum, 30.0, {}, 0.0, 1000.0, "LDAM: logit scale."},
       {"method.reweight", kStr, "none", S{"none", "inverse", "cb"}, kNone, kNone,
        "Class weights in the loss: none, inverse (1/n_c), cb (class-balanced effective number with method.cb_beta). "
        "Normalised to sum to the number of classes. With method.defer=drw they apply from method.drw_epoch on "
@@ -92,13 +93,13 @@ std::vector<ConfigKey> BuildSchema() {
       {"method.defer", kStr, "none", S{"none", "drw", "drs"}, kNone, kNone,
        "Deferred re-balancing: drw (re-weighting) or drs (re-sampling) switched on at method.drw_epoch; before it, "
        "plain ERM weighting and sampling."},
-      {"method.drw_epoch", kInt, 160, {}, 0.0, kNone, "Epoch (0-based) at which DRW/DRS switch on."},
+      {"method.drw_epoch", kInt, 160, {}, 0.0, 100000.0, "Epoch (0-based) at which DRW/DRS switch on."},
       {"method.cb_beta", kNum, 0.9999, {}, 0.0, 0.999999999, "beta of the class-balanced effective number."},
       {"method.oversample", kStr, "none", S{"none", "smote", "borderline1", "borderline2"}, kNone, kNone,
        "Oversampling of the training set before training (imbalanced-learn 0.10 semantics): SMOTE or "
        "borderline-SMOTE kind 1/2, in input space for images, in feature space for text."},
-      {"method.smote_k", kInt, 5, {}, 1.0, kNone, "SMOTE: neighbours used for interpolation."},
-      {"method.smote_m", kInt, 10, {}, 1.0, kNone, "Borderline-SMOTE: neighbours used to find the danger set."},
+      {"method.smote_k", kInt, 5, {}, 1.0, 100.0, "SMOTE: neighbours used for interpolation."},
+      {"method.smote_m", kInt, 10, {}, 1.0, 100.0, "Borderline-SMOTE: neighbours used to find the danger set."},
       // --------------------------------------------------------------- train
       {"train.seed", kInt, 0, {}, 0.0, 4294967295.0,
        "Seed for weights, shuffling, augmentation and oversampling. A sweep's seeds: list sets it per trial."},
@@ -107,31 +108,31 @@ std::vector<ConfigKey> BuildSchema() {
       {"train.eval_batch_size", kInt, 256, {}, 1.0, 65536.0, "Batch size for evaluation."},
       {"train.optimizer", kStr, "sgd", S{"sgd", "adam"}, kNone, kNone,
        "sgd (momentum, weight decay on all parameters, as the reference) or adam (betas 0.9/0.999)."},
-      {"train.lr", kNum, 0.1, {}, 0.0, kNone, "Base learning rate."},
+      {"train.lr", kNum, 0.1, {}, 0.0, 10.0, "Base learning rate."},
       {"train.momentum", kNum, 0.9, {}, 0.0, 1.0, "SGD momentum."},
-      {"train.weight_decay", kNum, 2e-4, {}, 0.0, kNone, "L2 weight decay on all parameters."},
+      {"train.weight_decay", kNum, 2e-4, {}, 0.0, 1.0, "L2 weight decay on all parameters."},
       {"train.lr_schedule.type", kStr, "reference", S{"reference", "step", "triangular", "constant", "range_test"}, kNone,
        kNone,
        "reference: linear warm-up over warmup_epochs, then lr * gamma^k after the k-th milestone (the LDAM-DRW script); "
        "step: the same without warm-up; triangular: Smith's triangular cycle between min_lr and max_lr with "
        "step_size iterations per half cycle, its bounds multiplied by gamma^k after the k-th milestone; constant; "
        "range_test: lr rises linearly from min_lr to max_lr over the whole run."},
-      {"train.lr_schedule.warmup_epochs", kInt, 5, {}, 0.0, kNone, "reference: epochs of linear warm-up."},
-      {"train.lr_schedule.milestones", kIntList, Json::array({160, 180}), {}, 0.0, kNone,
+      {"train.lr_schedule.warmup_epochs", kInt, 5, {}, 0.0, 100000.0, "reference: epochs of linear warm-up."},
+      {"train.lr_schedule.milestones", kIntList, Json::array({160, 180}), {}, 0.0, 100000.0,
        "Epochs (0-based) at which the learning rate is multiplied by gamma (reference, step, triangular)."},
-      {"train.lr_schedule.gamma", kNum, 0.01, {}, 0.0, kNone,
+      {"train.lr_schedule.gamma", kNum, 0.01, {}, 0.0, 10.0,
        "Factor applied at each milestone, compounding (the reference: 0.01, then 0.0001 of the base lr)."},
-      {"train.lr_schedule.min_lr", kNum, 0.001, {}, 0.0, kNone, "triangular and range_test: lower bound."},
-      {"train.lr_schedule.max_lr", kNum, 0.1, {}, 0.0, kNone, "triangular and range_test: upper bound."},
-      {"train.lr_schedule.step_size", kInt, 2000, {}, 1.0, kNone,
+      {"train.lr_schedule.min_lr", kNum, 0.001, {}, 0.0, 10.0, "triangular and range_test: lower bound."},
+      {"train.lr_schedule.max_lr", kNum, 0.1, {}, 0.0, 10.0, "triangular and range_test: upper bound."},
+      {"train.lr_schedule.step_size", kInt, 2000, {}, 1.0, 1e7,
        "triangular: iterations per half cycle (Smith suggests 2-10 epochs' worth)."},
       // ------------------------------------------------------------- metrics
-      {"metrics.many_shot_min", kInt, 100, {}, 0.0, kNone,
+      {"metrics.many_shot_min", kInt, 100, {}, 0.0, 1e8,
        "Classes with more than this many training samples count as many-shot."},
-      {"metrics.few_shot_max", kInt, 20, {}, 0.0, kNone,
+      {"metrics.few_shot_max", kInt, 20, {}, 0.0, 1e8,
        "Classes with fewer than this many training samples count as few-shot; the rest are medium-shot."},
-      {"metrics.eval_every", kInt, 1, {}, 1.0, kNone, "Evaluate on the test set every this many epochs (and at the last)."},
-      {"checkpoint.every", kInt, 1, {}, 0.0, kNone, "Write a checkpoint every this many epochs (0 = only at the end)."},
+      {"metrics.eval_every", kInt, 1, {}, 1.0, 100000.0, "Evaluate on the test set every this many epochs (and at the last)."},
+      {"checkpoint.every", kInt, 1, {}, 0.0, 100000.0, "Write a checkpoint every this many epochs (0 = only at the end)."},
   };
 }
 
@@ -321,6 +322,15 @@ Json DefaultTrialConfig() {
   Json config = Json::object();
   for (const auto& k : TrialConfigSchema()) SetPath(config, k.path, NormalizeConfigValue(k, k.default_value));
   return config;
+}
+
+const Json& ConfigDefault(std::string_view path) {
+  static const Json defaults = DefaultTrialConfig();
+  const Json* value = GetPath(defaults, path);
+  if (value == nullptr || value->is_object()) {
+    throw std::logic_error(fmt::format("ConfigDefault: {} is not a trial-config key", path));
+  }
+  return *value;
 }
 
 std::vector<std::pair<std::string, Json>> FlattenConfig(const Json& config) {

@@ -20,7 +20,10 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   LTSWEEP_ASSIGN_OR_RETURN(spec::ExpandedSweep expanded, spec::ExpandSweep(sweep_spec, expand_options));
   if (expanded.trials.empty()) return InvalidArgumentError(source + ": the sweep expands to no trials");
   NewSweep sweep;
+  sweep.request_id = request.request_id();
   sweep.name = sweep_spec.name;
+  sweep.timeout_ms = sweep_spec.timeout_ms;
+  sweep.no_progress_timeout_ms = sweep_spec.no_progress_timeout_ms;
   sweep.spec_yaml = request.spec_yaml();
   sweep.priority = static_cast<int>(sweep_spec.priority);
   sweep.max_attempts = static_cast<int>(sweep_spec.max_attempts);
@@ -34,6 +37,11 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   response->set_trials_total(static_cast<int>(created.trial_ids.size()));
   response->set_trials_queued(created.n_queued);
   response->set_trials_reused(created.n_linked);
+  if (created.existing) {
+    options_.log(fmt::format("sweep submission {} from {} repeated: answered with sweep {} (nothing created)",
+                             request.request_id(), source, created.sweep_id));
+    return Status::Ok();
+  }
   options_.log(fmt::format("sweep {} submitted: \"{}\" from {}, {} trials ({} queued, {} reused), priority {}",
                            created.sweep_id, sweep.name, source, created.trial_ids.size(), created.n_queued,
                            created.n_linked, sweep.priority));
@@ -96,6 +104,11 @@ Status ClientHandler::ListWorkers(const v1::ListWorkersRequest&, v1::ListWorkers
     out->set_state(WorkerStateName(w.worker.state));
     out->set_registered_ms(w.worker.registered_ms);
     out->set_last_seen_ms(w.worker.last_seen_ms);
+    if (w.worker.quarantined_until_ms > options_.clock->NowMillis()) {
+      out->set_quarantined_until_ms(w.worker.quarantined_until_ms);
+    }
+    out->set_last_error(w.worker.last_error);
+    out->set_consecutive_failures(w.worker.consecutive_failures);
     for (int64_t trial_id : w.current_trials) {
       auto* c = out->add_current();
       c->set_trial_id(trial_id);
@@ -109,6 +122,15 @@ Status ClientHandler::ListWorkers(const v1::ListWorkersRequest&, v1::ListWorkers
       c->set_epoch(epoch);
     }
   }
+  return Status::Ok();
+}
+
+Status ClientHandler::ReleaseWorker(const v1::ReleaseWorkerRequest& request, v1::ReleaseWorkerResponse* response) {
+  if (request.worker_id().empty()) return InvalidArgumentError("worker_id is required");
+  LTSWEEP_ASSIGN_OR_RETURN(bool released, store_.ReleaseWorker(request.worker_id()));
+  response->set_released(released);
+  options_.log(released ? fmt::format("worker {} released from quarantine by hand", request.worker_id())
+                        : fmt::format("release of worker {} asked: it was not quarantined", request.worker_id()));
   return Status::Ok();
 }
 

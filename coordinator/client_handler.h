@@ -31,6 +31,9 @@ class ClientHandler {
   Status QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response);
   // Every known worker with its current trials and their latest epoch.
   Status ListWorkers(const v1::ListWorkersRequest& request, v1::ListWorkersResponse* response);
+  // Lifts a worker's quarantine now (Store::ReleaseWorker); released is
+  // false when it was not quarantined. NOT_FOUND for an unknown worker.
+  Status ReleaseWorker(const v1::ReleaseWorkerRequest& request, v1::ReleaseWorkerResponse* response);
 
   // Sends the sweep's trial events (from the store's event log, oldest
   // first) through `write` until the sweep is finished, `write` returns

@@ -158,6 +158,10 @@ AttemptOutcome ToAttemptOutcome(v1::AttemptOutcome outcome) {
       return AttemptOutcome::kFailedPermanent;
     case v1::INTERRUPTED:
       return AttemptOutcome::kInterrupted;
+    case v1::RETRY_ELSEWHERE:
+      return AttemptOutcome::kRetryElsewhere;
+    case v1::WORKER_FAULT:
+      return AttemptOutcome::kWorkerFault;
     default:
       return AttemptOutcome::kFailedRetryable;
   }

@@ -36,6 +36,8 @@ TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in);
 // Splits worker rows into scalar and per-class rows, payloads by kind.
 MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request);
 
+// FAILED_RETRYABLE and any value this build does not know (a newer worker)
+// read as kFailedRetryable.
 AttemptOutcome ToAttemptOutcome(v1::AttemptOutcome outcome);
 
 }  // namespace ltsweep::coordinator

@@ -8,7 +8,9 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "coordinator/client_handler.h"
+#include "coordinator/db_lock.h"
 #include "coordinator/grpc_services.h"
+#include "coordinator/run_clock.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/worker_handler.h"
 #include "store/store.h"
@@ -17,6 +19,9 @@ namespace ltsweep::coordinator {
 
 struct CoordinatorServer::Impl {
   CoordinatorOptions options;
+  // Declared before the store: released after it closes.
+  std::unique_ptr<DbLock> lock;
+  std::unique_ptr<RunClock> run_clock;  // options.clock when the server made it
   std::unique_ptr<Store> store;
   std::unique_ptr<WorkerHandler> worker_handler;
   std::unique_ptr<ClientHandler> client_handler;
@@ -27,6 +32,15 @@ struct CoordinatorServer::Impl {
   std::atomic<bool> stopping{false};
   bool shut_down = false;
 };
+
+StoreOptions StoreOptionsFor(const CoordinatorOptions& options) {
+  StoreOptions store_options;
+  store_options.clock = options.clock;
+  store_options.quick_check_on_open = true;
+  store_options.quarantine_after = options.quarantine_after;
+  store_options.quarantine_cooldown = options.quarantine_cooldown;
+  return store_options;
+}
 
 CoordinatorServer::CoordinatorServer(CoordinatorOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
@@ -40,10 +54,26 @@ const CoordinatorOptions& CoordinatorServer::options() const { return impl_->opt
 StatusOr<int> CoordinatorServer::Start() {
   Impl& m = *impl_;
   if (m.server) return FailedPreconditionError("the coordinator is already started");
+  // A lone FakeClock (tests) is used as it is; otherwise "now" is the wall
+  // clock at start plus steady time (coordinator/run_clock.h).
+  const bool run_clock = m.options.clock == nullptr || m.options.steady_clock != nullptr;
   LTSWEEP_RETURN_IF_ERROR(m.options.Resolve());
-  StoreOptions store_options;
-  store_options.clock = m.options.clock;
-  LTSWEEP_ASSIGN_OR_RETURN(m.store, Store::Open(m.options.db_path, store_options));
+  if (run_clock) {
+    Clock* steady = m.options.steady_clock ? m.options.steady_clock : SteadyClock::Default();
+    m.run_clock = std::make_unique<RunClock>(m.options.clock, steady);
+    m.options.clock = m.run_clock.get();
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<DbLock> lock, DbLock::Acquire(m.options.db_path));
+  LTSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(m.options.db_path, StoreOptionsFor(m.options)));
+  // The coordinator's own downtime never expires a lease: every live lease
+  // gets a fresh deadline before the scheduler looks at them.
+  LTSWEEP_ASSIGN_OR_RETURN(int resumed, store->ResumeLeases(m.options.lease_ttl));
+  if (resumed > 0) {
+    m.options.log(fmt::format("{} live lease(s) resumed with a fresh deadline ({} ms from now)", resumed,
+                              m.options.lease_ttl.count()));
+  }
+  m.lock = std::move(lock);
+  m.store = std::move(store);
   m.worker_handler = std::make_unique<WorkerHandler>(*m.store, m.options);
   m.client_handler = std::make_unique<ClientHandler>(*m.store, m.options);
   m.worker_service = std::make_unique<WorkerServiceImpl>(*m.worker_handler);
@@ -64,9 +94,6 @@ StatusOr<int> CoordinatorServer::Start() {
     return UnavailableError(fmt::format("--listen: cannot listen on {}", m.options.listen));
   }
   m.scheduler = std::make_unique<Scheduler>(*m.store, m.options);
-  // Leases that expired while the coordinator was down go back at once.
-  Status tick = m.scheduler->Tick();
-  if (!tick.ok()) m.options.log("first scheduler scan failed: " + tick.ToString());
   m.scheduler->Start();
   m.options.log(fmt::format("listening on {} (port {}), database {}, lease ttl {} ms, heartbeat {} ms",
                             m.options.listen, port, m.options.db_path, m.options.lease_ttl.count(),

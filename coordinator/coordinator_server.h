@@ -9,8 +9,11 @@
 //   ...
 //   server.Shutdown();
 //
-// It opens the store (resuming whatever the database holds: leased trials
-// keep their deadlines), serves proto/client_service and
+// It locks the database (coordinator/db_lock.h: one coordinator per file),
+// opens the store after a quick integrity check (a corrupt or foreign file
+// is refused, untouched), gives every live lease a fresh deadline (the
+// coordinator's downtime never expires a lease), serves
+// proto/client_service and
 // proto/worker_service with the gRPC health checking service and server
 // reflection on, limits message sizes to max_message_bytes, and runs the
 // Scheduler loop.
@@ -24,12 +27,13 @@
 
 #include "common/status.h"
 #include "coordinator/options.h"
-
-namespace ltsweep {
-class Store;
-}
+#include "store/store.h"
 
 namespace ltsweep::coordinator {
+
+// The store settings a coordinator runs with: its clock, quarantine
+// settings, and a quick integrity check on open.
+StoreOptions StoreOptionsFor(const CoordinatorOptions& options);
 
 class CoordinatorServer {
  public:
@@ -38,7 +42,10 @@ class CoordinatorServer {
   CoordinatorServer(const CoordinatorServer&) = delete;
   CoordinatorServer& operator=(const CoordinatorServer&) = delete;
 
-  // Opens the database and starts serving; returns the bound port.
+  // Locks and opens the database and starts serving; returns the bound
+  // port. FAILED_PRECONDITION when another coordinator holds the database
+  // (naming its pid and host) or the file is not an ltsweep database;
+  // DATA_LOSS when it is corrupt.
   StatusOr<int> Start();
   // Stops accepting calls, ends open streams, stops the scheduler. Idempotent.
   void Shutdown();

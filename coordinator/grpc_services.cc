@@ -89,4 +89,9 @@ grpc::Status ClientServiceImpl::ListWorkers(grpc::ServerContext*, const v1::List
   return ToGrpcStatus(handler_.ListWorkers(*req, resp));
 }
 
+grpc::Status ClientServiceImpl::ReleaseWorker(grpc::ServerContext*, const v1::ReleaseWorkerRequest* req,
+                                              v1::ReleaseWorkerResponse* resp) {
+  return ToGrpcStatus(handler_.ReleaseWorker(*req, resp));
+}
+
 }  // namespace ltsweep::coordinator

@@ -45,6 +45,18 @@ struct CoordinatorOptions {
   int max_message_bytes = 16 << 20;
   // Borrowed; nullptr: SystemClock::Default(). Also the store's clock.
   Clock* clock = nullptr;
+  // Borrowed; a monotonic clock. The coordinator's "now" is `clock` read at
+  // start plus the time this clock counted since (coordinator/run_clock.h),
+  // so a step of the wall clock never expires leases. nullptr: the real
+  // steady clock when `clock` is nullptr too; when only `clock` is given
+  // (tests with a FakeClock), `clock` is used as it is.
+  Clock* steady_clock = nullptr;
+  // Quarantine: a worker whose last quarantine_after attempts in a row
+  // failed for reasons that count against it (crash, retry elsewhere,
+  // worker fault, lost lease) gets no lease for quarantine_cooldown,
+  // doubled for each further quarantine before its next success. 0: off.
+  int quarantine_after = 3;
+  std::chrono::milliseconds quarantine_cooldown{10 * 60 * 1000};
   // One line per state change (sweep submitted, trial leased, finished,
   // retried, failed, worker joined, worker lost, ...). Default (empty):
   // StderrLog("coordinator").

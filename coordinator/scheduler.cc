@@ -2,12 +2,35 @@
 
 #include <fmt/format.h>
 
+#include "common/utc_time.h"
+
 namespace ltsweep::coordinator {
 
 Status Scheduler::Tick() {
+  Status status = Scan();
+  // UNAVAILABLE: the store could not write (disk full, I/O error, locked).
+  // Heartbeats could not renew leases meanwhile either, so the next scan
+  // first gives live leases a fresh deadline: they are not lost to the
+  // coordinator's own trouble.
+  if (status.code() == StatusCode::kUnavailable) resume_leases_ = true;
+  return status;
+}
+
+Status Scheduler::Scan() {
+  if (resume_leases_) {
+    LTSWEEP_ASSIGN_OR_RETURN(int resumed, store_.ResumeLeases(options_.lease_ttl));
+    resume_leases_ = false;
+    options_.log(fmt::format("the database accepts writes again: {} live lease(s) given a fresh deadline ({} ms "
+                             "from now)",
+                             resumed, options_.lease_ttl.count()));
+  }
   LTSWEEP_ASSIGN_OR_RETURN(auto expired, store_.ExpireLeases());
   for (const ExpiredLease& e : expired) {
-    if (e.requeued) {
+    if (!e.used_try) {
+      options_.log(fmt::format("lease of trial {} attempt {} on worker {} expired with no word since the "
+                               "coordinator restarted: retried as attempt {}, no try used",
+                               e.trial_id, e.attempt, e.worker_id, e.attempt + 1));
+    } else if (e.requeued) {
       options_.log(fmt::format("lease of trial {} attempt {} on worker {} expired: retried as attempt {}",
                                e.trial_id, e.attempt, e.worker_id, e.attempt + 1));
     } else {
@@ -15,6 +38,14 @@ Status Scheduler::Tick() {
                                e.trial_id, e.attempt, e.worker_id));
     }
   }
+  for (const ExpiredLease& e : expired) {
+    if (!e.quarantine) continue;
+    options_.log(fmt::format("worker {} quarantined until {} after {} failed attempts in a row: {}",
+                             e.quarantine->worker_id, FormatUtcMillis(e.quarantine->until_ms),
+                             e.quarantine->failures, e.quarantine->last_error.substr(0, 300)));
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(auto released, store_.EndQuarantines());
+  for (const std::string& w : released) options_.log(fmt::format("worker {} out of quarantine (cool-down over)", w));
   LTSWEEP_ASSIGN_OR_RETURN(auto lost, store_.MarkLostWorkers(options_.worker_lost_after));
   for (const std::string& w : lost) {
     options_.log(fmt::format("worker lost: {} (silent for {} ms)", w, options_.worker_lost_after.count()));

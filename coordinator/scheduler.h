@@ -1,13 +1,14 @@
 // Scheduler: the coordinator's background loop. Every scan_interval it takes
 // back expired leases (the trial goes back to the queue as the next attempt,
-// or fails after max_attempts) and marks silent workers lost, logging one
-// line per change. The policy itself (priorities, FIFO, fencing) is the
+// or fails after max_attempts), ends quarantines whose cool-down is over and
+// marks silent workers lost, logging one line per change. The policy itself (priorities, FIFO, fencing) is the
 // store's; this loop only moves time forward.
 //
 // Ownership: borrows the Store and the options. Thread-safety: Tick() may be
 // called from any thread; Start()/Stop() from the owner's thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -26,7 +27,9 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // One scan at the store clock's "now". Tests call it after advancing a
-  // FakeClock.
+  // FakeClock. After a scan that failed with UNAVAILABLE (the store could
+  // not write, so heartbeats could not renew leases either), the next one
+  // first gives every live lease a fresh deadline (Store::ResumeLeases).
   Status Tick();
 
   // Runs Tick() every scan_interval on a thread until Stop().
@@ -34,8 +37,11 @@ class Scheduler {
   void Stop();
 
  private:
+  Status Scan();
+
   Store& store_;
   const CoordinatorOptions& options_;
+  std::atomic<bool> resume_leases_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;  // GUARDED_BY(mu_)

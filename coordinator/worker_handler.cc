@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/utc_time.h"
 #include "coordinator/convert.h"
 
 namespace ltsweep::coordinator {
@@ -80,8 +81,8 @@ void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseRespons
   Status valid = RequireWorker(request.worker_id());
   if (!valid.ok()) return done(valid);
   store_.LeaseNextTrialAsync(
-      request.worker_id(), options_.lease_ttl,
-      [this, worker = request.worker_id(), slot = request.slot(), response,
+      request.worker_id(), options_.lease_ttl, request.request_id(),
+      [this, worker = request.worker_id(), slot = request.slot(), request_id = request.request_id(), response,
        done = std::move(done)](StatusOr<std::optional<ltsweep::Lease>> lease) {
         if (!lease.ok()) return done(lease.status());
         if (!lease->has_value()) {
@@ -90,6 +91,10 @@ void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseRespons
           return done(Status::Ok());
         }
         ltsweep::Lease& l = **lease;
+        if (l.repeated) {
+          options_.log(fmt::format("lease request {} of worker {} repeated: trial {} attempt {} sent again",
+                                   request_id, worker, l.trial_id, l.attempt));
+        }
         {
           std::lock_guard<std::mutex> lock(mu_);
           trial_sweep_[l.trial_id] = l.sweep_id;
@@ -102,6 +107,9 @@ void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseRespons
         response->set_deadline_ms(l.deadline_ms);
         response->set_config_json(std::move(l.config_json));
         response->set_config_hash(std::move(l.config_hash));
+        response->set_timeout_ms(l.timeout_ms);
+        response->set_no_progress_timeout_ms(l.no_progress_timeout_ms);
+        if (l.repeated) return done(Status::Ok());
         options_.log(fmt::format("trial {} (sweep {}) leased to worker {} slot {} as attempt {}/{}", l.trial_id,
                                  l.sweep_id, worker, slot, l.attempt, l.max_attempts));
         done(Status::Ok());
@@ -114,12 +122,21 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
   if (valid.ok()) valid = RequireLease(request.lease());
   if (!valid.ok()) return done(valid);
   MetricBatch batch = ToMetricBatch(request);
-  const auto rows = static_cast<int64_t>(batch.size());
-  store_.ReportMetricsAsync(request.lease().trial_id(), request.lease().token(), std::move(batch),
-                            [response, rows, done = std::move(done)](Status status) {
-                              if (status.ok()) response->set_rows_written(rows);
-                              done(std::move(status));
-                            });
+  store_.ReportMetricsAsync(
+      request.lease().trial_id(), request.lease().token(), std::move(batch),
+      [this, response, worker = request.worker_id(), trial_id = request.lease().trial_id(),
+       done = std::move(done)](StatusOr<ReportResult> result) {
+        if (!result.ok()) return done(result.status());
+        response->set_rows_written(result->rows_written);
+        response->set_rows_rejected(result->rows_rejected);
+        response->set_first_rejection(result->first_rejection);
+        if (result->rows_rejected > 0) {
+          options_.log(fmt::format("metrics of trial {} from worker {}: rejected {} bad row(s), wrote {} ({})",
+                                   trial_id, worker, result->rows_rejected, result->rows_written,
+                                   result->first_rejection));
+        }
+        done(Status::Ok());
+      });
 }
 
 StatusOr<std::string> WorkerHandler::MetricNameOf(int64_t trial_id) {
@@ -186,6 +203,7 @@ void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,
           std::lock_guard<std::mutex> lock(mu_);
           trial_sweep_.erase(trial_id);  // a finished trial is not asked about again
         }
+        if (result->quarantine) LogQuarantine(*result->quarantine);
         response->set_requeued(result->requeued);
         response->set_trial_state(TrialStateName(result->trial_state));
         if (result->trial_state == TrialState::kSucceeded) {
@@ -225,6 +243,11 @@ Status WorkerHandler::ReportMetrics(const v1::ReportMetricsRequest& request, v1:
 }
 Status WorkerHandler::FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response) {
   return Wait([&](Done done) { FinishAttemptAsync(request, response, std::move(done)); });
+}
+
+void WorkerHandler::LogQuarantine(const Quarantine& q) {
+  options_.log(fmt::format("worker {} quarantined until {} after {} failed attempts in a row: {}", q.worker_id,
+                           FormatUtcMillis(q.until_ms), q.failures, q.last_error.substr(0, 300)));
 }
 
 Status WorkerHandler::StopWorker(const v1::StopWorkerRequest& request, v1::StopWorkerResponse* response) {

@@ -58,6 +58,8 @@ class WorkerHandler {
   Status FinishAttempt(const v1::FinishAttemptRequest& request, v1::FinishAttemptResponse* response);
 
  private:
+  // The log line of a quarantine that a failure started.
+  void LogQuarantine(const Quarantine& quarantine);
   // The metric name of the trial's sweep (cached; sweeps never change it).
   StatusOr<std::string> MetricNameOf(int64_t trial_id);
   // Best/last/best epoch of the sweep metric from the done event (what it

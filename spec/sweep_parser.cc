@@ -1,6 +1,7 @@
 // ParseSweepSpec: YAML text -> SweepSpec, with every check that needs only
 // the text (types, unknown keys, ranges, schema of every parameter value).
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -82,6 +83,9 @@ class Parser {
   StatusOr<double> Number(const YAML::Node& node, int fallback, const std::string& path) const;
   StatusOr<bool> Bool(const YAML::Node& node, int fallback, const std::string& path) const;
   StatusOr<std::string> String(const YAML::Node& node, int fallback, const std::string& path) const;
+  // A duration ("90s", "10m", "2h", "1h30m", "500ms", "1d"; 0 for none) in
+  // milliseconds.
+  StatusOr<int64_t> DurationMs(const YAML::Node& node, int fallback, const std::string& path) const;
 
   Status ParseMetric(const YAML::Node& node, int line);
   Status ParseEarlyTerminate(const YAML::Node& node, int line);
@@ -186,6 +190,41 @@ StatusOr<std::string> Parser::String(const YAML::Node& node, int fallback, const
   return node.Scalar();
 }
 
+StatusOr<int64_t> Parser::DurationMs(const YAML::Node& node, int fallback, const std::string& path) const {
+  const std::string hint = "expected a duration such as 90s, 10m, 2h or 1h30m (0: none)";
+  if (!node.IsScalar()) return Error(node, fallback, path, hint);
+  const std::string text = node.Scalar();
+  if (text == "0") return int64_t{0};
+  static const std::vector<std::pair<std::string, int64_t>> kUnits = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t digits = i;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == i || digits - i > 9) return Error(node, fallback, path, hint + ", got \"" + text + "\"");
+    const int64_t n = std::stoll(text.substr(i, digits - i));
+    int64_t scale = 0;
+    size_t unit_end = digits;
+    for (const auto& [unit, ms] : kUnits) {
+      if (text.compare(digits, unit.size(), unit) == 0 &&
+          (unit != "m" || text.compare(digits, 2, "ms") != 0)) {
+        scale = ms;
+        unit_end = digits + unit.size();
+        break;
+      }
+    }
+    if (scale == 0) return Error(node, fallback, path, hint + ", got \"" + text + "\"");
+    total += n * scale;
+    if (total > int64_t{366} * 86'400'000) {
+      return Error(node, fallback, path, "\"" + text + "\" is longer than a year");
+    }
+    i = unit_end;
+  }
+  if (text.empty()) return Error(node, fallback, path, hint);
+  return total;
+}
+
 Status Parser::ParseMetric(const YAML::Node& node, int line) {
   LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "metric"));
   LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "metric", {"name", "goal", "target"}));
@@ -251,9 +290,16 @@ Status Parser::ParseEarlyTerminate(const YAML::Node& node, int line) {
 
 Status Parser::ParseResources(const YAML::Node& node, int line) {
   LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "resources"));
-  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "resources", {"gpus"}));
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "resources", {"gpus", "timeout", "no_progress_timeout"}));
   if (node["gpus"]) {
     LTSWEEP_ASSIGN_OR_RETURN(spec_.gpus, Int(node["gpus"], line, "resources.gpus", 0, 64));
+  }
+  if (node["timeout"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(spec_.timeout_ms, DurationMs(node["timeout"], line, "resources.timeout"));
+  }
+  if (node["no_progress_timeout"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(spec_.no_progress_timeout_ms,
+                             DurationMs(node["no_progress_timeout"], line, "resources.no_progress_timeout"));
   }
   return Status::Ok();
 }

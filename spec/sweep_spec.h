@@ -88,6 +88,11 @@ struct SweepSpec {
   bool seeds_given = false;
   int64_t max_attempts = 3;
   int64_t gpus = 1;     // resources.gpus
+  // resources.timeout / resources.no_progress_timeout in milliseconds (0:
+  // none): the worker stops a trainer that runs longer, or prints no event
+  // for longer, and ends the attempt as a retryable failure.
+  int64_t timeout_ms = 0;
+  int64_t no_progress_timeout_ms = 0;
   int64_t priority = 0;
   bool rerun = false;   // re-run configs whose hash already succeeded
   uint64_t search_seed = 0;  // `seed`: seeds random search

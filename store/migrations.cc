@@ -152,10 +152,57 @@ CREATE INDEX trials_active_by_worker ON trials (worker_id)
 CREATE INDEX trials_succeeded_by_hash ON trials (config_hash) WHERE status = 'succeeded';
 )sql";
 
+// Version 3: fault tolerance (issue 11).
+// - attempts.outcome: how the attempt ended (an AttemptOutcomeName, or
+//   'lost'); attempts.used_try: 0 when it did not use up one of the trial's
+//   tries (interrupted, retry elsewhere, worker fault, cancelled, lost to the
+//   coordinator's own outage).
+// - trials.avoid_worker / avoid_host: the worker (and its host) whose
+//   attempt last failed the trial; the queue index covers them, so the lease
+//   path skips such trials without reading the table.
+// - trials.lease_request_id: the Lease request that granted the live lease.
+// - sweeps.request_id (unique): the submission that created the sweep;
+//   sweeps.timeout_ms / no_progress_timeout_ms: resources.timeout keys.
+// - workers: the run of failures counting against the worker and its
+//   quarantine.
+// - application_id marks the file as an ltsweep database.
+const char kSchemaV3[] = R"sql(
+ALTER TABLE attempts ADD COLUMN outcome TEXT;
+ALTER TABLE attempts ADD COLUMN used_try INTEGER NOT NULL DEFAULT 1 CHECK (used_try IN (0, 1));
+UPDATE attempts SET used_try = 0 WHERE status IN ('interrupted', 'cancelled');
+UPDATE attempts SET outcome = CASE status
+  WHEN 'succeeded' THEN 'succeeded' WHEN 'interrupted' THEN 'interrupted'
+  WHEN 'lost' THEN 'lost' WHEN 'cancelled' THEN 'cancelled' ELSE NULL END;
+ALTER TABLE trials ADD COLUMN avoid_worker TEXT;
+ALTER TABLE trials ADD COLUMN avoid_host TEXT;
+ALTER TABLE trials ADD COLUMN lease_request_id TEXT;
+DROP INDEX trials_queued;
+CREATE INDEX trials_queued ON trials (sweep_id, ordinal, avoid_worker, avoid_host)
+  WHERE status = 'queued';
+ALTER TABLE sweeps ADD COLUMN request_id TEXT;
+ALTER TABLE sweeps ADD COLUMN timeout_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sweeps ADD COLUMN no_progress_timeout_ms INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX sweeps_by_request_id ON sweeps (request_id) WHERE request_id IS NOT NULL;
+ALTER TABLE workers ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN quarantined_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN quarantines INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workers ADD COLUMN last_error TEXT;
+PRAGMA application_id = 1280594775;
+)sql";
+
+// PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
+constexpr int kApplicationId = 1280594775;
+
+StatusOr<int> IntPragma(Db* db, const std::string& sql) {
+  LTSWEEP_ASSIGN_OR_RETURN(Stmt stmt, db->Prepare(sql));
+  LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int(0) : 0;
+}
+
 }  // namespace
 
 const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2};
+  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
   return kMigrations;
 }
 
@@ -166,6 +213,48 @@ StatusOr<int> SchemaVersion(Db* db) {
   LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return InternalError("results database " + db->path() + ": no user_version");
   return stmt.Int(0);
+}
+
+Status CheckIsResultsDb(Db* db) {
+  LTSWEEP_ASSIGN_OR_RETURN(int version, SchemaVersion(db));
+  LTSWEEP_ASSIGN_OR_RETURN(int app_id, IntPragma(db, "PRAGMA application_id"));
+  LTSWEEP_ASSIGN_OR_RETURN(
+      int tables, IntPragma(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"));
+  LTSWEEP_ASSIGN_OR_RETURN(
+      int ours, IntPragma(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                              "name IN ('sweeps', 'trials', 'attempts', 'workers')"));
+  const std::string refuse =
+      "results database " + db->path() + " is not an ltsweep results database";
+  const std::string advice = "; refusing to touch it (give --db a new file or an ltsweep database)";
+  if (version == 0) {
+    if (tables == 0) return Status::Ok();  // new or empty: created by Migrate
+    return FailedPreconditionError(refuse + " (it has " + std::to_string(tables) +
+                                   " table(s) but no ltsweep schema version)" + advice);
+  }
+  if (app_id != 0 && app_id != kApplicationId) {
+    return FailedPreconditionError(refuse + " (application_id " + std::to_string(app_id) + ")" +
+                                   advice);
+  }
+  if (version <= LatestVersion() && ours < 4) {
+    return FailedPreconditionError(refuse + " (user_version " + std::to_string(version) +
+                                   " but no sweeps/trials/attempts/workers tables)" + advice);
+  }
+  return Status::Ok();
+}
+
+Status QuickCheck(Db* db) {
+  LTSWEEP_ASSIGN_OR_RETURN(Stmt stmt, db->Prepare("PRAGMA quick_check"));
+  std::string report;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    if (report.size() < 2000) report += (report.empty() ? "" : "; ") + stmt.Text(0);
+  }
+  if (report == "ok") return Status::Ok();
+  return DataLossError("results database " + db->path() +
+                       " is corrupt (PRAGMA quick_check: " + report +
+                       "); refusing to open it. Restore a backup, or recover what is readable "
+                       "with `sqlite3 FILE .recover`");
 }
 
 Status Migrate(Db* db) {

@@ -24,6 +24,15 @@ int LatestVersion();
 // Reads PRAGMA user_version.
 StatusOr<int> SchemaVersion(Db* db);
 
+// OK for an ltsweep results database or a file without tables (a new
+// one); FAILED_PRECONDITION for an SQLite file of something else (tables
+// but no ltsweep schema version, or another application_id). Reads only.
+Status CheckIsResultsDb(Db* db);
+
+// PRAGMA quick_check: OK, or DATA_LOSS naming the file and SQLite's report.
+// Reads only.
+Status QuickCheck(Db* db);
+
 // Applies the missing migrations, each in its own transaction.
 // FAILED_PRECONDITION when the file is newer than this build knows, or when
 // it needs migrating and the database is read-only.

@@ -158,7 +158,11 @@ Status Db::Error(int rc, std::string_view what) const {
     case SQLITE_NOTADB:
       return DataLossError(message);
     case SQLITE_FULL:
-      return ResourceExhaustedError(message);
+    case SQLITE_IOERR:
+      // Transient: the disk fills up and is freed, a network file system
+      // comes back. A worker told UNAVAILABLE keeps its rows and retries;
+      // RESOURCE_EXHAUSTED would read as "too large, never send again".
+      return UnavailableError(message);
     case SQLITE_READONLY:
       return FailedPreconditionError(message);
     case SQLITE_CONSTRAINT:

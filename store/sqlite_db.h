@@ -102,8 +102,9 @@ class Db {
   Status Exec(const std::string& sql);
 
   // The Status for SQLite result code `rc`, with SQLite's message and the
-  // database path: BUSY/LOCKED -> UNAVAILABLE, CORRUPT/NOTADB -> DATA_LOSS,
-  // FULL -> RESOURCE_EXHAUSTED, READONLY -> FAILED_PRECONDITION, else INTERNAL.
+  // database path: BUSY/LOCKED, FULL and IOERR* -> UNAVAILABLE (transient),
+  // CORRUPT/NOTADB -> DATA_LOSS, READONLY -> FAILED_PRECONDITION,
+  // CONSTRAINT -> INVALID_ARGUMENT, else INTERNAL.
   Status Error(int rc, std::string_view what) const;
 
   int64_t LastInsertRowId() const;

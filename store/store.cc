@@ -1,6 +1,7 @@
 // Store: opening, migrations, and the helpers every part shares.
 #include "store/store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "store/migrations.h"
@@ -14,6 +15,14 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   LTSWEEP_ASSIGN_OR_RETURN(
       std::unique_ptr<sqlite::Db> db,
       sqlite::Db::Open(path, options.read_only, static_cast<int>(options.busy_timeout.count())));
+  // Before anything is written: refuse a file of another program, and (when
+  // asked) a corrupt one.
+  LTSWEEP_RETURN_IF_ERROR(sqlite::CheckIsResultsDb(db.get()));
+  if (options.quick_check_on_open) LTSWEEP_RETURN_IF_ERROR(sqlite::QuickCheck(db.get()));
+  if (options.max_page_count > 0) {
+    LTSWEEP_RETURN_IF_ERROR(
+        db->Exec("PRAGMA max_page_count = " + std::to_string(options.max_page_count)));
+  }
   if (!options.read_only) {
     // WAL lets readers (the CLI, pandas) run beside the coordinator; NORMAL
     // sync in WAL mode loses at most the last commits on power loss, never
@@ -36,6 +45,8 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
   auto rep =
       std::make_unique<Rep>(std::move(db), clock, options.token_seed, options.max_group_size);
+  rep->quarantine_after = std::max(0, options.quarantine_after);
+  rep->quarantine_cooldown_ms = options.quarantine_cooldown.count();
   if (!options.read_only && options.background_checkpoints) {
     LTSWEEP_ASSIGN_OR_RETURN(rep->checkpointer,
                              sqlite::WalCheckpointer::Start(
@@ -212,7 +223,7 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
 StatusOr<int> Store::Rep::AttemptsUsed(int64_t trial_id) {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
-      db->Prepare("SELECT count(*) FROM attempts WHERE trial_id = ? AND "
+      db->Prepare("SELECT count(*) FROM attempts WHERE trial_id = ? AND used_try = 1 AND "
                   "status NOT IN ('interrupted', 'cancelled')"));
   stmt.Bind(trial_id);
   LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -262,6 +273,55 @@ Status Store::Rep::TouchWorker(const std::string& worker_id) {
                     "worker " + worker_id + " is back (was " + WorkerStateName(status) + ")");
   }
   return Status::Ok();
+}
+
+StatusOr<std::optional<Quarantine>> Store::Rep::CountFailure(const std::string& worker_id,
+                                                             const std::string& error) {
+  std::optional<Quarantine> none;
+  int failures = 0, quarantines = 0;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE workers SET consecutive_failures = consecutive_failures + 1, "
+                    "last_error = ? WHERE id = ? "
+                    "RETURNING consecutive_failures, quarantines"));
+    stmt.Bind(error.substr(0, 1000), worker_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return none;
+    failures = stmt.Int(0);
+    quarantines = stmt.Int(1);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (quarantine_after <= 0 || failures < quarantine_after) return none;
+  // 10 min, 20 min, 40 min, ... (the doubling stops growing after 2^20).
+  Quarantine q;
+  q.worker_id = worker_id;
+  q.failures = failures;
+  q.last_error = error;
+  q.until_ms = Now() + (quarantine_cooldown_ms << std::min(quarantines, 20));
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE workers SET quarantined_until_ms = ?, quarantines = quarantines + 1, "
+                    "consecutive_failures = 0 WHERE id = ?"));
+    stmt.Bind(q.until_ms, worker_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  LTSWEEP_RETURN_IF_ERROR(AddEvent(
+      "worker_quarantined", std::nullopt, std::nullopt, worker_id, std::nullopt,
+      "worker " + worker_id + " quarantined for " +
+          std::to_string((q.until_ms - Now()) / 1000) + " s after " + std::to_string(failures) +
+          " failed attempts in a row; last error: " + error.substr(0, 300)));
+  return std::optional<Quarantine>(std::move(q));
+}
+
+Status Store::Rep::ResetFailures(const std::string& worker_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("UPDATE workers SET consecutive_failures = 0, quarantines = 0 "
+                  "WHERE id = ? AND (consecutive_failures != 0 OR quarantines != 0)"));
+  stmt.Bind(worker_id);
+  return stmt.Run();
 }
 
 }  // namespace ltsweep

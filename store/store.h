@@ -19,10 +19,12 @@
 //
 // Errors: NOT_FOUND for unknown ids; FAILED_PRECONDITION for a stale token, a
 // lease that is gone, a read-only store or a schema newer than this build
-// knows; INVALID_ARGUMENT for bad arguments; UNAVAILABLE when the database
-// stayed locked by another process past busy_timeout; DATA_LOSS for a
-// corrupt file; INTERNAL for anything else SQLite reports. Messages name the
-// database file.
+// knows, or a file that is not an ltsweep database; INVALID_ARGUMENT for bad
+// arguments; UNAVAILABLE (transient: retry later) when the database stayed
+// locked by another process past busy_timeout, the disk or the file's size
+// cap is full (SQLITE_FULL) or the file system fails a read or write
+// (SQLITE_IOERR*); DATA_LOSS for a corrupt file; INTERNAL for anything else
+// SQLite reports. Messages name the database file.
 //
 // Ownership: Open() returns the only owner of the connection; the Clock in
 // StoreOptions is borrowed and must outlive the Store.
@@ -92,6 +94,24 @@ struct StoreOptions {
   // many 4 KiB pages.
   int wal_autocheckpoint_pages = 8000;
 
+  // Caps the database file at this many pages (PRAGMA max_page_count;
+  // pages are 4 KiB): a write that would grow it further fails with
+  // UNAVAILABLE, as a full disk does. 0: no cap (SQLite's default).
+  int64_t max_page_count = 0;
+
+  // Run PRAGMA quick_check when opening, before anything is written: a
+  // corrupt file is refused with DATA_LOSS. Costs a read of the whole file
+  // (seconds per GiB); the coordinator sets it.
+  bool quick_check_on_open = false;
+
+  // Quarantine: a worker whose last quarantine_after attempts in a row
+  // counted against it (CountsAgainstWorker in store/types.h, or a lost
+  // lease) gets no lease for quarantine_cooldown, doubled for each further
+  // quarantine before its next success. 0 turns quarantine off (the
+  // coordinator's default is 3, see coordinator/options.h).
+  int quarantine_after = 0;
+  std::chrono::milliseconds quarantine_cooldown{10 * 60 * 1000};
+
   // Run those checkpoints on a background thread with a connection of its
   // own (store/wal_checkpointer.h) instead of inside the commit that passes
   // the threshold, which would stall that commit and every write queued
@@ -117,6 +137,9 @@ struct NewTrial {
 };
 
 struct NewSweep {
+  // Unique per logical submission (client-chosen); a second CreateSweep
+  // with the same id returns the sweep the first one made. Empty: none.
+  std::string request_id;
   std::string name;
   std::string spec_yaml;                  // kept verbatim
   int priority = 0;                       // higher first
@@ -124,6 +147,10 @@ struct NewSweep {
   bool rerun = false;                     // false: link configs that already succeeded
   std::string metric_name = "val_error";  // what best_metric/last_metric hold
   std::string metric_goal = "minimize";   // or "maximize"
+  // resources.timeout / resources.no_progress_timeout: handed to the worker
+  // with each lease (0: none).
+  int64_t timeout_ms = 0;
+  int64_t no_progress_timeout_ms = 0;
   std::vector<NewTrial> trials;           // in ordinal order
 };
 
@@ -132,6 +159,7 @@ struct CreatedSweep {
   std::vector<int64_t> trial_ids;  // in ordinal order
   int n_queued = 0;
   int n_linked = 0;                // trials reusing an earlier success
+  bool existing = false;           // request_id seen before: nothing created
 };
 
 // A trial handed to a worker slot.
@@ -144,6 +172,24 @@ struct Lease {
   std::string config_hash;
   int64_t deadline_ms = 0;         // renew before this
   int max_attempts = 0;
+  int64_t timeout_ms = 0;          // the sweep's resources.timeout (0: none)
+  int64_t no_progress_timeout_ms = 0;
+  bool repeated = false;           // the same request_id's live lease, sent again
+};
+
+// What ReportMetrics wrote.
+struct ReportResult {
+  int64_t rows_written = 0;
+  int64_t rows_rejected = 0;       // bad rows (no name, ...), skipped one by one
+  std::string first_rejection;     // why the first of them was refused
+};
+
+// A worker's quarantine started by a failure (FinishResult, ExpiredLease).
+struct Quarantine {
+  std::string worker_id;
+  int64_t until_ms = 0;
+  int failures = 0;                // the run of failures that started it
+  std::string last_error;
 };
 
 // A lease a worker believes it holds (sent with a heartbeat).
@@ -166,6 +212,11 @@ struct ExpiredLease {
   int attempt = 0;               // the attempt that was lost
   std::string worker_id;
   bool requeued = false;         // false: max_attempts reached, trial failed
+  // False when the lease was one ResumeLeases() renewed and no word came
+  // from its worker since this Store was opened: lost to the coordinator's
+  // own outage, so it does not use up a try or count against the worker.
+  bool used_try = true;
+  std::optional<Quarantine> quarantine;  // the worker was quarantined now
 };
 
 struct FinishRequest {
@@ -180,6 +231,7 @@ struct FinishRequest {
 struct FinishResult {
   TrialState trial_state = TrialState::kSucceeded;  // succeeded, failed or queued
   bool requeued = false;         // a retry was scheduled as attempt + 1
+  std::optional<Quarantine> quarantine;  // the worker was quarantined now
 };
 
 // A trial that was leased or running when its sweep was cancelled: its
@@ -209,7 +261,10 @@ class Store {
   // Opens (creating when absent, unless read_only) the database at `path`
   // and migrates it to the latest schema version. WAL mode,
   // synchronous=NORMAL, foreign keys on. Fails with FAILED_PRECONDITION when
-  // the file's schema version is newer than this build knows.
+  // the file's schema version is newer than this build knows, or when it is
+  // an SQLite file of something else (tables, but no ltsweep schema), which
+  // is never migrated; with DATA_LOSS when it is not an SQLite file or
+  // (quick_check_on_open) is corrupt. Nothing is written before those checks.
   static StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
                                                const StoreOptions& options);
 
@@ -258,14 +313,35 @@ class Store {
   // A worker that shuts down cleanly.
   Status MarkWorkerStopped(const std::string& worker_id);
 
+  // Lifts the worker's quarantine now (ltsweep workers --release): true
+  // when it was quarantined, false when there was nothing to lift. Its run
+  // of failures starts again from 0. NOT_FOUND for an unknown worker id.
+  StatusOr<bool> ReleaseWorker(const std::string& worker_id);
+
+  // Ends the quarantines whose cool-down has passed (one worker_released
+  // event each) and returns those workers' ids.
+  StatusOr<std::vector<std::string>> EndQuarantines();
+
   // --- Leases ---------------------------------------------------------------
 
   // Hands the next queued trial to `worker_id` for `ttl`: the highest sweep
   // priority first, then the oldest sweep, then the lowest ordinal; cancelled
   // and finished sweeps are skipped. Starts attempt n+1 with a fresh token.
-  // nullopt when nothing is queued. NOT_FOUND for an unknown worker id.
+  // nullopt when nothing is queued for this worker, or when it is
+  // quarantined. NOT_FOUND for an unknown worker id.
+  //
+  // A trial requeued after an attempt that counted against its worker
+  // (crash, retry elsewhere, worker fault, lost lease) is skipped for that
+  // worker -- and for every worker of that host when an eligible worker on
+  // another host exists -- while another eligible worker (alive, not
+  // quarantined) exists; with none, it is handed out anyway.
+  //
+  // `request_id` (may be empty): when the worker already holds a live lease
+  // granted for the same request id, that lease is returned again (repeated
+  // set, deadline unchanged) instead of a second trial.
   StatusOr<std::optional<Lease>> LeaseNextTrial(const std::string& worker_id,
-                                                std::chrono::milliseconds ttl);
+                                                std::chrono::milliseconds ttl,
+                                                const std::string& request_id = "");
 
   // Extends the lease to now + ttl and returns the new deadline; marks a
   // leased trial running. FAILED_PRECONDITION (message starts with
@@ -280,20 +356,31 @@ class Store {
   // max_attempts tries (attempts interrupted by their worker do not count).
   StatusOr<std::vector<ExpiredLease>> ExpireLeases();
 
+  // Gives every live lease (leased or running) the deadline now + ttl. The
+  // coordinator calls it when it starts, so that its own downtime never
+  // expires a lease: deadlines count only time it was up. Returns how many
+  // leases were renewed (one leases_resumed event when any).
+  StatusOr<int> ResumeLeases(std::chrono::milliseconds ttl);
+
   // Writes a batch of rows for the attempt the token belongs to, in one
   // transaction; re-sent rows replace themselves (no duplicates). Marks a
   // leased trial running and keeps the trial's best/last metric (of the
   // sweep's metric_name) current. FAILED_PRECONDITION ("lease gone ...") and
   // nothing written when the token is not the trial's current one, the
-  // deadline passed, or the trial was cancelled. INVALID_ARGUMENT (nothing
-  // written) for a row without a name or kind.
-  Status ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch);
+  // deadline passed, or the trial was cancelled. A bad row (a metric or
+  // per-class row without a name, a negative class index, a payload without
+  // kind or JSON) is rejected alone: the others are written, and `result`
+  // (optional) counts both and says why the first bad row was refused.
+  Status ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch,
+                       ReportResult* result = nullptr);
 
   // Ends the attempt the token belongs to. kSucceeded -> trial succeeded;
   // kFailedPermanent -> failed; kFailedRetryable -> queued again while the
   // trial has used fewer than max_attempts tries, else failed with `error`;
-  // kInterrupted (its worker stopped it) -> queued again, without using up a
-  // try. Given
+  // kInterrupted (its worker stopped it), kRetryElsewhere and kWorkerFault
+  // -> queued again, without using up a try. What counts against the
+  // worker (store/types.h) may quarantine it (FinishResult::quarantine).
+  // Given
   // best/last metrics overwrite the ones kept from the reports.
   // FAILED_PRECONDITION ("lease gone ...") and nothing written for a stale
   // token, a passed deadline or a cancelled trial.
@@ -315,9 +402,14 @@ class Store {
                       std::chrono::milliseconds ttl,
                       std::function<void(StatusOr<std::vector<LeaseRenewal>>)> done);
   void LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
+                           std::function<void(StatusOr<std::optional<Lease>>)> done) {
+    LeaseNextTrialAsync(std::move(worker_id), ttl, "", std::move(done));
+  }
+  void LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
+                           std::string request_id,
                            std::function<void(StatusOr<std::optional<Lease>>)> done);
   void ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch batch,
-                          std::function<void(Status)> done);
+                          std::function<void(StatusOr<ReportResult>)> done);
   void FinishAttemptAsync(int64_t trial_id, std::string token, FinishRequest request,
                           std::function<void(StatusOr<FinishResult>)> done);
 

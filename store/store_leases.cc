@@ -18,26 +18,54 @@ Status CheckTtl(std::chrono::milliseconds ttl) {
   return Status::Ok();
 }
 
-Status ValidateBatch(const MetricBatch& batch) {
-  for (const MetricRow& row : batch.metrics) {
-    if (row.name.empty()) {
-      return InvalidArgumentError("metric row of epoch " + std::to_string(row.epoch) +
-                                  " has no name");
-    }
+// Why a row is refused ("" when it is fine).
+std::string Rejection(const MetricRow& row) {
+  if (row.name.empty()) return "metric row of epoch " + std::to_string(row.epoch) + " has no name";
+  return "";
+}
+std::string Rejection(const PerClassRow& row) {
+  if (row.name.empty() || row.class_index < 0) {
+    return "per-class row of epoch " + std::to_string(row.epoch) +
+           " needs a name and a class_index >= 0";
   }
-  for (const PerClassRow& row : batch.per_class) {
-    if (row.name.empty() || row.class_index < 0) {
-      return InvalidArgumentError("per-class row of epoch " + std::to_string(row.epoch) +
-                                  " needs a name and a class_index >= 0");
-    }
+  return "";
+}
+std::string Rejection(const PayloadRow& row) {
+  if (row.kind.empty() || row.json.empty()) {
+    return "payload row of epoch " + std::to_string(row.epoch) + " needs a kind and JSON text";
   }
-  for (const PayloadRow& row : batch.payloads) {
-    if (row.kind.empty() || row.json.empty()) {
-      return InvalidArgumentError("payload row of epoch " + std::to_string(row.epoch) +
-                                  " needs a kind and JSON text");
+  return "";
+}
+
+template <typename Row>
+void KeepGood(const std::vector<Row>& rows, std::vector<Row>& good, ReportResult& result) {
+  for (const Row& row : rows) {
+    std::string why = Rejection(row);
+    if (why.empty()) {
+      good.push_back(row);
+      continue;
     }
+    if (result.rows_rejected++ == 0) result.first_rejection = std::move(why);
   }
-  return Status::Ok();
+}
+
+// Counts the batch's rows; when some are bad, `good` receives the others
+// and the batch to write is `good`, else `batch` itself.
+const MetricBatch& SplitBatch(const MetricBatch& batch, MetricBatch& good, ReportResult& result) {
+  result = ReportResult{};
+  bool bad = false;
+  for (const auto& r : batch.metrics) bad = bad || !Rejection(r).empty();
+  for (const auto& r : batch.per_class) bad = bad || !Rejection(r).empty();
+  for (const auto& r : batch.payloads) bad = bad || !Rejection(r).empty();
+  if (!bad) {
+    result.rows_written = static_cast<int64_t>(batch.size());
+    return batch;
+  }
+  KeepGood(batch.metrics, good.metrics, result);
+  KeepGood(batch.per_class, good.per_class, result);
+  KeepGood(batch.payloads, good.payloads, result);
+  result.rows_written = static_cast<int64_t>(good.size());
+  return good;
 }
 
 // Metric rows go in with one multi-row INSERT per this many rows (fewer
@@ -61,86 +89,6 @@ std::string MultiRowInsert(const char* head, int columns, size_t rows, const cha
 }
 
 }  // namespace
-
-StatusOr<std::optional<Lease>> Store::LeaseNextTrial(const std::string& worker_id,
-                                                     std::chrono::milliseconds ttl) {
-  LTSWEEP_RETURN_IF_ERROR(CheckTtl(ttl));
-  return rep_->Write<std::optional<Lease>>([&] { return rep_->LeaseNextTrialTxn(worker_id, ttl); });
-}
-
-void Store::LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
-                                std::function<void(StatusOr<std::optional<Lease>>)> done) {
-  Status valid = CheckTtl(ttl);
-  if (!valid.ok()) return done(valid);
-  Rep* rep = rep_.get();
-  rep->WriteAsync<std::optional<Lease>>(
-      [rep, worker_id = std::move(worker_id), ttl] { return rep->LeaseNextTrialTxn(worker_id, ttl); },
-      std::move(done));
-}
-
-StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& worker_id,
-                                                         std::chrono::milliseconds ttl) {
-  LTSWEEP_RETURN_IF_ERROR(TouchWorker(worker_id));
-  const int64_t now = Now();
-
-  Lease lease;
-  bool sweep_pending = false;
-  {
-    // Few sweeps are active at a time: pick the sweep first, then its trial.
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT s.id, s.max_attempts, s.status = 'pending' FROM sweeps s "
-                    "WHERE s.status IN ('pending', 'running') AND EXISTS ("
-                    "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') "
-                    "ORDER BY s.priority DESC, s.id ASC LIMIT 1"));
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) {
-      return std::optional<Lease>();
-    }
-    lease.sweep_id = stmt.Int64(0);
-    lease.max_attempts = stmt.Int(1);
-    sweep_pending = stmt.Int(2) != 0;
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT id, attempts, config_json, config_hash FROM trials "
-                    "WHERE sweep_id = ? AND status = 'queued' ORDER BY ordinal LIMIT 1"));
-    stmt.Bind(lease.sweep_id);
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return InternalError("sweep " + std::to_string(lease.sweep_id) + " lost its queue");
-    lease.trial_id = stmt.Int64(0);
-    lease.attempt = stmt.Int(1) + 1;
-    lease.config_json = stmt.Text(2);
-    lease.config_hash = stmt.Text(3);
-  }
-  lease.token = tokens.Next();
-  lease.deadline_ms = now + ttl.count();
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("UPDATE trials SET status = 'leased', attempts = ?, lease_token = ?, "
-                    "lease_deadline_ms = ?, worker_id = ?, updated_ms = ?, "
-                    "started_ms = coalesce(started_ms, ?) WHERE id = ?"));
-    stmt.Bind(lease.attempt, lease.token, lease.deadline_ms, worker_id, now, now, lease.trial_id);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("INSERT INTO attempts (trial_id, attempt, worker_id, lease_token, status, "
-                    "started_ms) VALUES (?, ?, ?, ?, 'running', ?)"));
-    stmt.Bind(lease.trial_id, lease.attempt, worker_id, lease.token, now);
-    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-  }
-  LTSWEEP_RETURN_IF_ERROR(AddEvent(
-      "trial_leased", lease.sweep_id, lease.trial_id, worker_id, lease.attempt,
-      "trial " + std::to_string(lease.trial_id) + " attempt " + std::to_string(lease.attempt) +
-          " of " + std::to_string(lease.max_attempts) + " leased to " + worker_id));
-  // A lease can only move a sweep from pending to running.
-  if (sweep_pending) LTSWEEP_RETURN_IF_ERROR(RollUpSweep(lease.sweep_id));
-  return std::optional<Lease>(std::move(lease));
-}
 
 StatusOr<int64_t> Store::RenewLease(int64_t trial_id, const std::string& token,
                                     std::chrono::milliseconds ttl) {
@@ -166,103 +114,138 @@ StatusOr<int64_t> Store::RenewLease(int64_t trial_id, const std::string& token,
   });
 }
 
+namespace {
+
+// A leased or running trial whose deadline passed.
+struct ExpiredRow {
+  ExpiredLease lease;
+  int64_t sweep_id = 0;
+  int max_attempts = 0;
+  int64_t deadline_ms = 0;
+  int64_t updated_ms = 0;  // last word from its worker (or the lease itself)
+};
+
+StatusOr<std::vector<ExpiredRow>> ReadExpired(sqlite::Db* db, int64_t now) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT t.id, t.attempts, t.worker_id, t.sweep_id, s.max_attempts, "
+                  "  t.lease_deadline_ms, t.updated_ms "
+                  // Without INDEXED BY the planner scans the whole table to
+                  // return rows in id order.
+                  "FROM trials t INDEXED BY trials_active_by_deadline "
+                  "JOIN sweeps s ON s.id = t.sweep_id "
+                  "WHERE t.status IN ('leased', 'running') AND t.lease_deadline_ms < ? "
+                  "ORDER BY t.id"));
+  stmt.Bind(now);
+  std::vector<ExpiredRow> rows;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    ExpiredRow r;
+    r.lease.trial_id = stmt.Int64(0);
+    r.lease.attempt = stmt.Int(1);
+    r.lease.worker_id = stmt.Text(2);
+    r.sweep_id = stmt.Int64(3);
+    r.max_attempts = stmt.Int(4);
+    r.deadline_ms = stmt.Int64(5);
+    r.updated_ms = stmt.Int64(6);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+}  // namespace
+
 StatusOr<std::vector<ExpiredLease>> Store::ExpireLeases() {
   return rep_->Write<std::vector<ExpiredLease>>([&]() -> StatusOr<std::vector<ExpiredLease>> {
-    sqlite::Db* db = rep_->db.get();
     const int64_t now = rep_->Now();
-
-    struct Row {
-      ExpiredLease lease;
-      int64_t sweep_id;
-      int max_attempts;
-      int64_t deadline_ms;
-    };
-    std::vector<Row> rows;
-    {
-      LTSWEEP_ASSIGN_OR_RETURN(
-          sqlite::Stmt stmt,
-          db->Prepare("SELECT t.id, t.attempts, t.worker_id, t.sweep_id, s.max_attempts, "
-                      "  t.lease_deadline_ms "
-                      // Without INDEXED BY the planner scans the whole table to
-                      // return rows in id order.
-                      "FROM trials t INDEXED BY trials_active_by_deadline "
-                      "JOIN sweeps s ON s.id = t.sweep_id "
-                      "WHERE t.status IN ('leased', 'running') AND t.lease_deadline_ms < ? "
-                      "ORDER BY t.id"));
-      stmt.Bind(now);
-      for (;;) {
-        LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-        if (!row) break;
-        Row r;
-        r.lease.trial_id = stmt.Int64(0);
-        r.lease.attempt = stmt.Int(1);
-        r.lease.worker_id = stmt.Text(2);
-        r.sweep_id = stmt.Int64(3);
-        r.max_attempts = stmt.Int(4);
-        r.deadline_ms = stmt.Int64(5);
-        rows.push_back(std::move(r));
-      }
-    }
-
+    LTSWEEP_ASSIGN_OR_RETURN(std::vector<ExpiredRow> rows, ReadExpired(rep_->db.get(), now));
     std::vector<ExpiredLease> expired;
-    for (Row& r : rows) {
-      LTSWEEP_ASSIGN_OR_RETURN(const int used, rep_->AttemptsUsed(r.lease.trial_id));
-      const std::string error = "attempt " + std::to_string(r.lease.attempt) + " lost (" +
-                                std::to_string(used) + " of " + std::to_string(r.max_attempts) +
-                                " tries used): lease on worker " + r.lease.worker_id +
-                                " expired at " + std::to_string(r.deadline_ms) +
-                                " ms without a heartbeat";
-      {
-        LTSWEEP_ASSIGN_OR_RETURN(
-            sqlite::Stmt stmt,
-            db->Prepare("UPDATE attempts SET status = 'lost', ended_ms = ?, error = ? "
-                        "WHERE trial_id = ? AND attempt = ?"));
-        stmt.Bind(now, error, r.lease.trial_id, r.lease.attempt);
-        LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-      }
-      r.lease.requeued = used < r.max_attempts;
-      {
-        LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
-                                 db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, "
-                                             "lease_deadline_ms = NULL, error = ?, updated_ms = ?, "
-                                             "finished_ms = ? WHERE id = ?"));
-        std::optional<int64_t> finished;
-        if (!r.lease.requeued) finished = now;
-        stmt.Bind(r.lease.requeued ? "queued" : "failed", error, now, finished, r.lease.trial_id);
-        LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-      }
-      const std::string trial = "trial " + std::to_string(r.lease.trial_id);
-      if (r.lease.requeued) {
-        LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
-            "lease_expired", r.sweep_id, r.lease.trial_id, r.lease.worker_id, r.lease.attempt,
-            trial + " requeued for attempt " + std::to_string(r.lease.attempt + 1) + ": " + error));
-      } else {
-        LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("trial_failed", r.sweep_id, r.lease.trial_id,
-                                               r.lease.worker_id, r.lease.attempt,
-                                               trial + " failed: " + error));
-        LTSWEEP_RETURN_IF_ERROR(rep_->RollUpSweep(r.sweep_id));
-      }
+    for (ExpiredRow& r : rows) {
+      LTSWEEP_RETURN_IF_ERROR(rep_->ExpireOne(r.lease, r.sweep_id, r.max_attempts, r.deadline_ms,
+                                              r.updated_ms));
       expired.push_back(r.lease);
     }
     return expired;
   });
 }
 
-Status Store::ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch) {
-  LTSWEEP_RETURN_IF_ERROR(ValidateBatch(batch));
-  return rep_->Write([&] { return rep_->ReportMetricsTxn(trial_id, token, batch); });
+Status Store::Rep::ExpireOne(ExpiredLease& lease, int64_t sweep_id, int max_attempts,
+                             int64_t deadline_ms, int64_t updated_ms) {
+  const int64_t now = Now();
+  // Renewed by ResumeLeases and not heard from since: the worker gave up
+  // while the coordinator was down. Not the trial's fault, nor the worker's.
+  lease.used_try = !(resumed_ms > 0 && updated_ms < resumed_ms);
+  LTSWEEP_ASSIGN_OR_RETURN(int used, AttemptsUsed(lease.trial_id));
+  if (!lease.used_try) --used;  // the current attempt no longer counts
+  const std::string error =
+      "attempt " + std::to_string(lease.attempt) + " lost (" + std::to_string(used) + " of " +
+      std::to_string(max_attempts) + " tries used): lease on worker " + lease.worker_id +
+      " expired at " + std::to_string(deadline_ms) + " ms without a heartbeat" +
+      (lease.used_try ? "" : " since the coordinator restarted (no try used)");
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE attempts SET status = 'lost', outcome = 'lost', used_try = ?, "
+                    "ended_ms = ?, error = ? WHERE trial_id = ? AND attempt = ?"));
+    stmt.Bind(lease.used_try, now, error, lease.trial_id, lease.attempt);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  lease.requeued = used < max_attempts;
+  {
+    std::optional<int64_t> finished;
+    if (!lease.requeued) finished = now;
+    std::optional<std::string> avoid;
+    if (lease.used_try && !lease.worker_id.empty()) avoid = lease.worker_id;
+    LTSWEEP_ASSIGN_OR_RETURN(
+        sqlite::Stmt stmt,
+        db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, lease_deadline_ms = NULL, "
+                    "lease_request_id = NULL, error = ?, updated_ms = ?, finished_ms = ?, "
+                    "avoid_worker = ?, avoid_host = (SELECT host FROM workers WHERE id = ?) "
+                    "WHERE id = ?"));
+    stmt.Bind(lease.requeued ? "queued" : "failed", error, now, finished, avoid, avoid,
+              lease.trial_id);
+    LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+  }
+  if (lease.used_try && !lease.worker_id.empty()) {
+    LTSWEEP_ASSIGN_OR_RETURN(lease.quarantine, CountFailure(lease.worker_id, error));
+  }
+  const std::string trial = "trial " + std::to_string(lease.trial_id);
+  if (lease.requeued) {
+    return AddEvent("lease_expired", sweep_id, lease.trial_id, lease.worker_id, lease.attempt,
+                    trial + " requeued for attempt " + std::to_string(lease.attempt + 1) + ": " +
+                        error);
+  }
+  LTSWEEP_RETURN_IF_ERROR(AddEvent("trial_failed", sweep_id, lease.trial_id, lease.worker_id,
+                                   lease.attempt, trial + " failed: " + error));
+  return RollUpSweep(sweep_id);
+}
+
+Status Store::ReportMetrics(int64_t trial_id, const std::string& token, const MetricBatch& batch,
+                            ReportResult* result) {
+  MetricBatch good;
+  ReportResult counted;
+  const MetricBatch& rows = SplitBatch(batch, good, counted);
+  LTSWEEP_RETURN_IF_ERROR(
+      rep_->Write([&] { return rep_->ReportMetricsTxn(trial_id, token, rows); }));
+  if (result != nullptr) *result = std::move(counted);
+  return Status::Ok();
 }
 
 void Store::ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch batch,
-                               std::function<void(Status)> done) {
-  Status valid = ValidateBatch(batch);
-  if (!valid.ok()) return done(valid);
+                               std::function<void(StatusOr<ReportResult>)> done) {
+  MetricBatch good;
+  ReportResult counted;
+  if (&SplitBatch(batch, good, counted) == &good) batch = std::move(good);
   Rep* rep = rep_.get();
   rep->writer.RunAsync(
       [rep, trial_id, token = std::move(token), batch = std::move(batch)] {
         return rep->ReportMetricsTxn(trial_id, token, batch);
       },
-      std::move(done));
+      [counted = std::move(counted), done = std::move(done)](Status status) {
+        if (!status.ok()) return done(std::move(status));
+        done(counted);
+      });
 }
 
 Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
@@ -386,34 +369,30 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
                                                      const FinishRequest& request) {
   LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
   const int64_t now = Now();
+  const AttemptOutcome outcome = request.outcome;
 
   AttemptState attempt_status = AttemptState::kFailed;
   FinishResult result;
-  switch (request.outcome) {
-    case AttemptOutcome::kSucceeded:
-      attempt_status = AttemptState::kSucceeded;
-      result.trial_state = TrialState::kSucceeded;
-      break;
-    case AttemptOutcome::kFailedPermanent:
-      result.trial_state = TrialState::kFailed;
-      break;
-    case AttemptOutcome::kFailedRetryable: {
-      LTSWEEP_ASSIGN_OR_RETURN(const int used, AttemptsUsed(trial_id));
-      result.requeued = used < lease.max_attempts;
-      result.trial_state = result.requeued ? TrialState::kQueued : TrialState::kFailed;
-      break;
-    }
-    case AttemptOutcome::kInterrupted:
-      // The worker stopped it (shutdown): not the trial's fault, so it does
-      // not use up a try (AttemptsUsed skips interrupted attempts).
-      attempt_status = AttemptState::kInterrupted;
-      result.requeued = true;
-      result.trial_state = TrialState::kQueued;
-      break;
+  if (outcome == AttemptOutcome::kSucceeded) {
+    attempt_status = AttemptState::kSucceeded;
+    result.trial_state = TrialState::kSucceeded;
+  } else if (outcome == AttemptOutcome::kFailedPermanent) {
+    result.trial_state = TrialState::kFailed;
+  } else if (IsFreeRetry(outcome)) {
+    // Not the trial's fault (its worker stopped it, this machine cannot run
+    // it, the worker failed around it): it does not use up a try
+    // (AttemptsUsed skips the attempt).
+    if (outcome == AttemptOutcome::kInterrupted) attempt_status = AttemptState::kInterrupted;
+    result.requeued = true;
+    result.trial_state = TrialState::kQueued;
+  } else {  // kFailedRetryable
+    LTSWEEP_ASSIGN_OR_RETURN(const int used, AttemptsUsed(trial_id));
+    result.requeued = used < lease.max_attempts;
+    result.trial_state = result.requeued ? TrialState::kQueued : TrialState::kFailed;
   }
   std::string error = request.error;
   if (error.empty() && attempt_status != AttemptState::kSucceeded) {
-    error = std::string(AttemptOutcomeName(request.outcome)) + " with exit code " +
+    error = std::string(AttemptOutcomeName(outcome)) + " with exit code " +
             std::to_string(request.exit_code);
   }
   std::optional<std::string> error_or_null;
@@ -422,29 +401,49 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
   {
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
-        db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ? "
-                    "WHERE trial_id = ? AND attempt = ?"));
-    stmt.Bind(AttemptStateName(attempt_status), request.exit_code, error_or_null, now, trial_id,
-              lease.attempt);
+        db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ?, "
+                    "outcome = ?, used_try = ? WHERE trial_id = ? AND attempt = ?"));
+    stmt.Bind(AttemptStateName(attempt_status), request.exit_code, error_or_null, now,
+              AttemptOutcomeName(outcome), !IsFreeRetry(outcome), trial_id, lease.attempt);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
+  const bool against_worker = CountsAgainstWorker(outcome) && !lease.worker_id.empty();
   {
     std::optional<int64_t> finished;
     if (IsTerminal(result.trial_state)) finished = now;
+    // A retry after a failure that counts against the worker avoids it.
+    std::optional<std::string> avoid;
+    if (against_worker && result.requeued) avoid = lease.worker_id;
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
         db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, lease_deadline_ms = NULL, "
-                    "error = ?, best_metric = coalesce(?, best_metric), "
+                    "lease_request_id = NULL, error = ?, best_metric = coalesce(?, best_metric), "
                     "last_metric = coalesce(?, last_metric), "
-                    "best_epoch = coalesce(?, best_epoch), updated_ms = ?, finished_ms = ? "
+                    "best_epoch = coalesce(?, best_epoch), updated_ms = ?, finished_ms = ?, "
+                    "avoid_worker = ?, avoid_host = (SELECT host FROM workers WHERE id = ?) "
                     "WHERE id = ?"));
     stmt.Bind(TrialStateName(result.trial_state), error_or_null, request.best_metric,
-              request.last_metric, request.best_epoch, now, finished, trial_id);
+              request.last_metric, request.best_epoch, now, finished, avoid, avoid, trial_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
+  LTSWEEP_RETURN_IF_ERROR(AddFinishEvent(lease, request, result, error));
+  if (!lease.worker_id.empty()) {
+    Status touched = TouchWorker(lease.worker_id);
+    if (!touched.ok() && touched.code() != StatusCode::kNotFound) return touched;
+    if (against_worker) {
+      LTSWEEP_ASSIGN_OR_RETURN(result.quarantine, CountFailure(lease.worker_id, error));
+    } else if (outcome == AttemptOutcome::kSucceeded) {
+      LTSWEEP_RETURN_IF_ERROR(ResetFailures(lease.worker_id));
+    }
+  }
+  LTSWEEP_RETURN_IF_ERROR(RollUpSweep(lease.sweep_id));
+  return result;
+}
 
+Status Store::Rep::AddFinishEvent(const LeaseState& lease, const FinishRequest& request,
+                                  const FinishResult& result, const std::string& error) {
   const std::string trial =
-      "trial " + std::to_string(trial_id) + " attempt " + std::to_string(lease.attempt);
+      "trial " + std::to_string(lease.trial_id) + " attempt " + std::to_string(lease.attempt);
   std::string kind, message;
   if (result.trial_state == TrialState::kSucceeded) {
     kind = "trial_succeeded";
@@ -452,20 +451,14 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
   } else if (result.requeued) {
     kind = "trial_retried";
     message = trial + " " + AttemptOutcomeName(request.outcome) + " (exit " +
-              std::to_string(request.exit_code) + "), retrying as attempt " +
-              std::to_string(lease.attempt + 1) + ": " + error;
+              std::to_string(request.exit_code) + ") on " + lease.worker_id +
+              ", retrying as attempt " + std::to_string(lease.attempt + 1) +
+              (IsFreeRetry(request.outcome) ? " (no try used)" : "") + ": " + error;
   } else {
     kind = "trial_failed";
     message = trial + " failed (exit " + std::to_string(request.exit_code) + "): " + error;
   }
-  LTSWEEP_RETURN_IF_ERROR(
-      AddEvent(kind, lease.sweep_id, trial_id, lease.worker_id, lease.attempt, message));
-  if (!lease.worker_id.empty()) {
-    Status touched = TouchWorker(lease.worker_id);
-    if (!touched.ok() && touched.code() != StatusCode::kNotFound) return touched;
-  }
-  LTSWEEP_RETURN_IF_ERROR(RollUpSweep(lease.sweep_id));
-  return result;
+  return AddEvent(kind, lease.sweep_id, lease.trial_id, lease.worker_id, lease.attempt, message);
 }
 
 }  // namespace ltsweep

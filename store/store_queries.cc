@@ -96,7 +96,8 @@ StatusOr<std::vector<WorkerInfo>> ListWorkersTxn(sqlite::Db* db) {
   {
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
-        db->Prepare("SELECT id, host, slots, gpus, status, registered_ms, last_seen_ms "
+        db->Prepare("SELECT id, host, slots, gpus, status, registered_ms, last_seen_ms, "
+                    "quarantined_until_ms, quarantines, consecutive_failures, last_error "
                     "FROM workers ORDER BY id"));
     for (;;) {
       LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -114,6 +115,10 @@ StatusOr<std::vector<WorkerInfo>> ListWorkersTxn(sqlite::Db* db) {
       info.worker.state = ParseWorkerState(stmt.Text(4)).value_or(WorkerState::kAlive);
       info.worker.registered_ms = stmt.Int64(5);
       info.worker.last_seen_ms = stmt.Int64(6);
+      info.worker.quarantined_until_ms = stmt.Int64(7);
+      info.worker.quarantines = stmt.Int(8);
+      info.worker.consecutive_failures = stmt.Int(9);
+      info.worker.last_error = stmt.Text(10);
       workers.push_back(std::move(info));
     }
   }

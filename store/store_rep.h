@@ -66,6 +66,13 @@ struct Store::Rep {
   std::mutex mu;
   std::unique_ptr<sqlite::Db> db;  // GUARDED_BY(mu)
   Clock* clock;                    // borrowed
+  // StoreOptions::quarantine_after / quarantine_cooldown.
+  int quarantine_after = 0;
+  int64_t quarantine_cooldown_ms = 0;
+  // When ResumeLeases() last ran (0: never): a resumed lease whose worker
+  // has not spoken since was lost to the coordinator's own outage
+  // (ExpireLeases).
+  int64_t resumed_ms = 0;
   LeaseTokenSource tokens;         // GUARDED_BY(mu)
   sqlite::GroupCommit writer;      // runs write bodies with mu held
   // Background WAL checkpoints (nullptr when read-only or turned off);
@@ -120,7 +127,8 @@ struct Store::Rep {
   // The bodies of the worker-path writes, shared by their blocking and
   // asynchronous forms; each runs inside a write transaction with mu held.
   StatusOr<std::optional<Lease>> LeaseNextTrialTxn(const std::string& worker_id,
-                                                   std::chrono::milliseconds ttl);
+                                                   std::chrono::milliseconds ttl,
+                                                   const std::string& request_id);
   Status ReportMetricsTxn(int64_t trial_id, const std::string& token, const MetricBatch& batch);
   StatusOr<FinishResult> FinishAttemptTxn(int64_t trial_id, const std::string& token,
                                           const FinishRequest& request);
@@ -159,11 +167,44 @@ struct Store::Rep {
   // cancelled with their sweep.
   StatusOr<int> AttemptsUsed(int64_t trial_id);
 
+  // Takes back one expired lease (ExpireLeases): closes its attempt as
+  // lost, requeues or fails the trial, counts it against the worker. Fills
+  // lease.requeued, used_try and quarantine.
+  Status ExpireOne(ExpiredLease& lease, int64_t sweep_id, int max_attempts, int64_t deadline_ms,
+                   int64_t updated_ms);
+
+  // The trial_succeeded / trial_retried / trial_failed event of a finish.
+  Status AddFinishEvent(const LeaseState& lease, const FinishRequest& request,
+                        const FinishResult& result, const std::string& error);
+
   // Marks a leased trial running (first sign of life from the trainer).
   Status MarkRunning(const LeaseState& lease);
 
   // Makes sure the worker exists; marks it seen now (and alive again).
   Status TouchWorker(const std::string& worker_id);
+
+  // One more failure counting against the worker (crash, retry elsewhere,
+  // worker fault, lost lease): its run grows and its last error is kept;
+  // at quarantine_after in a row it is quarantined (event and the returned
+  // Quarantine). An unknown worker id is ignored.
+  StatusOr<std::optional<Quarantine>> CountFailure(const std::string& worker_id,
+                                                   const std::string& error);
+  // A success: the worker's run of failures and its quarantine count reset.
+  Status ResetFailures(const std::string& worker_id);
+
+  // The live lease of `worker_id` granted for `request_id`, if any.
+  StatusOr<std::optional<Lease>> RepeatedLease(const std::string& worker_id,
+                                               const std::string& request_id);
+  // The first queued trial of the sweep that `worker_id` on `host` may take
+  // (see Store::LeaseNextTrial); nullopt when none.
+  struct Candidate {
+    int64_t trial_id = 0;
+    int attempts = 0;
+    std::string config_json;
+    std::string config_hash;
+  };
+  StatusOr<std::optional<Candidate>> NextQueuedTrial(int64_t sweep_id, const std::string& worker_id,
+                                                     const std::string& host);
 };
 
 }  // namespace ltsweep

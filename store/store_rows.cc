@@ -98,7 +98,8 @@ StatusOr<std::vector<AttemptRecord>> ReadAttempts(sqlite::Db* db, int64_t trial_
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("SELECT trial_id, attempt, worker_id, lease_token, status, exit_code, error, "
-                  "started_ms, ended_ms FROM attempts WHERE trial_id = ? ORDER BY attempt"));
+                  "started_ms, ended_ms, outcome, used_try FROM attempts WHERE trial_id = ? "
+                  "ORDER BY attempt"));
   stmt.Bind(trial_id);
   std::vector<AttemptRecord> attempts;
   for (;;) {
@@ -114,6 +115,8 @@ StatusOr<std::vector<AttemptRecord>> ReadAttempts(sqlite::Db* db, int64_t trial_
     a.error = stmt.Text(6);
     a.started_ms = stmt.Int64(7);
     a.ended_ms = stmt.OptInt64(8);
+    a.outcome = stmt.Text(9);
+    a.used_try = stmt.Int(10) != 0;
     attempts.push_back(std::move(a));
   }
   return attempts;

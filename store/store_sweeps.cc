@@ -18,6 +18,10 @@ Status ValidateNewSweep(const NewSweep& sweep) {
                                 sweep.metric_goal + "'");
   }
   if (sweep.metric_name.empty()) return InvalidArgumentError("metric.name is empty");
+  if (sweep.timeout_ms < 0 || sweep.no_progress_timeout_ms < 0) {
+    return InvalidArgumentError("resources.timeout and resources.no_progress_timeout must not be "
+                                "negative");
+  }
   for (size_t i = 0; i < sweep.trials.size(); ++i) {
     if (sweep.trials[i].config_hash.empty() || sweep.trials[i].config_json.empty()) {
       return InvalidArgumentError("trial " + std::to_string(i) +
@@ -25,6 +29,35 @@ Status ValidateNewSweep(const NewSweep& sweep) {
     }
   }
   return Status::Ok();
+}
+
+// The sweep an earlier CreateSweep made for `request_id`, as that call
+// answered it; nullopt when there is none.
+StatusOr<std::optional<CreatedSweep>> FindSubmitted(sqlite::Db* db, const std::string& request_id) {
+  std::optional<CreatedSweep> none;
+  if (request_id.empty()) return none;
+  CreatedSweep created;
+  {
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                             db->Prepare("SELECT id FROM sweeps WHERE request_id = ?"));
+    stmt.Bind(request_id);
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return none;
+    created.sweep_id = stmt.Int64(0);
+  }
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT id, reused_from_trial_id IS NOT NULL FROM trials WHERE sweep_id = ? "
+                  "ORDER BY ordinal"));
+  stmt.Bind(created.sweep_id);
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    created.trial_ids.push_back(stmt.Int64(0));
+    ++(stmt.Int(1) != 0 ? created.n_linked : created.n_queued);
+  }
+  created.existing = true;
+  return std::optional<CreatedSweep>(std::move(created));
 }
 
 }  // namespace
@@ -35,16 +68,23 @@ StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
     sqlite::Db* db = rep_->db.get();
     const int64_t now = rep_->Now();
 
+    LTSWEEP_ASSIGN_OR_RETURN(std::optional<CreatedSweep> earlier,
+                             FindSubmitted(db, sweep.request_id));
+    if (earlier) return std::move(*earlier);
+
     CreatedSweep created;
     {
+      std::optional<std::string> request_id;
+      if (!sweep.request_id.empty()) request_id = sweep.request_id;
       LTSWEEP_ASSIGN_OR_RETURN(
           sqlite::Stmt stmt,
           db->Prepare("INSERT INTO sweeps (name, spec_yaml, status, priority, max_attempts, rerun, "
-                      "metric_name, metric_goal, n_trials, created_ms, updated_ms) "
-                      "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)"));
+                      "metric_name, metric_goal, n_trials, created_ms, updated_ms, request_id, "
+                      "timeout_ms, no_progress_timeout_ms) "
+                      "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       stmt.Bind(sweep.name, sweep.spec_yaml, sweep.priority, sweep.max_attempts, sweep.rerun,
                 sweep.metric_name, sweep.metric_goal, static_cast<int64_t>(sweep.trials.size()),
-                now, now);
+                now, now, request_id, sweep.timeout_ms, sweep.no_progress_timeout_ms);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
       created.sweep_id = db->LastInsertRowId();
     }

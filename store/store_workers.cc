@@ -1,4 +1,5 @@
 // Store: worker registration, heartbeats and loss detection.
+#include <algorithm>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -152,6 +153,67 @@ Status Store::MarkWorkerStopped(const std::string& worker_id) {
     LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("worker_stopped", std::nullopt, std::nullopt, worker_id,
                                            std::nullopt, "worker " + worker_id + " stopped"));
     return Status::Ok();
+  });
+}
+
+}  // namespace ltsweep
+
+namespace ltsweep {
+
+StatusOr<bool> Store::ReleaseWorker(const std::string& worker_id) {
+  return rep_->Write<bool>([&]() -> StatusOr<bool> {
+    sqlite::Db* db = rep_->db.get();
+    int64_t until = 0;
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
+                               db->Prepare("SELECT quarantined_until_ms FROM workers WHERE id = ?"));
+      stmt.Bind(worker_id);
+      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+      if (!row) return NotFoundError("unknown worker id '" + worker_id + "'");
+      until = stmt.Int64(0);
+    }
+    const bool quarantined = until > rep_->Now();
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("UPDATE workers SET quarantined_until_ms = 0, consecutive_failures = 0 "
+                      "WHERE id = ?"));
+      stmt.Bind(worker_id);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    }
+    if (!quarantined) return false;
+    LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("worker_released", std::nullopt, std::nullopt,
+                                           worker_id, std::nullopt,
+                                           "worker " + worker_id + " released from quarantine "
+                                           "by hand (ltsweep workers --release)"));
+    return true;
+  });
+}
+
+StatusOr<std::vector<std::string>> Store::EndQuarantines() {
+  return rep_->Write<std::vector<std::string>>([&]() -> StatusOr<std::vector<std::string>> {
+    sqlite::Db* db = rep_->db.get();
+    const int64_t now = rep_->Now();
+    std::vector<std::string> ids;
+    {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("UPDATE workers SET quarantined_until_ms = 0 "
+                      "WHERE quarantined_until_ms > 0 AND quarantined_until_ms <= ? RETURNING id"));
+      stmt.Bind(now);
+      for (;;) {
+        LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+        if (!row) break;
+        ids.push_back(stmt.Text(0));
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    for (const std::string& id : ids) {
+      LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent("worker_released", std::nullopt, std::nullopt, id,
+                                             std::nullopt,
+                                             "worker " + id + " out of quarantine: cool-down over"));
+    }
+    return ids;
   });
 }
 

@@ -22,8 +22,9 @@ constexpr std::array<const char*, 7> kTrialNames = {"queued",    "leased",    "r
 constexpr std::array<const char*, 6> kAttemptNames = {"running", "succeeded",   "failed",
                                                       "lost",    "interrupted", "cancelled"};
 constexpr std::array<const char*, 3> kWorkerNames = {"alive", "lost", "stopped"};
-constexpr std::array<const char*, 4> kOutcomeNames = {"succeeded", "failed_permanent",
-                                                      "failed_retryable", "interrupted"};
+constexpr std::array<const char*, 6> kOutcomeNames = {
+    "succeeded", "failed_permanent", "failed_retryable", "interrupted", "retry_elsewhere",
+    "worker_fault"};
 
 }  // namespace
 
@@ -47,6 +48,16 @@ std::optional<WorkerState> ParseWorkerState(std::string_view name) {
 }
 std::optional<AttemptOutcome> ParseAttemptOutcome(std::string_view name) {
   return ParseName<AttemptOutcome>(name, kOutcomeNames);
+}
+
+bool IsFreeRetry(AttemptOutcome o) {
+  return o == AttemptOutcome::kInterrupted || o == AttemptOutcome::kRetryElsewhere ||
+         o == AttemptOutcome::kWorkerFault;
+}
+
+bool CountsAgainstWorker(AttemptOutcome o) {
+  return o == AttemptOutcome::kFailedRetryable || o == AttemptOutcome::kRetryElsewhere ||
+         o == AttemptOutcome::kWorkerFault;
 }
 
 bool IsTerminal(TrialState s) {

@@ -47,9 +47,34 @@ enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kC
 enum class WorkerState { kAlive, kLost, kStopped };
 
 // How an attempt ended, as the worker reports it (see the trainer contract in
-// DESIGN.md): exit 0 -> kSucceeded; exit 2 or 3 -> kFailedPermanent; a crash or
-// a signal -> kFailedRetryable; exit 4 after SIGTERM -> kInterrupted.
-enum class AttemptOutcome { kSucceeded, kFailedPermanent, kFailedRetryable, kInterrupted };
+// DESIGN.md), and what it costs the trial and the worker:
+//
+//   outcome            from                               trial            try used  worker
+//   kSucceeded         exit 0                             succeeded        -         count reset
+//   kFailedPermanent   exit 2 or 3                        failed           -         -
+//   kFailedRetryable   a crash or a signal                queued / failed  yes       counts
+//   kInterrupted       exit 4 after SIGTERM               queued           no        -
+//   kRetryElsewhere    "this machine cannot run it"       queued           no        counts
+//   kWorkerFault       the worker failed around the       queued           no        counts
+//                      trainer (spawn, config, work dir)
+//
+// "counts": the worker's run of consecutive failures grows by one (a lost
+// lease counts too); quarantine_after of them in a row quarantine it
+// (StoreOptions). A trial requeued after a counting failure avoids that
+// worker (and its host) while another eligible worker exists.
+enum class AttemptOutcome {
+  kSucceeded,
+  kFailedPermanent,
+  kFailedRetryable,
+  kInterrupted,
+  kRetryElsewhere,
+  kWorkerFault,
+};
+
+// True for the outcomes that requeue the trial without using up a try.
+bool IsFreeRetry(AttemptOutcome o);
+// True for the outcomes that count against the worker (quarantine).
+bool CountsAgainstWorker(AttemptOutcome o);
 
 const char* SweepStateName(SweepState s);
 const char* TrialStateName(TrialState s);
@@ -137,6 +162,13 @@ struct AttemptRecord {
   std::string error;
   int64_t started_ms = 0;
   std::optional<int64_t> ended_ms;
+  // How it ended: an AttemptOutcomeName, "lost" for an expired lease, empty
+  // while running (and for attempts written before schema version 3).
+  std::string outcome;
+  // False when the attempt did not use up one of the trial's max_attempts
+  // tries (interrupted, retry elsewhere, worker fault, cancelled, or lost to
+  // the coordinator's own outage).
+  bool used_try = true;
 };
 
 struct TrialInfo {
@@ -229,6 +261,14 @@ struct WorkerRecord {
   WorkerState state = WorkerState::kAlive;
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
+  // Quarantine (StoreOptions::quarantine_after): no leases before this time
+  // (0: not quarantined); how many times it was quarantined since its last
+  // success (each cool-down doubles the one before); its run of failures
+  // since then; and the error of its last failed attempt.
+  int64_t quarantined_until_ms = 0;
+  int quarantines = 0;
+  int consecutive_failures = 0;
+  std::string last_error;
 };
 
 struct WorkerInfo {
@@ -239,7 +279,8 @@ struct WorkerInfo {
 // One row per state change. kind is one of: sweep_submitted, sweep_running,
 // sweep_done, sweep_failed, sweep_cancelled, trial_leased, trial_running,
 // trial_succeeded, trial_failed, trial_retried, lease_expired,
-// trial_cancelled, worker_joined, worker_lost, worker_back, worker_stopped.
+// trial_cancelled, worker_joined, worker_lost, worker_back, worker_stopped,
+// worker_quarantined, worker_released, leases_resumed.
 struct EventRecord {
   int64_t id = 0;                 // increasing; use as a cursor
   int64_t time_ms = 0;

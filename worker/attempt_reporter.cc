@@ -17,6 +17,11 @@ SendResult AttemptReporter::SendOne(const v1::ReportMetricsRequest& batch, Activ
   auto reply = client_.ReportMetrics(batch);
   if (reply.ok()) {
     session_.NoteReachable(true, reply.status());
+    if (reply->rows_rejected() > 0) {
+      rejected_rows_ += static_cast<uint64_t>(reply->rows_rejected());
+      session_.Log(fmt::format("trial {}: {} of {} rows rejected by the coordinator: {}", lease.trial_id(),
+                               reply->rows_rejected(), batch.rows_size(), reply->first_rejection()));
+    }
     return SendResult::kOk;
   }
   const Status& s = reply.status();
@@ -25,6 +30,8 @@ SendResult AttemptReporter::SendOne(const v1::ReportMetricsRequest& batch, Activ
       MarkLeaseGone(lease, "metrics refused: " + s.message(), session_);
       return SendResult::kGone;
     case RpcFailure::kRefused:
+      ++refused_batches_;
+      refused_rows_ += static_cast<uint64_t>(batch.rows_size());
       session_.Log(fmt::format("trial {}: a metric batch of {} rows was refused and dropped: {}", lease.trial_id(),
                                batch.rows_size() + batch.payloads_size(), DescribeRpcError(s)));
       return SendResult::kOk;
@@ -56,7 +63,10 @@ void AttemptReporter::Drop(const ActiveLease& lease) { outbox_.Drop(lease.trial_
 
 void AttemptReporter::Buffer(const v1::ReportMetricsRequest& batch) {
   Status st = outbox_.Push(batch);
-  if (!st.ok()) session_.Log("cannot buffer a metric batch: " + st.ToString());
+  if (st.ok()) return;
+  ++unbuffered_batches_;
+  session_.Log(fmt::format("trial {}: cannot buffer a metric batch of {} rows, dropped: {}", batch.lease().trial_id(),
+                           batch.rows_size(), st.ToString()));
 }
 
 SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& lease) {
@@ -87,7 +97,7 @@ AttemptReporter::FinishTry AttemptReporter::TryFinish(ActiveLease& lease, const 
   if (!IsTransient(reply.status())) {
     session_.Log(fmt::format("trial {} attempt {}: finish refused: {}; dropped", lease.trial_id(), lease.attempt(),
                              DescribeRpcError(reply.status())));
-    Drop(lease);
+    outbox_.Drop(lease.trial_id(), lease.token(), "its finish was refused");
     return FinishTry::kDropped;
   }
   session_.NoteReachable(false, reply.status());
@@ -129,6 +139,23 @@ void AttemptReporter::DrainLeftovers() {
                              : r == SendResult::kGone ? "lease gone, dropped"
                                                       : "still pending"));
   }
+}
+
+}  // namespace ltsweep::worker
+
+namespace ltsweep::worker {
+
+std::string AttemptReporter::DropSummary() {
+  const OutboxDrops drops = outbox_.drops();
+  const uint64_t refused = refused_batches_, refused_rows = refused_rows_, rejected = rejected_rows_,
+                 unbuffered = unbuffered_batches_;
+  if (drops.over_bound + drops.lease_gone + drops.unreadable + refused + rejected + unbuffered == 0) {
+    return "dropped metrics this run: none";
+  }
+  return fmt::format(
+      "dropped metrics this run: {} batches past the outbox bound, {} batches of gone leases, {} unreadable outbox "
+      "files, {} batches the outbox could not write, {} batches ({} rows) refused, {} rows rejected",
+      drops.over_bound, drops.lease_gone, drops.unreadable, unbuffered, refused, refused_rows, rejected);
 }
 
 }  // namespace ltsweep::worker

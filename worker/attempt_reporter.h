@@ -6,17 +6,23 @@
 // on-disk outbox (worker/outbox.h) and is re-sent, oldest first, by Drain().
 // A batch the coordinator refuses as stale marks the lease gone (its trainer
 // is then stopped and its work dropped); a batch refused for any other
-// reason is logged and dropped. Finish() first delivers what is still
+// reason is logged and dropped; rows the coordinator rejects one by one
+// (rows_rejected in its answer) are logged, and the rest of the batch stands.
+// Everything dropped is counted; DropSummary() says it in one line (the
+// worker logs it at shutdown). Finish() first delivers what is still
 // buffered, then the FinishAttempt request, retrying with backoff while the
 // coordinator is unreachable -- while the worker stops, for at most the grace
 // period (the lease then expires on the coordinator's side).
 //
 // Ownership: borrows the client, the outbox and the session, which must
-// outlive it. Thread-safety: thread-safe (it holds no state of its own); one
-// reporter serves every slot.
+// outlive it. Thread-safety: thread-safe (its only state is atomic
+// counters); one reporter serves every slot.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 #include "common/clock.h"
 #include "proto/worker_service.pb.h"
@@ -55,6 +61,12 @@ class AttemptReporter {
   // Re-sends batches an earlier run of the worker left in the outbox.
   void DrainLeftovers();
 
+  // "dropped metrics this run: none", or what was dropped and why:
+  // "dropped metrics this run: 2 batches past the outbox bound, 1 batches of
+  // gone leases, 0 unreadable outbox files, 0 batches the outbox could not
+  // write (disk full), 1 batches (20 rows) refused, 3 rows rejected".
+  std::string DropSummary();
+
  private:
   enum class FinishTry { kAccepted, kDropped, kRetry };
   FinishTry TryFinish(ActiveLease& lease, const v1::FinishAttemptRequest& finish);
@@ -66,6 +78,10 @@ class AttemptReporter {
   WorkerSession& session_;
   Clock* const clock_;
   const std::chrono::milliseconds grace_;
+  std::atomic<uint64_t> refused_batches_{0};
+  std::atomic<uint64_t> refused_rows_{0};
+  std::atomic<uint64_t> rejected_rows_{0};
+  std::atomic<uint64_t> unbuffered_batches_{0};
 };
 
 }  // namespace ltsweep::worker

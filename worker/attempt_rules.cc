@@ -1,5 +1,12 @@
 #include "worker/attempt_rules.h"
 
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/utc_time.h"
+#include "worker/output_limits.h"
+
 namespace ltsweep::worker {
 namespace {
 
@@ -7,10 +14,73 @@ std::string WithTail(const std::string& reason, const std::string& tail) {
   return tail.empty() ? reason : reason + ": " + tail;
 }
 
+// Fills `plan` for a trainer the worker stopped itself for `stop`; false
+// when the ordinary rules apply (it succeeded, or was not stopped that way).
+bool PlanStopped(const contract::ExitVerdict& verdict, const contract::TrainerExit& exit, const StopDecision& stop,
+                 FinishPlan& plan) {
+  if (verdict.cls == contract::ExitClass::kSucceeded) return false;
+  switch (stop.reason) {
+    case StopReason::kTimeLimit:
+    case StopReason::kNoProgress:
+      plan.outcome = v1::FAILED_RETRYABLE;
+      plan.error = fmt::format("{} (trainer {})", stop.message, contract::DescribeExit(exit));
+      return true;
+    case StopReason::kLeaseNotRenewed:
+      if (verdict.cls == contract::ExitClass::kPermanent) return false;
+      plan.outcome = v1::INTERRUPTED;
+      plan.error = stop.message;
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
+std::string FormatDuration(int64_t ms) {
+  if (ms > 0 && ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
+  if (ms > 0 && ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
+  if (ms > 0 && ms % 1'000 == 0) return fmt::format("{}s", ms / 1'000);
+  return fmt::format("{}ms", ms);
+}
+
+int64_t LeaseMargin(int64_t configured_ms, int64_t heartbeat_ms, int64_t lease_ttl_ms) {
+  const int64_t margin = configured_ms > 0 ? configured_ms : std::max(2 * heartbeat_ms, lease_ttl_ms / 10);
+  return std::min(margin, lease_ttl_ms / 2);
+}
+
+StopDecision DecideStop(const WatchState& s) {
+  if (s.lease_gone) return {StopReason::kLeaseGone, ""};
+  if (s.stopping) return {StopReason::kWorkerStopping, ""};
+  if (s.lease_ttl_ms > 0 && s.now_ms - s.renewed_ms >= s.lease_ttl_ms - s.margin_ms) {
+    return {StopReason::kLeaseNotRenewed,
+            fmt::format("stopped by the worker: lease not renewed for {} (lease TTL {} - margin {}); "
+                        "the coordinator could not be reached",
+                        FormatDuration(s.now_ms - s.renewed_ms), FormatDuration(s.lease_ttl_ms),
+                        FormatDuration(s.margin_ms))};
+  }
+  if (s.timeout_ms > 0 && s.now_ms - s.started_ms >= s.timeout_ms) {
+    return {StopReason::kTimeLimit, "timed out after " + FormatDuration(s.timeout_ms)};
+  }
+  if (s.no_progress_ms > 0 && s.now_ms - s.last_event_ms >= s.no_progress_ms) {
+    const std::string last = s.last_event.empty()
+                                 ? "no event yet"
+                                 : fmt::format("last event {} at {}", s.last_event, FormatUtcMillis(s.last_event_ms));
+    return {StopReason::kNoProgress, fmt::format("no progress for {}: {}", FormatDuration(s.no_progress_ms), last)};
+  }
+  return {};
+}
+
+int64_t KillAt(StopReason reason, int64_t term_ms, int64_t grace_ms, const WatchState& state) {
+  int64_t at = term_ms + grace_ms;
+  if (reason == StopReason::kLeaseNotRenewed) {
+    at = std::min(at, state.renewed_ms + state.lease_ttl_ms - state.margin_ms / 2);
+  }
+  return at;
+}
+
 FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done_json,
-                      const std::string& stderr_tail, bool lease_gone) {
+                      const std::string& stderr_tail, bool lease_gone, const StopDecision& stop) {
   FinishPlan plan;
   if (lease_gone) {
     plan.drop = true;
@@ -20,6 +90,7 @@ FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done
   seen.saw_done = !done_json.empty();
   const contract::ExitVerdict verdict = contract::ClassifyExit(seen);
   plan.exit_code = exit.signaled ? -exit.signal : exit.code;
+  if (PlanStopped(verdict, exit, stop, plan)) return plan;
   switch (verdict.cls) {
     case contract::ExitClass::kSucceeded:
       plan.outcome = v1::SUCCEEDED;
@@ -35,7 +106,10 @@ FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done
       plan.error = verdict.reason;
       break;
     case contract::ExitClass::kRetryElsewhere:
-      // For now like a crash; a later issue gives "cannot run here" its own handling.
+      // Another worker may run it; the coordinator requeues without using a try.
+      plan.outcome = v1::RETRY_ELSEWHERE;
+      plan.error = WithTail(verdict.reason, stderr_tail);
+      break;
     case contract::ExitClass::kRetry: {
       // An exit 4 nobody asked for counts like a crash, so a trainer that
       // keeps stopping itself cannot loop forever; its reason says it all.
@@ -48,12 +122,16 @@ FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done
   return plan;
 }
 
-FinishPlan PlanSpawnFailure(const std::string& message) {
+FinishPlan PlanWorkerFault(const std::string& message) {
   FinishPlan plan;
-  plan.outcome = v1::FAILED_RETRYABLE;
-  plan.error = "cannot start the trainer: " + message;
+  plan.outcome = v1::WORKER_FAULT;
+  plan.error = message;
   plan.exit_code = -1;
   return plan;
+}
+
+FinishPlan PlanSpawnFailure(const std::string& message) {
+  return PlanWorkerFault("cannot start the trainer: " + message);
 }
 
 FinishPlan PlanHandBack() {
@@ -71,9 +149,9 @@ v1::FinishAttemptRequest MakeFinishRequest(const std::string& worker_id, const v
   finish.set_worker_id(worker_id);
   *finish.mutable_lease() = lease;
   finish.set_outcome(plan.outcome);
-  finish.set_error(plan.error);
+  finish.set_error(ElideMiddleUtf8(ToValidUtf8(plan.error), kMaxErrorBytes));
   finish.set_exit_code(plan.exit_code);
-  finish.set_result_json(plan.result_json);
+  finish.set_result_json(ToValidUtf8(plan.result_json));
   return finish;
 }
 

@@ -5,11 +5,14 @@
 //
 // What a trainer exit means is decided by contract::ClassifyExit
 // (common/trainer_contract.h); these functions turn its verdict into a
-// FinishAttempt request's outcome and error text.
+// FinishAttempt request's outcome and error text. Why the worker stopped a
+// trainer itself (DecideStop: lease gone, worker stopping, lease not renewed
+// in time, time limit, no progress) can change that outcome.
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/trainer_contract.h"
@@ -29,6 +32,60 @@ struct FinishPlan {
   int exit_code = 0;        // the exit status, or minus the signal number
 };
 
+// Why the worker stops a running trainer (SIGTERM to its process group,
+// SIGKILL after the grace period).
+enum class StopReason {
+  kNone,             // keep running
+  kLeaseGone,        // the coordinator said so: the work is dropped
+  kWorkerStopping,   // shutdown: INTERRUPTED, no try used
+  kLeaseNotRenewed,  // partition: the lease could expire any moment; INTERRUPTED
+  kTimeLimit,        // lease.timeout_ms: FAILED_RETRYABLE
+  kNoProgress,       // no stdout event for the no-progress limit: FAILED_RETRYABLE
+};
+
+struct StopDecision {
+  StopReason reason = StopReason::kNone;
+  // The error text of the attempt for the last three reasons, e.g.
+  // "timed out after 2h", "no progress for 10m: last event epoch 3 at
+  // 2026-01-02T03:04:05.678Z", "stopped by the worker: lease not renewed for
+  // 27s (lease TTL 30s - margin 3s)".
+  std::string message;
+};
+
+// What a trainer watch knows at one instant (milliseconds of the worker's
+// Clock; limits 0 = none).
+struct WatchState {
+  bool lease_gone = false;
+  bool stopping = false;
+  int64_t now_ms = 0;
+  int64_t started_ms = 0;      // when the trainer was spawned
+  int64_t last_event_ms = 0;   // the last stdout event (started_ms when none)
+  std::string last_event;      // "epoch 3", "start", ... ("" when none)
+  int64_t renewed_ms = 0;      // when the last renewal that succeeded was asked for
+  int64_t lease_ttl_ms = 0;    // the coordinator's lease TTL (0: unknown, no check)
+  int64_t margin_ms = 0;       // see LeaseMargin
+  int64_t timeout_ms = 0;      // lease.timeout_ms
+  int64_t no_progress_ms = 0;  // lease.no_progress_timeout_ms, else the worker's flag
+};
+
+// Whether (and why) to stop the trainer now. First match wins: lease gone,
+// worker stopping, lease not renewed for (ttl - margin), time limit, no
+// progress.
+StopDecision DecideStop(const WatchState& state);
+
+// The safety margin of the partition rule: `configured` when > 0, else
+// max(2 heartbeat intervals, 10 % of the TTL), and never more than half the
+// TTL.
+int64_t LeaseMargin(int64_t configured_ms, int64_t heartbeat_ms, int64_t lease_ttl_ms);
+
+// When a trainer stopped at `term_ms` for `reason` gets SIGKILL: after the
+// grace period, but for kLeaseNotRenewed no later than renewed + ttl -
+// margin / 2, so it is dead before the coordinator can hand the trial on.
+int64_t KillAt(StopReason reason, int64_t term_ms, int64_t grace_ms, const WatchState& state);
+
+// "2h", "10m", "30s", "1500ms": a duration for error texts.
+std::string FormatDuration(int64_t ms);
+
 // The finish of an attempt whose trainer ended with `exit`.
 //   done_json: the trainer's done event line ("" when none was read);
 //     exit.saw_done is taken from it, whatever the caller set.
@@ -40,11 +97,22 @@ struct FinishPlan {
 //   kInterrupted    -> INTERRUPTED (requeued without using up a try)
 //   kRetry          -> FAILED_RETRYABLE, error = reason + ": " + tail (no tail
 //                      for an exit 4 nobody asked for: the reason says it)
-//   kRetryElsewhere -> FAILED_RETRYABLE, like a crash (for now)
+//   kRetryElsewhere -> RETRY_ELSEWHERE, error = reason + ": " + tail
+// When the worker stopped the trainer itself (`stop`), unless it succeeded:
+//   kTimeLimit, kNoProgress -> FAILED_RETRYABLE, error = stop.message +
+//                              " (trainer <exit>)"
+//   kLeaseNotRenewed        -> INTERRUPTED (unless kPermanent), error =
+//                              stop.message
 FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done_json,
-                      const std::string& stderr_tail, bool lease_gone);
+                      const std::string& stderr_tail, bool lease_gone, const StopDecision& stop = {});
 
-// The trainer could not be started: FAILED_RETRYABLE, exit code -1.
+// The worker failed around the trainer (cannot create the attempt folder,
+// write the config, start the trainer; work dir full): WORKER_FAULT, exit
+// code -1. The coordinator requeues the trial without using up a try.
+FinishPlan PlanWorkerFault(const std::string& message);
+
+// The trainer could not be started: PlanWorkerFault("cannot start the
+// trainer: " + message).
 FinishPlan PlanSpawnFailure(const std::string& message);
 
 // A lease granted just as the worker was told to stop: handed back as
@@ -55,6 +123,9 @@ FinishPlan PlanHandBack();
 bool ShouldStopTrainer(bool lease_gone, bool stopping);
 
 // A FinishAttempt request for `lease` carrying `plan` (which must not drop).
+// The error text is made valid UTF-8 and cut to kMaxErrorBytes by dropping
+// its middle (worker/output_limits.h: the reason and the last stderr lines
+// stay), so the coordinator can always parse the finish.
 v1::FinishAttemptRequest MakeFinishRequest(const std::string& worker_id, const v1::LeaseRef& lease,
                                            const FinishPlan& plan);
 

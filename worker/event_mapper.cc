@@ -1,6 +1,9 @@
 #include "worker/event_mapper.h"
 
+#include <fmt/format.h>
+
 #include "common/trainer_contract.h"
+#include "worker/output_limits.h"
 
 namespace ltsweep::worker {
 namespace {
@@ -27,10 +30,18 @@ bool IsNumericArray(const Json& v) {
 }  // namespace
 
 StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
+  if (JsonNestsDeeperThan(line, kMaxJsonDepth)) {
+    return InvalidArgumentError(fmt::format("trainer output nested deeper than {} levels, ignored: {}", kMaxJsonDepth,
+                                            EscapeForLog(line)));
+  }
   Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return InvalidArgumentError("trainer output is not a JSON object: " + line);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("trainer output is not a JSON object: " + EscapeForLog(line));
+  }
   auto ev = j.find(c::kFieldEvent);
-  if (ev == j.end() || !ev->is_string()) return InvalidArgumentError("trainer output has no \"event\": " + line);
+  if (ev == j.end() || !ev->is_string()) {
+    return InvalidArgumentError("trainer output has no \"event\": " + EscapeForLog(line));
+  }
   const std::string kind = ev->get<std::string>();
   MappedEvent out;
   if (kind == c::kEventStart) {
@@ -44,7 +55,8 @@ StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
   } else if (kind == c::kEventEpoch) {
     auto e = j.find(c::kFieldEpoch);
     if (e == j.end() || !e->is_number_integer() || e->get<int64_t>() < 0) {
-      return InvalidArgumentError("trainer epoch event without a non-negative integer \"epoch\": " + line);
+      return InvalidArgumentError("trainer epoch event without a non-negative integer \"epoch\": " +
+                                  EscapeForLog(line));
     }
     out.kind = EventKind::kEpoch;
     out.epoch = e->get<int>();

@@ -32,7 +32,10 @@ struct MappedEvent {
 
 // Parses one stdout line of the trainer. `last_epoch` is the last epoch seen
 // so far (-1 when none), used to place the done payload. A line that is not
-// a JSON object with a string "event" is an error (the worker logs it).
+// a JSON object with a string "event" is an error (the worker logs it), and
+// so is one nesting deeper than kMaxJsonDepth (worker/output_limits.h),
+// refused before it is parsed. Error messages quote at most the first 80
+// bytes of the line, escaped.
 StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch);
 
 }  // namespace ltsweep::worker

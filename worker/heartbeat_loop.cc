@@ -3,12 +3,15 @@
 namespace ltsweep::worker {
 
 void ApplyHeartbeatResponse(const v1::HeartbeatResponse& response,
-                            const std::vector<std::shared_ptr<ActiveLease>>& held, WorkerSession& session) {
+                            const std::vector<std::shared_ptr<ActiveLease>>& held, WorkerSession& session,
+                            int64_t asked_ms) {
   for (const v1::LeaseState& state : response.leases()) {
-    if (state.alive()) continue;
     for (const auto& lease : held) {
-      if (lease->trial_id() == state.trial_id() && lease->token() == state.token()) {
+      if (lease->trial_id() != state.trial_id() || lease->token() != state.token()) continue;
+      if (!state.alive()) {
         MarkLeaseGone(*lease, state.reason(), session);
+      } else if (asked_ms > 0) {
+        lease->NoteRenewed(asked_ms);
       }
     }
   }
@@ -18,6 +21,7 @@ void HeartbeatLoop::Beat(const std::vector<std::shared_ptr<ActiveLease>>& held) 
   v1::HeartbeatRequest request;
   request.set_worker_id(session_.id());
   for (const auto& lease : held) *request.add_leases() = lease->Ref();
+  const int64_t asked_ms = clock_->NowMillis();
   auto response = client_.Heartbeat(request);
   if (!response.ok()) {
     if (IsUnknownWorker(response.status())) {
@@ -29,7 +33,7 @@ void HeartbeatLoop::Beat(const std::vector<std::shared_ptr<ActiveLease>>& held) 
     return;
   }
   session_.NoteReachable(true, response.status());
-  ApplyHeartbeatResponse(*response, held, session_);
+  ApplyHeartbeatResponse(*response, held, session_, asked_ms);
 }
 
 void HeartbeatLoop::Run() {

@@ -1,6 +1,7 @@
 // HeartbeatLoop: the worker's heartbeat thread. Every heartbeat interval it
 // renews every lease in the LeaseTable in one Heartbeat call; a lease the
-// coordinator reports dead is marked gone (its slot then stops the trainer
+// coordinator reports alive is marked renewed as of the moment the call was
+// made; one it reports dead is marked gone (its slot then stops the trainer
 // and drops the work). When the coordinator does not know the worker any
 // more, it registers again.
 //
@@ -8,6 +9,7 @@
 // returns once the session stops.
 #pragma once
 
+#include "common/clock.h"
 #include "worker/coordinator_client.h"
 #include "worker/lease_table.h"
 #include "worker/registration.h"
@@ -17,8 +19,10 @@ namespace ltsweep::worker {
 
 class HeartbeatLoop {
  public:
-  HeartbeatLoop(CoordinatorClient& client, WorkerSession& session, LeaseTable& leases, Registrar& registrar)
-      : client_(client), session_(session), leases_(leases), registrar_(registrar) {}
+  // `clock`: borrowed; the time renewals are recorded in.
+  HeartbeatLoop(CoordinatorClient& client, WorkerSession& session, LeaseTable& leases, Registrar& registrar,
+                Clock* clock)
+      : client_(client), session_(session), leases_(leases), registrar_(registrar), clock_(clock) {}
 
   void Run();
 
@@ -30,11 +34,14 @@ class HeartbeatLoop {
   WorkerSession& session_;
   LeaseTable& leases_;
   Registrar& registrar_;
+  Clock* const clock_;
 };
 
 // Marks gone each lease of `held` that `response` reports dead (matched by
-// trial id and token), logging each once.
+// trial id and token), logging each once; marks renewed as of `asked_ms`
+// each one it reports alive (asked_ms <= 0: records no renewal).
 void ApplyHeartbeatResponse(const v1::HeartbeatResponse& response,
-                            const std::vector<std::shared_ptr<ActiveLease>>& held, WorkerSession& session);
+                            const std::vector<std::shared_ptr<ActiveLease>>& held, WorkerSession& session,
+                            int64_t asked_ms = 0);
 
 }  // namespace ltsweep::worker

@@ -21,6 +21,12 @@ bool ActiveLease::MarkGone(const std::string& reason) {
   return true;
 }
 
+void ActiveLease::NoteRenewed(int64_t asked_ms) {
+  int64_t seen = renewed_ms_.load();
+  while (asked_ms > seen && !renewed_ms_.compare_exchange_weak(seen, asked_ms)) {
+  }
+}
+
 std::string ActiveLease::gone_reason() const {
   std::lock_guard<std::mutex> lock(mu_);
   return gone_reason_;

@@ -5,6 +5,12 @@
 // heartbeat reports it dead, or a metric batch is refused as stale): its
 // trainer is stopped and its work dropped (worker/attempt_rules.h).
 //
+// A lease also remembers when its last confirmed renewal was asked for (the
+// Lease call, then each heartbeat the coordinator answered with "alive"), on
+// the worker's own clock: the coordinator set the deadline after it received
+// that request, so the lease is safe until renewed_ms + TTL whatever the
+// clocks of the two machines say.
+//
 // Ownership: leases are shared (std::shared_ptr) by the table and the runner
 // of their slot. Thread-safety: both classes are thread-safe.
 #pragma once
@@ -25,8 +31,9 @@ class WorkerSession;
 
 class ActiveLease {
  public:
-  ActiveLease(int64_t trial_id, int attempt, std::string token)
-      : trial_id_(trial_id), attempt_(attempt), token_(std::move(token)) {}
+  // `leased_ms`: when the Lease call that granted it was made (worker clock).
+  ActiveLease(int64_t trial_id, int attempt, std::string token, int64_t leased_ms = 0)
+      : trial_id_(trial_id), attempt_(attempt), token_(std::move(token)), renewed_ms_(leased_ms) {}
   ActiveLease(const ActiveLease&) = delete;
   ActiveLease& operator=(const ActiveLease&) = delete;
 
@@ -42,11 +49,17 @@ class ActiveLease {
   // Why it is gone (empty while it is not).
   std::string gone_reason() const;
 
+  // When the last renewal the coordinator confirmed was asked for.
+  int64_t renewed_ms() const { return renewed_ms_; }
+  // Records a confirmed renewal asked for at `asked_ms` (keeps the latest).
+  void NoteRenewed(int64_t asked_ms);
+
  private:
   const int64_t trial_id_;
   const int attempt_;
   const std::string token_;
   std::atomic<bool> gone_{false};
+  std::atomic<int64_t> renewed_ms_;
   mutable std::mutex mu_;
   std::string gone_reason_;  // GUARDED_BY(mu_)
 };

@@ -31,6 +31,8 @@ Status Outbox::Load() {
     Entry entry{seq, e.path().string(), ss.str().size(), {}};
     if (!entry.batch.ParseFromString(ss.str())) {
       fs::remove(e.path(), ec);  // torn write from a crash: nothing to resend
+      ++drops_.unreadable;
+      if (log_) log_(fmt::format("outbox: dropped {}: unreadable (torn by a crash?)", name));
       continue;
     }
     bytes_ += entry.size;
@@ -58,8 +60,15 @@ Status Outbox::Push(const v1::ReportMetricsRequest& batch) {
   entries_.emplace(seq, Entry{seq, path, data.size(), batch});
   bytes_ += data.size();
   while (bytes_ > options_.max_bytes && entries_.size() > 1) {
+    const v1::ReportMetricsRequest& oldest = entries_.begin()->second.batch;
+    if (log_) {
+      log_(fmt::format("outbox over its {}-byte bound: dropped the oldest metric batch (trial {} attempt {}, "
+                               "{} rows, {} payloads)",
+                               options_.max_bytes, oldest.lease().trial_id(), oldest.lease().attempt(),
+                               oldest.rows_size(), oldest.payloads_size()));
+    }
     RemoveLocked(entries_.begin());
-    ++dropped_;
+    ++drops_.over_bound;
   }
   return Status::Ok();
 }
@@ -89,14 +98,20 @@ void Outbox::Pop(int64_t trial_id, const std::string& token) {
   }
 }
 
-void Outbox::Drop(int64_t trial_id, const std::string& token) {
+void Outbox::Drop(int64_t trial_id, const std::string& token, const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
+  uint64_t dropped = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
     auto next = std::next(it);
     if (it->second.batch.lease().trial_id() == trial_id && it->second.batch.lease().token() == token) {
       RemoveLocked(it);
+      ++dropped;
     }
     it = next;
+  }
+  drops_.lease_gone += dropped;
+  if (dropped > 0 && log_) {
+    log_(fmt::format("outbox: dropped {} buffered metric batch(es) of trial {}: {}", dropped, trial_id, why));
   }
 }
 
@@ -120,7 +135,12 @@ uint64_t Outbox::bytes() {
 
 uint64_t Outbox::dropped_batches() {
   std::lock_guard<std::mutex> lock(mu_);
-  return dropped_;
+  return drops_.over_bound;
+}
+
+OutboxDrops Outbox::drops() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return drops_;
 }
 
 }  // namespace ltsweep::worker

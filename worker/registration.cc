@@ -33,6 +33,7 @@ void Registrar::Accept(const v1::RegisterRequest& request, const v1::RegisterRes
           ? options_.heartbeat_interval
           : std::chrono::milliseconds(std::max<int64_t>(100, response.heartbeat_interval_ms()));
   session_.set_heartbeat_interval(heartbeat);
+  session_.set_lease_ttl(std::chrono::milliseconds(std::max<int64_t>(0, response.lease_ttl_ms())));
   session_.Log(fmt::format("registered: host {}, {} slot(s), trainer {}, heartbeat {} ms", request.host(),
                            options_.slots, options_.trainer_path, heartbeat.count()));
 }

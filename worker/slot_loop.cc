@@ -24,16 +24,27 @@ void SlotLoop::HandBack(const v1::LeaseResponse& lease) {
 
 void SlotLoop::Run() {
   Backoff backoff = session_.MakeBackoff();
+  std::string request_id;  // kept while the same request is retried
+  int64_t asked_ms = 0;    // when it was first sent: a lease granted by a
+                           // lost answer has its deadline from then
   while (!session_.stopping()) {
+    if (request_id.empty()) {
+      request_id = session_.NewRequestId();
+      asked_ms = clock_->NowMillis();
+    }
     v1::LeaseRequest request;
     request.set_worker_id(session_.id());
     request.set_slot(slot_);
+    request.set_request_id(request_id);
     auto lease = client_.Lease(request);
     if (!lease.ok()) {
+      // Only a transient failure may hide a granted lease: retry it as is.
+      if (!IsTransient(lease.status())) request_id.clear();
       OnLeaseError(lease.status());
       session_.WaitFor(Ms(backoff.NextDelayMs()));
       continue;
     }
+    request_id.clear();
     session_.NoteReachable(true, lease.status());
     backoff.Reset();
     if (!lease->granted()) {
@@ -45,7 +56,7 @@ void SlotLoop::Run() {
       HandBack(*lease);
       break;
     }
-    runner_.Run(slot_, *lease);
+    runner_.Run(slot_, *lease, asked_ms);
   }
 }
 

@@ -7,11 +7,18 @@
 // When the coordinator does not know the worker any more, slot 0 registers
 // again (the others wait for it).
 //
+// Each logical lease request carries a fresh request_id; a request retried
+// after a transient failure (UNAVAILABLE, a timeout: the coordinator may
+// have granted it without the answer arriving) is sent again with the same
+// id, so the coordinator answers with the lease it already granted instead
+// of leasing a second trial that nobody would run.
+//
 // Ownership: borrows everything. Thread-safety: Run() on the slot's own
 // thread; it returns once the session stops (after the running attempt has
 // been reported).
 #pragma once
 
+#include "common/clock.h"
 #include "worker/attempt_reporter.h"
 #include "worker/attempt_runner.h"
 #include "worker/coordinator_client.h"
@@ -22,14 +29,16 @@ namespace ltsweep::worker {
 
 class SlotLoop {
  public:
+  // `clock`: borrowed; when each Lease call was made (the lease's first renewal).
   SlotLoop(int slot, CoordinatorClient& client, WorkerSession& session, Registrar& registrar,
-           AttemptRunner& runner, AttemptReporter& reporter)
+           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock)
       : slot_(slot),
         client_(client),
         session_(session),
         registrar_(registrar),
         runner_(runner),
-        reporter_(reporter) {}
+        reporter_(reporter),
+        clock_(clock) {}
 
   void Run();
 
@@ -45,6 +54,7 @@ class SlotLoop {
   Registrar& registrar_;
   AttemptRunner& runner_;
   AttemptReporter& reporter_;
+  Clock* const clock_;
 };
 
 }  // namespace ltsweep::worker

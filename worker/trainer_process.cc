@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,9 +12,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 
 #include <fmt/format.h>
+
+#include "worker/output_limits.h"
 
 extern char** environ;
 
@@ -39,6 +43,39 @@ std::string FindExecutable(const std::string& name) {
   return "";
 }
 
+namespace {
+
+// Close-on-exec pipes, all or none.
+Status MakePipes(std::initializer_list<int*> pipes) {
+  std::vector<int*> made;
+  for (int* p : pipes) {
+    if (pipe2(p, O_CLOEXEC) != 0) {
+      const int err = errno;
+      for (int* m : made) {
+        close(m[0]);
+        close(m[1]);
+      }
+      return InternalError(fmt::format("pipe: {}", strerror(err)));
+    }
+    made.push_back(p);
+  }
+  return Status::Ok();
+}
+
+// execve's errno as the child wrote it to `fd`, or 0 when execve succeeded
+// (the pipe closed empty). Closes `fd`.
+int ReadExecErrno(int fd) {
+  int exec_errno = 0;
+  ssize_t got;
+  do {
+    got = read(fd, &exec_errno, sizeof(exec_errno));
+  } while (got < 0 && errno == EINTR);
+  close(fd);
+  return got == static_cast<ssize_t>(sizeof(exec_errno)) ? exec_errno : 0;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptions& options) {
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
@@ -63,27 +100,30 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
   for (auto& s : env_s) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return InternalError(fmt::format("pipe: {}", strerror(errno)));
-  if (pipe2(err, O_CLOEXEC) != 0) {
-    close(out[0]);
-    close(out[1]);
-    return InternalError(fmt::format("pipe: {}", strerror(errno)));
-  }
+  // out, err: the child's stdout and stderr; exec: execve's errno when it
+  // fails (closed by a successful execve: the parent then reads nothing).
+  int out[2], err[2], exec[2];
+  LTSWEEP_RETURN_IF_ERROR(MakePipes({out, err, exec}));
   std::unique_ptr<TrainerProcess> p(new TrainerProcess());
   p->tail_bytes_ = options.stderr_tail_bytes;
+  p->max_line_bytes_ = options.max_line_bytes;
   if (!options.stderr_log_path.empty()) {
     p->log_fd_ = open(options.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   const pid_t parent = getpid();
+  rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
+  if (options.memory_limit_bytes > 0) limit.rlim_cur = limit.rlim_max = options.memory_limit_bytes;
   pid_t pid = fork();
   if (pid < 0) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+    for (int fd : {out[0], out[1], err[0], err[1], exec[0], exec[1]}) close(fd);
     return InternalError(fmt::format("fork: {}", strerror(errno)));
   }
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
+    // A process group of its own: a terminal's SIGINT to the worker's group
+    // does not reach the trainer, and the worker signals the whole group.
+    setpgid(0, 0);
     // Restore default signal dispositions and mask for the trainer.
     sigset_t none;
     sigemptyset(&none);
@@ -91,26 +131,35 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    if (limit.rlim_cur != RLIM_INFINITY) setrlimit(RLIMIT_AS, &limit);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     execve(argv[0], argv.data(), envp.data());
-    const char msg[] = "ltsweep worker: cannot execute the trainer\n";
-    ssize_t ignored = write(2, msg, sizeof(msg) - 1);
+    const int exec_errno = errno;
+    ssize_t ignored = write(exec[1], &exec_errno, sizeof(exec_errno));
     (void)ignored;
     _exit(127);
   }
+  setpgid(pid, pid);  // also here, so no signal can race the child's own call
   close(out[1]);
   close(err[1]);
+  close(exec[1]);
   p->pid_ = pid;
   p->stdout_fd_ = out[0];
   p->stderr_fd_ = err[0];
+  const int exec_errno = ReadExecErrno(exec[0]);
+  if (exec_errno != 0) {
+    p->Wait();  // reaps the child, which exits 127 at once
+    return InternalError(fmt::format("cannot execute {}: {}", options.path, strerror(exec_errno)));
+  }
   return p;
 }
 
 TrainerProcess::~TrainerProcess() {
   if (!reaped_ && pid_ > 0) {
+    kill(-pid_, SIGKILL);
     kill(pid_, SIGKILL);
     int status;
     waitpid(pid_, &status, 0);
@@ -136,6 +185,42 @@ void TrainerProcess::DrainStderr() {
   if (stderr_tail_.size() > tail_bytes_) stderr_tail_.erase(0, stderr_tail_.size() - tail_bytes_);
 }
 
+std::string TrainerProcess::StderrTail() const {
+  // The kept bytes may start inside a character: skip to the next lead byte.
+  size_t start = 0;
+  while (start < stderr_tail_.size() && start < 3 && (static_cast<unsigned char>(stderr_tail_[start]) & 0xC0) == 0x80) {
+    ++start;
+  }
+  return ToValidUtf8(std::string_view(stderr_tail_).substr(start));
+}
+
+std::vector<std::string> TrainerProcess::TakeNotes() {
+  std::vector<std::string> notes;
+  notes.swap(notes_);
+  return notes;
+}
+
+void TrainerProcess::TakeStdout(const char* data, size_t n, std::vector<std::string>& lines) {
+  size_t i = 0;
+  while (i < n) {
+    const char* nl = static_cast<const char*>(memchr(data + i, '\n', n - i));
+    const size_t end = nl ? static_cast<size_t>(nl - data) : n;
+    if (!discarding_line_) stdout_partial_.append(data + i, end - i);
+    if (!discarding_line_ && stdout_partial_.size() > max_line_bytes_) {
+      notes_.push_back(fmt::format("dropped a stdout line longer than {} bytes: {}", max_line_bytes_,
+                                   EscapeForLog(stdout_partial_)));
+      stdout_partial_.clear();
+      stdout_partial_.shrink_to_fit();
+      discarding_line_ = true;
+    }
+    if (!nl) break;
+    if (!discarding_line_ && !stdout_partial_.empty()) lines.push_back(std::move(stdout_partial_));
+    stdout_partial_.clear();
+    discarding_line_ = false;
+    i = end + 1;
+  }
+}
+
 std::vector<std::string> TrainerProcess::ReadLines(int timeout_ms, bool* stdout_closed) {
   std::vector<std::string> lines;
   *stdout_closed = stdout_fd_ < 0;
@@ -158,30 +243,46 @@ std::vector<std::string> TrainerProcess::ReadLines(int timeout_ms, bool* stdout_
       close(stdout_fd_);
       stdout_fd_ = -1;
       *stdout_closed = true;
-      if (!stdout_partial_.empty()) lines.push_back(std::move(stdout_partial_));
+      if (!stdout_partial_.empty() && !discarding_line_) lines.push_back(std::move(stdout_partial_));
       stdout_partial_.clear();
       continue;
     }
-    stdout_partial_.append(buf, static_cast<size_t>(got));
-    size_t pos;
-    while ((pos = stdout_partial_.find('\n')) != std::string::npos) {
-      std::string line = stdout_partial_.substr(0, pos);
-      stdout_partial_.erase(0, pos + 1);
-      if (!line.empty()) lines.push_back(std::move(line));
-    }
+    TakeStdout(buf, static_cast<size_t>(got), lines);
   }
   return lines;
 }
 
 void TrainerProcess::Signal(int sig) {
+  // Held while signalling and while reaping: a pid is never signalled after
+  // it was reaped (and could have been reused).
+  std::lock_guard<std::mutex> lock(reap_mu_);
   pid_t pid = pid_;
-  if (!reaped_ && pid > 0) kill(pid, sig);
+  if (reaped_ || pid <= 0) return;
+  // The child leads its group (pgid == pid); the direct kill covers the
+  // instant before its setpgid and a child that left the group.
+  kill(-pid, sig);
+  kill(pid, sig);
+}
+
+bool TrainerProcess::HasExited() {
+  std::lock_guard<std::mutex> lock(reap_mu_);
+  if (reaped_) return true;
+  siginfo_t exited{};
+  return waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT) == 0 && exited.si_pid == pid_;
 }
 
 std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
   if (exit_) return exit_;
+  // Has it exited? Ask without reaping, so that the group id stays ours
+  // while the leftovers of the group are killed.
+  siginfo_t exited{};
+  if (waitid(P_PID, static_cast<id_t>(pid_), &exited, WEXITED | WNOHANG | WNOWAIT) != 0 || exited.si_pid != pid_) {
+    return std::nullopt;
+  }
+  std::unique_lock<std::mutex> lock(reap_mu_);
+  kill(-pid_, SIGKILL);
   int status = 0;
-  pid_t r = waitpid(pid_, &status, WNOHANG);
+  pid_t r = waitpid(pid_, &status, 0);
   if (r != pid_) return std::nullopt;
   contract::TrainerExit info;
   if (WIFSIGNALED(status)) {
@@ -191,6 +292,7 @@ std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
     info.code = WEXITSTATUS(status);
   }
   reaped_ = true;
+  lock.unlock();
   exit_ = info;
   // Whatever is left on stderr belongs to the tail.
   while (stderr_fd_ >= 0) {

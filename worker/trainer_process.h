@@ -6,15 +6,28 @@
 // SIGKILL never leaves an orphan trainer holding a GPU. Stderr is kept as a
 // bounded tail (the error text of a failed attempt) and copied to a log file.
 //
-// Ownership: the object owns the child; destroying it SIGKILLs and reaps a
-// child still running. Thread-safety: not thread-safe; used by one slot
-// thread, except Signal(), which may be called from any thread.
+// Process group: the child leads a process group of its own (setpgid), so a
+// terminal's Ctrl-C (SIGINT to the foreground group) reaches the worker, not
+// its trainers, and every signal the worker sends goes to the whole group:
+// helper processes the trainer forked are stopped with it. When the trainer
+// itself has exited, whatever is left of its group is SIGKILLed before the
+// trainer is reaped (so the group id cannot have been reused).
+//
+// Output limits (worker/output_limits.h): a stdout line longer than
+// max_line_bytes is dropped, and a note naming its first bytes is kept for
+// TakeNotes(); the stderr tail is valid UTF-8.
+//
+// Ownership: the object owns the child; destroying it SIGKILLs its group and
+// reaps a child still running. Thread-safety: not thread-safe; used by one
+// slot thread, except Signal(), which may be called from any thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,10 +46,17 @@ struct SpawnOptions {
   std::vector<std::pair<std::string, std::string>> env;
   std::string stderr_log_path;        // empty: stderr is only kept as a tail
   size_t stderr_tail_bytes = 4096;
+  // A longer stdout line (without its newline) is dropped.
+  size_t max_line_bytes = 1 << 20;
+  // RLIMIT_AS (address space) of the child, set before exec. 0: none.
+  uint64_t memory_limit_bytes = 0;
 };
 
 class TrainerProcess {
  public:
+  // Starts the child. An error when it cannot be started: pipes, fork, or
+  // execve (the child reports execve's errno through a close-on-exec pipe,
+  // so "no such interpreter" is an error here, not an exit status 127).
   static StatusOr<std::unique_ptr<TrainerProcess>> Spawn(const SpawnOptions& options);
   ~TrainerProcess();
   TrainerProcess(const TrainerProcess&) = delete;
@@ -48,30 +68,48 @@ class TrainerProcess {
   // read. Sets *stdout_closed once the child closed its stdout (it exited).
   std::vector<std::string> ReadLines(int timeout_ms, bool* stdout_closed);
 
-  // Sends `sig` to the child if it has not been reaped yet.
+  // Sends `sig` to the child's whole process group if the child has not been
+  // reaped yet.
   void Signal(int sig);
 
-  // Reaps the child without blocking; nullopt while it runs. Only signaled,
-  // code and signal are set: what the worker saw on stdout and whether it
-  // asked the trainer to stop are for the caller to fill in.
+  // Whether the child has exited (reaped or not), without reaping it. May be
+  // called from any thread.
+  bool HasExited();
+
+  // Reaps the child without blocking; nullopt while it runs. Once the child
+  // has exited, the rest of its process group is SIGKILLed first. Only
+  // signaled, code and signal are set: what the worker saw on stdout and
+  // whether it asked the trainer to stop are for the caller to fill in.
   std::optional<contract::TrainerExit> TryWait();
   // Blocks until the child exits (reading and discarding nothing: call
   // ReadLines until stdout closes first to keep its output).
   contract::TrainerExit Wait();
 
-  // The last stderr_tail_bytes of the child's stderr.
-  std::string StderrTail() const { return stderr_tail_; }
+  // The last stderr_tail_bytes (at most) of the child's stderr, from a
+  // character boundary on, as valid UTF-8 (invalid bytes become U+FFFD).
+  std::string StderrTail() const;
+
+  // Notes about dropped stdout lines since the last call ("dropped a stdout
+  // line longer than N bytes: <first 80 bytes, escaped>"), one per line.
+  std::vector<std::string> TakeNotes();
 
  private:
   TrainerProcess() = default;
   void DrainStderr();
+  // Appends stdout bytes, moving complete lines to `lines` and dropping
+  // over-long ones.
+  void TakeStdout(const char* data, size_t n, std::vector<std::string>& lines);
 
   std::atomic<pid_t> pid_{-1};
+  std::mutex reap_mu_;  // Signal() against reaping
   std::atomic<bool> reaped_{false};
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
   int log_fd_ = -1;
   size_t tail_bytes_ = 4096;
+  size_t max_line_bytes_ = 1 << 20;
+  bool discarding_line_ = false;  // inside an over-long line: drop until its newline
+  std::vector<std::string> notes_;
   std::string stdout_partial_;
   std::string stderr_tail_;
   std::optional<contract::TrainerExit> exit_;

@@ -63,11 +63,11 @@ void RunSlotsAndHeartbeats(const WorkerOptions& o, CoordinatorClient& client, Wo
                            Registrar& registrar, AttemptReporter& reporter) {
   LeaseTable leases;
   AttemptRunner runner(o, session, leases, reporter);
-  HeartbeatLoop heartbeat(client, session, leases, registrar);
+  HeartbeatLoop heartbeat(client, session, leases, registrar, o.clock);
   std::thread heartbeat_thread([&heartbeat] { heartbeat.Run(); });
   std::vector<std::thread> slots;
   for (int i = 0; i < o.slots; ++i) {
-    slots.emplace_back([&, i] { SlotLoop(i, client, session, registrar, runner, reporter).Run(); });
+    slots.emplace_back([&, i] { SlotLoop(i, client, session, registrar, runner, reporter, o.clock).Run(); });
   }
   for (auto& t : slots) t.join();
   session.Stop();
@@ -116,7 +116,8 @@ Status Worker::Run() {
   WorkerOptions& o = impl_->options;
   WorkerSession& session = impl_->session;
   LTSWEEP_RETURN_IF_ERROR(ResolveOptions(o));
-  Outbox outbox(OutboxOptions{(fs::path(o.work_dir) / "outbox").string(), o.outbox_max_bytes});
+  Outbox outbox(OutboxOptions{(fs::path(o.work_dir) / "outbox").string(), o.outbox_max_bytes},
+                [&session](const std::string& line) { session.Log(line); });
   LTSWEEP_RETURN_IF_ERROR(outbox.Load());
   CoordinatorClient client(CreateCoordinatorChannel(o.coordinator, o.max_message_bytes, o.backoff.max_ms),
                            o.rpc_timeout);
@@ -125,6 +126,7 @@ Status Worker::Run() {
   AttemptReporter reporter(client, outbox, session, o.clock, o.grace);
   reporter.DrainLeftovers();
   RunSlotsAndHeartbeats(o, client, session, registrar, reporter);
+  session.Log(reporter.DropSummary());
   const Status s = client.StopWorker(session.id());
   session.Log(s.ok() ? "stopped" : "stopped (coordinator not told: " + DescribeRpcError(s) + ")");
   return Status::Ok();

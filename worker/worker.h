@@ -12,12 +12,22 @@
 //
 // Failures: what a trainer exit means is common/trainer_contract.h's
 // ClassifyExit; exit 2 or 3 fails the trial for good with the trainer's
-// stderr tail as the error; crashes, signals and an exit 4 nobody asked for
-// are reported as retryable. When the coordinator cannot be reached the
-// trainer keeps running, batches go to a bounded on-disk outbox in work_dir
-// and are re-sent with exponential backoff and jitter; work is dropped only
-// when the coordinator says the lease is gone (cancelled or expired): then
-// the trainer gets SIGTERM, and SIGKILL after the grace period.
+// stderr tail as the error; exit 5 ("cannot run here") is reported as
+// RETRY_ELSEWHERE; crashes, signals and an exit 4 nobody asked for are
+// reported as retryable. Faults of the worker around the trainer (attempt
+// folder, config file, work dir full, exec) are reported as WORKER_FAULT.
+// Trainers run in process groups of their own; every stop signal goes to
+// the whole group. A trainer past the lease's time limit or silent for the
+// no-progress limit is stopped and its attempt fails retryably. When the
+// coordinator cannot be reached the trainer keeps running, batches go to a
+// bounded on-disk outbox in work_dir and are re-sent with exponential
+// backoff and jitter -- until the lease has gone unrenewed for its TTL minus
+// a margin: then the worker stops the trainer itself (it must be dead before
+// the coordinator can hand the trial to another worker) and reports the
+// attempt as interrupted once it is back in touch. Work is dropped when the
+// coordinator says the lease is gone (cancelled or expired): then the
+// trainer gets SIGTERM, and SIGKILL after the grace period. Everything the
+// worker drops is logged, and counted in one line when it stops.
 //
 // Stop() (the daemon calls it on SIGTERM): no new leases, running trainers
 // get SIGTERM (they checkpoint and exit 4), their attempts are reported as
@@ -30,9 +40,11 @@
 //   worker/slot_loop.h         lease per slot, hand back on stop
 //   worker/heartbeat_loop.h    renew leases, notice gone ones
 //   worker/attempt_runner.h    one attempt: spawn, relay events, stop, finish
+//   worker/lease_guard.h       stops a trainer whose lease was not renewed in time
 //   worker/attempt_rules.h     exit -> FinishAttempt outcome; drop rule (pure)
 //   worker/attempt_reporter.h  metric batches (via the outbox) and the finish
 //   worker/trainer_command.h   the trainer's argv and environment (pure)
+//   worker/output_limits.h     caps on trainer output (lines, JSON depth, UTF-8)
 //   worker/worker_session.h    id, stop flag, reachability, log
 //
 // Ownership: the Worker owns its channel, threads and trainer processes; the

@@ -41,9 +41,27 @@ struct WorkerOptions {
   bool keep_work_dirs = false;
   // Shared checkpoint folder. Empty: no checkpoints; a retry starts over.
   std::string checkpoint_root;
+  // Folders a lease's data.root and data.cache_dir must lie in
+  // (worker/lease_validation.h); a lease naming another folder is refused
+  // (RETRY_ELSEWHERE). Empty: DefaultDataRoots(), the places the trainer
+  // looks by default (/usr/share/datasets and the cache folder).
+  std::vector<std::string> data_roots;
+  // RLIMIT_AS of each trainer, bytes (worker/memory_limit.h). 0: none.
+  uint64_t memory_limit_bytes = 0;
   // SIGTERM -> SIGKILL grace period for trainers (also how long a stopping
   // worker keeps trying to report its interrupted attempts).
   std::chrono::milliseconds grace{30'000};
+  // A trainer that prints no event on stdout for this long is stopped
+  // (SIGTERM, SIGKILL after the grace period) and its attempt ends as
+  // FAILED_RETRYABLE ("no progress for ..."). Used when the lease sets no
+  // no_progress_timeout_ms of its own. 0: no watchdog.
+  std::chrono::milliseconds no_progress_timeout{0};
+  // A lease not renewed (heartbeat answered "alive") for lease TTL minus
+  // this margin has its trainer stopped by the worker itself, so that the
+  // trial never runs twice at once once the coordinator gives it to another
+  // worker; the SIGKILL then comes no later than the margin's second half.
+  // 0: max(2 heartbeat intervals, 10 % of the lease TTL).
+  std::chrono::milliseconds lease_margin{0};
   // Heartbeat period. 0: what the coordinator asks for at registration.
   std::chrono::milliseconds heartbeat_interval{0};
   // Metric rows are batched for at most this long (and flushed at every

@@ -87,3 +87,22 @@ void WorkerSession::set_heartbeat_interval(std::chrono::milliseconds interval) {
 }
 
 }  // namespace ltsweep::worker
+
+namespace ltsweep::worker {
+
+std::chrono::milliseconds WorkerSession::lease_ttl() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return lease_ttl_;
+}
+
+void WorkerSession::set_lease_ttl(std::chrono::milliseconds ttl) {
+  std::lock_guard<std::mutex> lock(mu_);
+  lease_ttl_ = ttl;
+}
+
+std::string WorkerSession::NewRequestId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fmt::format("{:016x}{:016x}", seeds_(), seeds_());
+}
+
+}  // namespace ltsweep::worker

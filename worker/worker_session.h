@@ -61,6 +61,14 @@ class WorkerSession {
   // How often the heartbeat thread renews leases (set at registration).
   std::chrono::milliseconds heartbeat_interval() const;
   void set_heartbeat_interval(std::chrono::milliseconds interval);
+  // The coordinator's lease TTL (set at registration; 0 before).
+  std::chrono::milliseconds lease_ttl() const;
+  void set_lease_ttl(std::chrono::milliseconds ttl);
+
+  // --- Lease requests ----------------------------------------------------------
+  // A fresh id for one logical Lease request (32 hex digits from the
+  // session's engine; unique across workers and restarts when seed is 0).
+  std::string NewRequestId();
 
  private:
   const LogFn hook_;
@@ -74,6 +82,7 @@ class WorkerSession {
   bool reachable_ = true;                               // GUARDED_BY(mu_)
   std::mt19937_64 seeds_;                               // GUARDED_BY(mu_)
   std::chrono::milliseconds heartbeat_interval_{5'000};  // GUARDED_BY(mu_)
+  std::chrono::milliseconds lease_ttl_{0};               // GUARDED_BY(mu_)
 
   std::mutex log_mu_;  // one hook call at a time
 };

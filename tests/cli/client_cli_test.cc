@@ -121,6 +121,47 @@ TEST_F(ClientCliTest, ErrorPaths) {
   EXPECT_EQ(r.code, 2);
 }
 
+// A worker whose trainer keeps crashing is quarantined after three attempts
+// in a row (the coordinator's default); `workers` and `status` say so with
+// the last error, and `workers --release` lifts it.
+TEST_F(ClientCliTest, AFailingWorkerIsQuarantinedShownAndReleased) {
+  cluster_.StartCoordinator("5s");
+  cluster_.StartWorker({"w1", 1, {{"LTSWEEP_FAKE_EXIT", "1"}}, {}});
+  WriteFile(dir_.File("crashy.yaml"),
+            "name: crashy\nmax_attempts: 10\nconfig:\n  train: {epochs: 1}\nseeds: [0, 1, 2, 3]\n"
+            "parameters:\n  train.lr: {values: [0.1]}\n");
+  CliResult r = Cli("submit " + ShellQuote(dir_.File("crashy.yaml")) + At());
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Cli("workers --format csv" + At()).out.find("quarantined: ") != std::string::npos; },
+      std::chrono::seconds(30)))
+      << Cli("workers" + At()).out << cluster_.CoordinatorLog();
+  r = Cli("status" + At());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("; quarantined: "), std::string::npos) << r.out;
+  EXPECT_NE(cluster_.CoordinatorLog().find("worker w1 quarantined until"), std::string::npos);
+
+  r = Cli("workers --release w1" + At());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "worker w1 released from quarantine\n");
+  EXPECT_NE(cluster_.CoordinatorLog().find("worker w1 released from quarantine by hand"), std::string::npos);
+  r = Cli("workers --release nobody" + At());
+  EXPECT_EQ(r.code, 2) << r.err;
+}
+
+// One coordinator per database: a second `ltsweep coordinator` on the same
+// file refuses to start and names the holder.
+TEST_F(ClientCliTest, ASecondCoordinatorOnTheSameDatabaseRefusesToStart) {
+  cluster_.StartCoordinator("5s");
+  CliResult r = Cli("coordinator --db " + ShellQuote(cluster_.db_path()) + " --listen 127.0.0.1:0");
+  EXPECT_NE(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("in use by another coordinator (pid "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(cluster_.db_path() + ".lock"), std::string::npos) << r.err;
+  // The first one is untouched and still answers.
+  r = Cli("status" + At());
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
 TEST(CliHelpTest, EveryCommandHasAnExample) {
   for (const char* cmd : {"run", "coordinator", "worker", "submit", "cancel", "workers", "status", "watch", "results",
                           "best", "trial", "curves", "report", "sql", "validate", "expand"}) {

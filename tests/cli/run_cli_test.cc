@@ -149,6 +149,44 @@ TEST_F(RunCliTest, InterruptThenResume) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(DISTINCT trial_id) FROM metrics WHERE name = 'val_error' AND epoch = 39"), 4);
 }
 
+// Ctrl-C in a terminal sends SIGINT to the whole foreground process group,
+// trainers included. Trainers run in their own process groups, so only
+// `ltsweep run` gets it: it stops its worker slots (SIGTERM -> checkpoint ->
+// exit 4), the attempts end interrupted without using up a try, and a rerun
+// resumes them from their checkpoints.
+TEST_F(RunCliTest, CtrlCToTheWholeProcessGroupInterruptsWithoutUsingATry) {
+  const std::string spec = FakeSpec(dir_, 40);
+  // setsid: `ltsweep run` leads a process group of its own, like a shell job.
+  std::vector<std::string> argv = {"/usr/bin/setsid", LTSWEEP_CLI_PATH, "run",        spec,
+                                   "--workers",       "2",              "--trainer",  LTSWEEP_FAKE_TRAIN_PATH,
+                                   "--db",            db_,              "--work-dir", dir_.File("work"),
+                                   "--threads",       "1"};
+  Process run(argv, {{"LTSWEEP_FAKE_EPOCH_MS", "50"}}, dir_.File("run.log"));
+  ASSERT_TRUE(WaitUntil([&] { return QueryInt(db_, "SELECT count(*) FROM metrics WHERE epoch >= 3") > 0; },
+                        std::chrono::seconds(20)))
+      << run.log();
+  ASSERT_EQ(getpgid(run.pid()), run.pid()) << "setsid made it a group leader";
+  kill(-run.pid(), SIGINT);  // what the terminal does
+  const int status = run.Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(WIFEXITED(status)) << run.log();
+  EXPECT_EQ(WEXITSTATUS(status), 1) << run.log();
+  EXPECT_NE(run.log().find("run the same command again to resume"), std::string::npos) << run.log();
+  EXPECT_GE(QueryInt(db_, "SELECT count(*) FROM attempts WHERE status = 'interrupted'"), 1)
+      << ReadFile(dir_.File("work/ltsweep-run.log"));
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM attempts WHERE status = 'failed'"), 0)
+      << ReadFile(dir_.File("work/ltsweep-run.log"));
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM attempts WHERE error LIKE '%signal 2%'"), 0);
+
+  CliResult r = Run("run " + ShellQuote(spec) + " --workers 2" + Common());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming sweep 1"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM trials WHERE status = 'succeeded'"), 4);
+  // The resumed attempts started after their last checkpoint.
+  EXPECT_GE(QueryInt(db_, "SELECT count(*) FROM trial_payloads WHERE kind = 'start' AND attempt > 1 AND "
+                          "json_extract(json, '$.first_epoch') > 0"),
+            1);
+}
+
 #ifdef LTSWEEP_TRAIN_PATH
 TEST(RunCliRealTrainerTest, OneEpochOnFashionMnist) {
   const char* kData = "/usr/share/datasets/fashion-mnist";

@@ -11,7 +11,11 @@
 // so a resumed run reports exactly what an uninterrupted one would.
 //
 // With --checkpoint-dir the last finished epoch is written to DIR/last_epoch
-// after each epoch; with --resume training continues after it.
+// after each epoch, the way ltsweep-train writes its checkpoints (a temporary
+// name of this process, fsync, rename into place: never torn); with --resume
+// training continues after it, or from epoch 0 when the marker is garbage.
+// A marker that cannot be written exits 5 (kExitCannotRunHere), as the real
+// trainer does for an unwritable checkpoint folder.
 //
 // Faults on request (environment):
 //   LTSWEEP_FAKE_EXIT=C           exit with status C before training (2, 3: with
@@ -21,18 +25,48 @@
 //   LTSWEEP_FAKE_IGNORE_TERM=1    ignore SIGTERM (to test the SIGKILL fallback)
 //   LTSWEEP_FAKE_PID_DIR=DIR      write DIR/<pid> while running (tests count
 //                                 live trainers); removed on normal exit
+//   LTSWEEP_FAKE_EXIT=5           (as above) "cannot run here" with a message
+//   LTSWEEP_FAKE_HANG=1           print nothing at all and sleep until SIGTERM
+//                                 (then exit 4); signals are not ignored
+//   LTSWEEP_FAKE_HANG_EPOCH=E     the same, after the events of epoch E
+//   LTSWEEP_FAKE_FLOOD_BYTES=N    after the start event, one stdout line of N
+//                                 bytes ("FLOOD" then 'x'), then go on
+//   LTSWEEP_FAKE_DEEP_JSON=N      after the start event, an epoch event whose
+//                                 "deep" field nests N arrays, then go on
+//   LTSWEEP_FAKE_BAD_UTF8_STDERR=1 before exiting (any way), write ~6 KiB of
+//                                 stderr mixing multi-byte UTF-8 and invalid
+//                                 bytes
+//   LTSWEEP_FAKE_FORK_CHILD=1     fork a child that ignores SIGTERM and SIGINT,
+//                                 keeps stdout open and sleeps (at most 60 s);
+//                                 with a PID_DIR it writes DIR/child-<pid>
+//   LTSWEEP_FAKE_LOCK_DIR=DIR     hold an exclusive flock on
+//                                 DIR/seed-<seed>-lr-<lr>.lock while running;
+//                                 when another live trainer holds it (the same
+//                                 trial running twice at once) write
+//                                 DIR/overlap-<pid>
+//   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
+//                                 (memory limits: past RLIMIT_AS the
+//                                 std::bad_alloc is left uncaught, so the
+//                                 process aborts naming it on stderr)
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +105,75 @@ double Noise(uint64_t seed, int epoch, int k) {
 // Sleeps `ms`, waking early on SIGTERM.
 void SleepMs(int ms) {
   for (int t = 0; t < ms && !g_term; t += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// ~6 KiB of stderr: valid multi-byte characters with invalid bytes between
+// (a lone lead byte, 0xFF, a stray continuation byte).
+void WriteBadUtf8Stderr() {
+  std::string s;
+  while (s.size() < 6000) s += "caf\xc3\xa9 \xe2\x82\xac \xff\xc3 \x80 \xf0\x9f\x98\x80 ";
+  s += "\nfake trainer: stderr with invalid UTF-8 \xc3";
+  std::fwrite(s.data(), 1, s.size(), stderr);
+  std::fflush(stderr);
+}
+
+// Sleeps until SIGTERM, printing nothing.
+int HangUntilTerm() {
+  while (!g_term) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return c::kExitInterrupted;
+}
+
+// A child that ignores SIGTERM and SIGINT and keeps the trainer's stdout open.
+void ForkStubbornChild(const std::string& pid_dir) {
+  const pid_t pid = fork();
+  if (pid != 0) return;
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  if (!pid_dir.empty()) std::ofstream(pid_dir + "/child-" + std::to_string(getpid())) << getpid() << "\n";
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  _exit(0);
+}
+
+// Takes DIR/<key>.lock; writes DIR/overlap-<pid> when another process holds it.
+void LockTrial(const std::string& dir, const std::string& key) {
+  const std::string path = dir + "/" + key + ".lock";
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT, 0644);  // held until exit
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::ofstream(dir + "/overlap-" + std::to_string(getpid())) << key << "\n";
+  }
+}
+
+// Writes `epoch` to `marker` as ltsweep-train writes a checkpoint: temporary
+// file named for this process, fsync, rename. False (and a line on stderr)
+// when it cannot be written.
+bool WriteMarker(const std::string& marker, int epoch) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(marker).parent_path(), ec);  // as ltsweep-train
+  const std::string tmp = marker + ".tmp." + std::to_string(getpid());
+  const std::string text = std::to_string(epoch) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = fd >= 0 && ::fsync(fd) == 0 && ok;
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  ok = ok && std::rename(tmp.c_str(), marker.c_str()) == 0;
+  if (!ok) {
+    std::cerr << "fake trainer: cannot write the checkpoint marker " << marker << ": " << std::strerror(errno) << "\n";
+    ::unlink(tmp.c_str());
+  }
+  return ok;
+}
+
+// The last finished epoch in `marker`, or -1 when there is none or it is not
+// a whole non-negative number on one line (then training starts over).
+int ReadMarker(const std::string& marker) {
+  std::ifstream in(marker);
+  std::string line;
+  if (!std::getline(in, line) || line.empty() || line.size() > 9 ||
+      line.find_first_not_of("0123456789") != std::string::npos) {
+    if (in.is_open()) std::cerr << "fake trainer: unusable checkpoint marker " << marker << "; starting from epoch 0\n";
+    return -1;
+  }
+  return std::stoi(line);
 }
 
 int Usage(const std::string& why) {
@@ -153,23 +256,39 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, OnTerm);
   }
 
+  const std::string lock_dir = Env("LTSWEEP_FAKE_LOCK_DIR");
+  if (!lock_dir.empty()) LockTrial(lock_dir, "seed-" + std::to_string(seed) + "-lr-" + std::to_string(lr));
+  const bool bad_utf8 = Env("LTSWEEP_FAKE_BAD_UTF8_STDERR") == "1";
+  if (bad_utf8) std::atexit(WriteBadUtf8Stderr);
+  if (Env("LTSWEEP_FAKE_FORK_CHILD") == "1") ForkStubbornChild(pid_dir);
+  if (Env("LTSWEEP_FAKE_HANG") == "1") {
+    const int code = HangUntilTerm();
+    cleanup();
+    return code;
+  }
+
   const std::string fail = Env("LTSWEEP_FAKE_EXIT");
   const std::string only_seed = Env("LTSWEEP_FAKE_ONLY_SEED");
   if (!fail.empty() && (only_seed.empty() || std::stoull(only_seed) == seed)) {
     int code = std::atoi(fail.c_str());
     if (code == c::kExitInvalidConfig) std::cerr << "invalid config: train.seed " << seed << " is not allowed by the fake trainer\n";
     if (code == c::kExitUnusableData) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
+    if (code == c::kExitCannotRunHere) std::cerr << "cannot run here: the fake trainer finds no CUDA device\n";
     cleanup();
     return code;
   }
 
+  // --- LTSWEEP_FAKE_ALLOC_MB (memory-limit tests) ---
+  if (const int alloc_mb = std::atoi(Env("LTSWEEP_FAKE_ALLOC_MB", "0").c_str()); alloc_mb > 0) {
+    const size_t bytes = static_cast<size_t>(alloc_mb) << 20;
+    std::unique_ptr<char[]> block(new char[bytes]);  // throws std::bad_alloc past the limit
+    for (size_t i = 0; i < bytes; i += 4096) block[i] = static_cast<char>(i);
+    std::cerr << "fake trainer: allocated and touched " << alloc_mb << " MiB\n";
+  }
+
   int first_epoch = 0;
   const std::string marker = checkpoint_dir.empty() ? "" : checkpoint_dir + "/last_epoch";
-  if (resume && !marker.empty()) {
-    std::ifstream in(marker);
-    int last = -1;
-    if (in >> last) first_epoch = last + 1;
-  }
+  if (resume && !marker.empty()) first_epoch = ReadMarker(marker) + 1;
   const std::string crash_epoch = Env("LTSWEEP_FAKE_CRASH_EPOCH");
   const bool resumed = first_epoch > 0;
   const int epoch_ms = std::atoi(Env("LTSWEEP_FAKE_EPOCH_MS", "50").c_str());
@@ -177,6 +296,21 @@ int main(int argc, char** argv) {
 
   Emit({{c::kFieldEvent, c::kEventStart}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
         {"device", device}, {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
+
+  const long flood = std::atol(Env("LTSWEEP_FAKE_FLOOD_BYTES", "0").c_str());
+  if (flood > 0) {
+    std::string line = "FLOOD" + std::string(static_cast<size_t>(std::max(0L, flood - 5)), 'x') + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  const int deep = std::atoi(Env("LTSWEEP_FAKE_DEEP_JSON", "0").c_str());
+  if (deep > 0) {
+    std::string line = "{\"event\":\"epoch\",\"epoch\":0,\"deep\":" + std::string(static_cast<size_t>(deep), '[') +
+                       std::string(static_cast<size_t>(deep), ']') + "}\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+  const std::string hang_epoch = Env("LTSWEEP_FAKE_HANG_EPOCH");
 
   double best = 1e9;
   int best_epoch = -1;
@@ -205,10 +339,16 @@ int main(int argc, char** argv) {
     if (v < best) best = v, best_epoch = e;
     last = v;
     if (!marker.empty()) {
-      std::string tmp = marker + ".tmp";
-      std::ofstream(tmp) << e << "\n";
-      std::rename(tmp.c_str(), marker.c_str());
+      if (!WriteMarker(marker, e)) {
+        cleanup();
+        return c::kExitCannotRunHere;
+      }
       Emit({{c::kFieldEvent, c::kEventCheckpoint}, {c::kFieldEpoch, e}, {c::kFieldPath, marker}});
+    }
+    if (!hang_epoch.empty() && e == std::atoi(hang_epoch.c_str())) {
+      const int code = HangUntilTerm();
+      cleanup();
+      return code;
     }
     if (!crash_epoch.empty() && !resumed && e == std::atoi(crash_epoch.c_str())) {
       std::cerr << "fake trainer: crashing after epoch " << e << " as asked\n";

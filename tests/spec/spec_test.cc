@@ -403,6 +403,32 @@ TEST(SpecErrorTest, EarlyTerminate) {
               "greater than 1");
 }
 
+TEST(SpecParseTest, ResourceTimeoutsAreDurations) {
+  auto s = ParseSweepSpec(
+      "resources: {timeout: 2h, no_progress_timeout: 10m}\nparameters:\n  train.lr: {value: 0.1}\n",
+      "t.yaml");
+  ASSERT_OK(s);
+  EXPECT_EQ(s->timeout_ms, 2 * 3600 * 1000);
+  EXPECT_EQ(s->no_progress_timeout_ms, 10 * 60 * 1000);
+  auto mixed = ParseSweepSpec(
+      "resources: {timeout: 1h30m, no_progress_timeout: 500ms}\nparameters:\n  train.lr: {value: 0.1}\n",
+      "t.yaml");
+  ASSERT_OK(mixed);
+  EXPECT_EQ(mixed->timeout_ms, 90 * 60 * 1000);
+  EXPECT_EQ(mixed->no_progress_timeout_ms, 500);
+  auto none = ParseSweepSpec("resources: {timeout: 0}\nparameters:\n  train.lr: {value: 0.1}\n", "t.yaml");
+  ASSERT_OK(none);
+  EXPECT_EQ(none->timeout_ms, 0);
+  auto unset = ParseSweepSpec("parameters:\n  train.lr: {value: 0.1}\n", "t.yaml");
+  ASSERT_OK(unset);
+  EXPECT_EQ(unset->timeout_ms, 0);
+  EXPECT_EQ(unset->no_progress_timeout_ms, 0);
+  ExpectError("resources: {timeout: soon}\n", 1, "resources.timeout", "expected a duration");
+  ExpectError("resources: {no_progress_timeout: 10x}\n", 1, "resources.no_progress_timeout",
+              "expected a duration");
+  ExpectError("resources: {timeout: [1h]}\n", 1, "resources.timeout", "expected a duration");
+}
+
 TEST(SpecParseTest, ExtrasAndDefaults) {
   auto s = ParseSweepSpec(Yaml(R"(
 name: demo

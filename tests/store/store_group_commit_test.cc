@@ -290,12 +290,12 @@ TEST_F(GroupCommitTest, AsyncWritesQueueBehindTheLeaderAndGetTheirOwnResults) {
     answering_threads.insert(std::this_thread::get_id());
     ++answered;
   };
-  store_->ReportMetricsAsync(first.trial_id, first.token, Rows(0, 0.3), [&](Status s) {
-    reported = s;
+  store_->ReportMetricsAsync(first.trial_id, first.token, Rows(0, 0.3), [&](StatusOr<ReportResult> s) {
+    reported = s.status();
     note();
   });
-  store_->ReportMetricsAsync(second.trial_id, "not-the-token", Rows(0, 0.9), [&](Status s) {
-    stale = s;
+  store_->ReportMetricsAsync(second.trial_id, "not-the-token", Rows(0, 0.9), [&](StatusOr<ReportResult> s) {
+    stale = s.status();
     note();
   });
   store_->FinishAttemptAsync(second.trial_id, second.token, {}, [&](StatusOr<FinishResult> r) {
@@ -347,7 +347,7 @@ TEST_F(GroupCommitTest, AsyncWritesOfAFailedCommitGetTheCommitError) {
   fail_commits_ = true;
   Status reported = InternalError("not answered");
   store_->ReportMetricsAsync(lease.trial_id, lease.token, Rows(0, 0.1),
-                             [&](Status s) { reported = s; });
+                             [&](StatusOr<ReportResult> s) { reported = s.status(); });
   EXPECT_EQ(reported.code(), StatusCode::kUnavailable) << reported.ToString();
   StatusOr<std::optional<Lease>> leased = InternalError("not answered");
   store_->LeaseNextTrialAsync("w1", seconds(30),

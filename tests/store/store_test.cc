@@ -508,18 +508,25 @@ TEST_F(StoreTest, ResentMetricRowsLeaveNoDuplicates) {
   EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM metrics"), "4");
 }
 
-TEST_F(StoreTest, BadRowsAreRefusedBeforeAnythingIsWritten) {
+// Issue 11 changed this contract: a bad row used to refuse the whole batch
+// (INVALID_ARGUMENT, nothing written), which made a worker drop good rows.
+// Now the bad row alone is rejected and counted.
+TEST_F(StoreTest, BadRowsAreRejectedOneByOneAndTheOthersWritten) {
   ASSERT_OK(store_->CreateSweep(MakeSweep("s", 1, "h")));
   auto lease = store_->LeaseNextTrial("w1", seconds(30));
   ASSERT_OK(lease);
   MetricBatch batch;
   batch.metrics.push_back({0, "val_error", 0.5});
   batch.metrics.push_back({1, "", 0.5});
-  EXPECT_EQ(store_->ReportMetrics((*lease)->trial_id, (*lease)->token, batch).code(),
-            StatusCode::kInvalidArgument);
+  ReportResult result;
+  ASSERT_OK(store_->ReportMetrics((*lease)->trial_id, (*lease)->token, batch, &result));
+  EXPECT_EQ(result.rows_written, 1);
+  EXPECT_EQ(result.rows_rejected, 1);
+  EXPECT_EQ(result.first_rejection, "metric row of epoch 1 has no name");
   auto m = store_->GetMetrics((*lease)->trial_id);
   ASSERT_OK(m);
-  EXPECT_TRUE(m->metrics.empty());
+  ASSERT_EQ(m->metrics.size(), 1u);
+  EXPECT_EQ(m->metrics[0].name, "val_error");
 }
 
 TEST_F(StoreTest, AFailedCommitWritesNothing) {

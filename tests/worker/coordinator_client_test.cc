@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -86,11 +87,18 @@ class FakeWorkerService final : public v1::WorkerService::Service {
     return Answer("Heartbeat");
   }
   grpc::Status ReportMetrics(grpc::ServerContext*, const v1::ReportMetricsRequest* req,
-                             v1::ReportMetricsResponse*) override {
+                             v1::ReportMetricsResponse* resp) override {
     grpc::Status s = Answer("ReportMetrics");
     std::lock_guard<std::mutex> lock(mu_);
     if (s.ok()) batches_.push_back(*req);
+    resp->set_rows_rejected(rows_rejected_);
+    resp->set_first_rejection(first_rejection_);
     return s;
+  }
+  void RejectRows(int n, const std::string& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rows_rejected_ = n;
+    first_rejection_ = why;
   }
   grpc::Status FinishAttempt(grpc::ServerContext*, const v1::FinishAttemptRequest* req,
                              v1::FinishAttemptResponse* resp) override {
@@ -115,6 +123,8 @@ class FakeWorkerService final : public v1::WorkerService::Service {
   std::map<std::string, grpc::Status> answers_;
   std::vector<v1::ReportMetricsRequest> batches_;
   std::vector<v1::FinishAttemptRequest> finishes_;
+  int rows_rejected_ = 0;
+  std::string first_rejection_;
 };
 
 class CoordinatorClientTest : public ::testing::Test {
@@ -242,6 +252,36 @@ TEST_F(AttemptReporterTest, ARefusedBatchIsDroppedAndLogged) {
   EXPECT_FALSE(reporter_->HasBuffered(lease_));
   ASSERT_FALSE(log_.empty());
   EXPECT_NE(log_.back().find("refused and dropped: epoch out of range"), std::string::npos) << log_.back();
+}
+
+TEST_F(AttemptReporterTest, RejectedRowsAreLoggedCountedAndTheBatchStands) {
+  EXPECT_EQ(reporter_->DropSummary(), "dropped metrics this run: none");
+  service_.RejectRows(1, "row 0: metric name is empty");
+  v1::ReportMetricsRequest b0 = Batch(lease_, 0);
+  EXPECT_EQ(reporter_->Flush(b0, lease_), SendResult::kOk);
+  EXPECT_FALSE(lease_.gone());
+  EXPECT_FALSE(reporter_->HasBuffered(lease_));
+  ASSERT_FALSE(log_.empty());
+  EXPECT_EQ(log_.back(), "worker -: trial 3: 1 of 1 rows rejected by the coordinator: row 0: metric name is empty");
+  service_.RejectRows(0, "");
+  service_.Fail("ReportMetrics", grpc::StatusCode::INVALID_ARGUMENT, "epoch out of range");
+  v1::ReportMetricsRequest b1 = Batch(lease_, 1);
+  EXPECT_EQ(reporter_->Flush(b1, lease_), SendResult::kOk);
+  EXPECT_EQ(reporter_->DropSummary(),
+            "dropped metrics this run: 0 batches past the outbox bound, 0 batches of gone leases, 0 unreadable "
+            "outbox files, 0 batches the outbox could not write, 1 batches (1 rows) refused, 1 rows rejected");
+}
+
+TEST_F(AttemptReporterTest, ABatchTheOutboxCannotWriteIsLoggedAndCounted) {
+  std::filesystem::remove_all(dir_.File("outbox"));
+  testing::WriteFile(dir_.File("outbox"), "a file where the outbox folder was\n");
+  service_.Fail("ReportMetrics", grpc::StatusCode::UNAVAILABLE, "down");
+  v1::ReportMetricsRequest b0 = Batch(lease_, 0);
+  EXPECT_EQ(reporter_->Flush(b0, lease_), SendResult::kPending);
+  EXPECT_NE(log_.back().find("trial 3: cannot buffer a metric batch of 1 rows, dropped"), std::string::npos)
+      << log_.back();
+  EXPECT_NE(reporter_->DropSummary().find("1 batches the outbox could not write"), std::string::npos)
+      << reporter_->DropSummary();
 }
 
 TEST_F(AttemptReporterTest, FinishDeliversBufferedBatchesFirstAndARefusedFinishIsDropped) {

@@ -1,6 +1,8 @@
 // Worker parts: backoff schedule, trainer-event mapping, the on-disk outbox,
 // and trainer processes (real child processes of the fake trainer).
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -13,13 +15,16 @@
 #include "worker/backoff.h"
 #include "worker/event_mapper.h"
 #include "worker/outbox.h"
+#include "worker/output_limits.h"
 #include "worker/trainer_process.h"
 #include "worker/worker.h"
 
 namespace ltsweep::worker {
 namespace {
 
+namespace fs = std::filesystem;
 using ::ltsweep::testing::TempDir;
+using ::ltsweep::testing::WriteFile;
 
 TEST(BackoffTest, GrowsExponentiallyUpToTheCapWithinJitter) {
   Backoff b(BackoffOptions{100, 1000, 2.0, 0.2}, /*seed=*/7);
@@ -105,6 +110,21 @@ TEST(EventMapperTest, BadLinesAreErrors) {
   EXPECT_EQ(MapTrainerLine(R"({"event":"epoch","epoch":-2})", -1).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(EventMapperTest, DeepNestingIsRefusedBeforeParsingAndErrorsQuoteAShortPrefix) {
+  const std::string deep = R"({"event":"epoch","epoch":0,"x":)" + std::string(1'000'000, '[') +
+                           std::string(1'000'000, ']') + "}";
+  auto ev = MapTrainerLine(deep, -1);
+  ASSERT_FALSE(ev.ok());
+  EXPECT_NE(ev.status().message().find("nested deeper than 32 levels"), std::string::npos);
+  EXPECT_LT(ev.status().message().size(), 200u);
+  // 32 levels are fine.
+  const std::string ok = R"({"event":"epoch","epoch":0,"x":)" + std::string(31, '[') + std::string(31, ']') + "}";
+  EXPECT_OK(MapTrainerLine(ok, -1));
+  auto garbage = MapTrainerLine(std::string(100'000, 'g'), -1);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_LT(garbage.status().message().size(), 200u);
+}
+
 v1::ReportMetricsRequest Batch(int64_t trial, const std::string& token, int epoch, int rows) {
   v1::ReportMetricsRequest b;
   b.mutable_lease()->set_trial_id(trial);
@@ -155,6 +175,31 @@ TEST(OutboxTest, DropsTheOldestBatchesPastTheBound) {
   EXPECT_EQ(box.dropped_batches(), 3u);
   EXPECT_LE(box.bytes(), 3 * one + one / 2);
   EXPECT_EQ(box.Front(1, "t")->rows(0).epoch(), 3);  // epochs 0-2 dropped
+}
+
+TEST(OutboxTest, LogsAndCountsWhatItDropsAndWhy) {
+  TempDir dir;
+  std::vector<std::string> log;
+  const size_t one = Batch(1, "t", 0, 50).ByteSizeLong();
+  Outbox box(OutboxOptions{dir.File("outbox"), 2 * one + one / 2}, [&log](const std::string& l) { log.push_back(l); });
+  ASSERT_OK(box.Load());
+  for (int e = 0; e < 3; ++e) ASSERT_OK(box.Push(Batch(1, "t", e, 50)));
+  ASSERT_OK(box.Push(Batch(2, "u", 0, 1)));
+  box.Drop(2, "u");
+  const OutboxDrops drops = box.drops();
+  EXPECT_EQ(drops.over_bound, 1u);
+  EXPECT_EQ(drops.lease_gone, 1u);
+  EXPECT_EQ(drops.unreadable, 0u);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(log[0].find("dropped the oldest metric batch (trial 1 attempt 0, 50 rows"), std::string::npos) << log[0];
+  EXPECT_NE(log[1].find("dropped 1 buffered metric batch(es) of trial 2: lease gone"), std::string::npos) << log[1];
+
+  // A torn file is dropped, logged and counted on load.
+  WriteFile(dir.path() / "outbox" / "000000000099.batch", std::string("\xff\xff\xff\xff", 4));
+  Outbox again(OutboxOptions{dir.File("outbox"), 1 << 20}, [&log](const std::string& l) { log.push_back(l); });
+  ASSERT_OK(again.Load());
+  EXPECT_EQ(again.drops().unreadable, 1u);
+  EXPECT_NE(log.back().find("unreadable"), std::string::npos) << log.back();
 }
 
 TEST(WorkerOptionsTest, ParsesGpuLists) {
@@ -256,6 +301,89 @@ TEST_F(TrainerProcessTest, ResumesFromItsCheckpoint) {
   EXPECT_EQ((*p)->Wait().code, 0);
   EXPECT_EQ(nlohmann::json::parse(lines[0])["first_epoch"], 2);
   EXPECT_EQ(nlohmann::json::parse(lines[1])["epoch"], 2);
+}
+
+bool PidAlive(pid_t pid) {
+  if (kill(pid, 0) != 0) return false;
+  const std::string stat = testing::ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
+}
+
+TEST_F(TrainerProcessTest, TheTrainerLeadsItsOwnProcessGroupAndItsGroupIsKilled) {
+  SpawnOptions o = Options(1000, 20);
+  fs::create_directories(dir_.File("pids"));
+  o.env.push_back({"LTSWEEP_FAKE_FORK_CHILD", "1"});
+  o.env.push_back({"LTSWEEP_FAKE_PID_DIR", dir_.File("pids")});
+  auto p = TrainerProcess::Spawn(o);
+  ASSERT_OK(p);
+  EXPECT_EQ(getpgid((*p)->pid()), (*p)->pid());
+  EXPECT_NE(getpgid((*p)->pid()), getpgrp()) << "a terminal's SIGINT to our group must not reach it";
+  bool closed = false;
+  while ((*p)->ReadLines(100, &closed).empty() && !closed) {
+  }
+  pid_t child = -1;
+  for (int i = 0; i < 200 && child < 0; ++i) {
+    for (const auto& e : fs::directory_iterator(dir_.File("pids"))) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("child-", 0) == 0) child = std::stoi(name.substr(6));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(child, 0);
+  EXPECT_EQ(getpgid(child), (*p)->pid());
+  (*p)->Signal(SIGTERM);  // the trainer exits 4; its child ignores SIGTERM
+  contract::TrainerExit exit = (*p)->Wait();  // reaping kills the rest of the group
+  EXPECT_EQ(exit.code, 4);
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = !PidAlive(child);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "the stubborn child " << child << " survived";
+}
+
+TEST_F(TrainerProcessTest, AnOverlongLineIsDroppedWithANoteAndTheNextLinesStillCome) {
+  SpawnOptions o = Options(2, 1);
+  o.env.push_back({"LTSWEEP_FAKE_FLOOD_BYTES", "5000"});
+  o.max_line_bytes = 1000;
+  auto p = TrainerProcess::Spawn(o);
+  ASSERT_OK(p);
+  auto lines = ReadAll(**p);
+  EXPECT_EQ((*p)->Wait().code, 0);
+  ASSERT_EQ(lines.size(), 4u);  // start, 2 epochs, done: the flood line is gone
+  for (const auto& l : lines) EXPECT_EQ(l.rfind("{", 0), 0u) << l.substr(0, 100);
+  auto notes = (*p)->TakeNotes();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], "dropped a stdout line longer than 1000 bytes: FLOOD" + std::string(75, 'x') + "...");
+  EXPECT_TRUE((*p)->TakeNotes().empty());
+}
+
+TEST_F(TrainerProcessTest, AnExecFailureIsASpawnError) {
+  const std::string script = dir_.File("no-interpreter");
+  WriteFile(script, "#!/nonexistent/interpreter\n");
+  chmod(script.c_str(), 0755);
+  SpawnOptions o = Options(1, 1);
+  o.path = script;
+  auto p = TrainerProcess::Spawn(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("cannot execute " + script + ": No such file or directory"), std::string::npos)
+      << p.status().message();
+}
+
+TEST_F(TrainerProcessTest, TheStderrTailIsValidUtf8FromACharacterBoundary) {
+  SpawnOptions o = Options(1, 1);
+  o.env.push_back({"LTSWEEP_FAKE_BAD_UTF8_STDERR", "1"});
+  o.env.push_back({"LTSWEEP_FAKE_EXIT", "1"});
+  o.stderr_tail_bytes = 1001;  // cuts inside some character
+  auto p = TrainerProcess::Spawn(o);
+  ASSERT_OK(p);
+  ReadAll(**p);
+  EXPECT_EQ((*p)->Wait().code, 1);
+  const std::string tail = (*p)->StderrTail();
+  EXPECT_EQ(ToValidUtf8(tail), tail);
+  EXPECT_LE(tail.size(), 1001u * 3);
+  EXPECT_NE(tail.find("caf\xc3\xa9"), std::string::npos);
 }
 
 TEST(FindExecutableTest, FindsOnPathAndRejectsMissing) {

@@ -1,0 +1,37 @@
+#include "trainer/torch_runtime.h"
+
+#include <algorithm>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include "trainer/core/errors.h"
+
+namespace ltsweep::trainer {
+
+std::string ResolveDevice(const std::string& requested) {
+  if (requested.empty()) return torch::cuda::is_available() ? "cuda" : "cpu";
+  if (requested == "cpu") return requested;
+  const bool indexed = requested.rfind("cuda:", 0) == 0;
+  const std::string index = indexed ? requested.substr(5) : "";
+  if (requested != "cuda" &&
+      (!indexed || index.empty() || index.size() > 6 || index.find_first_not_of("0123456789") != std::string::npos)) {
+    throw ConfigError("--device " + requested + ": expected cpu, cuda or cuda:N");
+  }
+  // Well-formed: what is missing now is missing on this machine only.
+  if (!torch::cuda::is_available()) {
+    throw CannotRunHere("--device " + requested + ": CUDA is not available in this build or on this machine");
+  }
+  if (indexed && std::stoll(index) >= static_cast<long long>(torch::cuda::device_count())) {
+    throw CannotRunHere("--device " + requested + ": no such CUDA device (" +
+                        std::to_string(torch::cuda::device_count()) + " present)");
+  }
+  return requested;
+}
+
+void ConfigureTorchThreads(int threads) {
+  at::set_num_threads(std::max(1, threads));
+  at::set_num_interop_threads(1);
+}
+
+}  // namespace ltsweep::trainer
