@@ -6,6 +6,8 @@
 #   make fuzz   build the libFuzzer targets with clang in build-fuzz/ and run
 #               each for FUZZ_SECONDS (default 60); prints executions and
 #               crashes per target (tests/fuzz/CMakeLists.txt)
+#   make chaos  the long chaos run of issue 11 (200 trials, 135 faults; root
+#               for the full-disk fault), seed from CHAOS_SEED (default 1)
 #
 # Variables: BUILD_DIR (default build), JOBS (default: all cores),
 # CMAKE_ARGS (extra configure flags, e.g. -DLTSWEEP_SANITIZE=ON).
@@ -20,13 +22,17 @@ export CCACHE_NOHASHDIR := 1
 
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: demo test deps build configure clean sanitize-test fuzz
+.PHONY: demo test deps build configure clean sanitize-test fuzz chaos
 
 demo: build
 	./$(BUILD_DIR)/cli/ltsweep run sweeps/quickstart.yaml --db ltsweep.db --report report.html
 
 test: build
 	cd $(BUILD_DIR) && OPENBLAS_NUM_THREADS=1 ctest --output-on-failure -j $(JOBS)
+
+CHAOS_SEED ?= 1
+chaos: build
+	./$(BUILD_DIR)/tests/chaos/ltsweep-chaos --profile long --seed $(CHAOS_SEED)
 
 deps:
 	@bash deploy/install-deps.sh

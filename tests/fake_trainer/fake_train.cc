@@ -219,6 +219,30 @@ int main(int argc, char** argv) {
   const uint64_t seed = train.value("seed", 0ull);
   const double lr = train.value("lr", 0.1);
 
+  // LTSWEEP_FAKE_TRACE=FILE (tests/chaos): append "<label> <pid> start <ns>"
+  // now and "<label> <pid> end <ns>" at exit() or return from main (not at
+  // abort or a signal), each one O_APPEND write; <label> is the config's
+  // folder (trial-<id>-a<attempt>), <ns> std::chrono::steady_clock
+  // (CLOCK_MONOTONIC), so two runs of one trial can be checked for overlap.
+  static std::string trace_path = Env("LTSWEEP_FAKE_TRACE"), trace_label;
+  if (!trace_path.empty()) {
+    const size_t slash = config_path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : config_path.substr(0, slash);
+    trace_label = dir.substr(dir.find_last_of('/') + 1);
+    static auto trace = [](const char* what) {
+      const auto ns = std::chrono::steady_clock::now().time_since_epoch().count();
+      const std::string line =
+          trace_label + " " + std::to_string(getpid()) + " " + what + " " + std::to_string(ns) + "\n";
+      if (std::FILE* f = std::fopen(trace_path.c_str(), "a")) {
+        std::setvbuf(f, nullptr, _IOFBF, line.size() + 64);  // one write(2)
+        std::fwrite(line.data(), 1, line.size(), f);
+        std::fclose(f);
+      }
+    };
+    trace("start");
+    std::atexit([] { trace("end"); });
+  }
+
   const std::string pid_dir = Env("LTSWEEP_FAKE_PID_DIR");
   const std::string pid_file = pid_dir.empty() ? "" : pid_dir + "/" + std::to_string(getpid());
   if (!pid_file.empty()) std::ofstream(pid_file) << getpid() << "\n";
