@@ -18,7 +18,7 @@ PACKAGES=(
   # data
   dataset-fashion-mnist
   # tools the tests use
-  xz-utils procps
+  xz-utils procps openssl
 )
 
 missing=()
