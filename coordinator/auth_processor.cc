@@ -41,7 +41,7 @@ grpc::Status TokenAuthProcessor::Check(const std::string& method, const std::str
   const Access access = RequiredAccess(method);
   if (access == Access::kOpen) return grpc::Status::OK;
   if (authorization == nullptr) {
-    Log(fmt::format("refused {}: no token", method));
+    Log(fmt::format("auth: refused {}: no token", method));
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, kAuthRequired);
   }
   std::optional<TokenEntry> entry;
@@ -49,13 +49,13 @@ grpc::Status TokenAuthProcessor::Check(const std::string& method, const std::str
     entry = tokens_.Find(std::string_view(*authorization).substr(kBearer.size()));
   }
   if (!entry) {
-    Log(fmt::format("refused {}: invalid token", method));
+    Log(fmt::format("auth: refused {}: invalid token", method));
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, kInvalidToken);
   }
   if (!RoleAllows(entry->role, access)) {
     const std::string message = fmt::format("token \"{}\" (role {}) may not call {}: it needs {} access",
                                             entry->name, RoleName(entry->role), method, AccessName(access));
-    Log(fmt::format("refused {}: token \"{}\" has role {}", method, entry->name, RoleName(entry->role)));
+    Log(fmt::format("auth: refused {}: token \"{}\" has role {}", method, entry->name, RoleName(entry->role)));
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, message);
   }
   return grpc::Status::OK;
