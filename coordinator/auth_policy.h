@@ -7,6 +7,7 @@
 //   ltsweep.v1.ClientService/GetSweep, ListSweeps,
 //     ListTrials, WatchSweep, QueryMetrics,
 //     ListWorkers                                 read     admin, submit, read
+//   ltsweep.v1.ClientService/ReleaseWorker        admin    admin
 //   ltsweep.v1.WorkerService/* (Register,
 //     Heartbeat, Lease, ReportMetrics,
 //     FinishAttempt, StopWorker)                  worker   admin, worker
@@ -15,7 +16,8 @@
 //   anything else                                 admin    admin
 //
 // StopWorker is the worker's own "I am shutting down cleanly" call (worker
-// daemons make it), hence the worker role. A method missing from the table
+// daemons make it), hence the worker role. ReleaseWorker lifts a worker's
+// quarantine (`ltsweep workers --release ID`): an operator's call, admin. A method missing from the table
 // needs admin, so a new RPC is closed until someone decides; the tests check
 // that every RPC of proto/*.proto has a row.
 //
