@@ -49,7 +49,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "coordinator/coordinator_server.h"
-#include "coordinator/grpc_runtime.h"
+#include "proto/grpc_runtime.h"
 #include "store/store.h"
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
@@ -297,7 +297,7 @@ int RunOnce(const std::filesystem::path& dir, int workers, int trials, const std
 
 int main(int argc, char** argv) {
   setenv("GRPC_POLL_STRATEGY", "poll", /*overwrite=*/0);  // see the top of this file; before gRPC starts
-  ltsweep::coordinator::ConfigureGrpcRuntime();
+  ltsweep::ConfigureGrpcRuntime();
   std::vector<int> counts = {1, 8, 64, 256};
   int trials = 2000;
   std::string dir_arg, external;

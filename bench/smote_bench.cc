@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "trainer/augment.h"
-#include "trainer/data_file.h"
-#include "trainer/image_data.h"
-#include "trainer/imbalance.h"
-#include "trainer/smote.h"
+#include "trainer/core/imbalance.h"
+#include "trainer/core/smote.h"
+#include "trainer/image/augment.h"
+#include "trainer/image/data_file.h"
+#include "trainer/image/image_data.h"
 
 namespace {
 

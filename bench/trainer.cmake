@@ -2,6 +2,6 @@
 if(TARGET ltsweep_trainer)
   ltsweep_executable(trainer_throughput
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/trainer_throughput.cc
-    DEPS ltsweep_trainer)
+    DEPS ltsweep_image ltsweep_trainer)
   target_compile_definitions(trainer_throughput PRIVATE LTSWEEP_BENCH_SHARED_DIR="${LTSWEEP_SHARED_DIR}")
 endif()

@@ -31,12 +31,12 @@
 #include <torch/torch.h>
 
 #include "common/config_schema.h"
-#include "trainer/augment.h"
-#include "trainer/batch_loader.h"
-#include "trainer/image_data.h"
+#include "trainer/core/numpy_random.h"
+#include "trainer/image/augment.h"
+#include "trainer/image/batch_loader.h"
+#include "trainer/image/image_data.h"
 #include "trainer/losses.h"
 #include "trainer/models.h"
-#include "trainer/numpy_random.h"
 
 namespace ltsweep::trainer {
 namespace {

@@ -1,5 +1,5 @@
 // Commands against a coordinator: submit, cancel, workers, status, watch, and
-// the results commands with --coordinator (cli/commands.h).
+// the coordinator as a source of the results commands (cli/commands.h).
 #include <unistd.h>
 
 #include <atomic>
@@ -18,7 +18,6 @@
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
 #include "cli/progress.h"
-#include "cli/results_commands.h"
 #include "report/table_format.h"
 
 namespace ltsweep::cli {
@@ -129,10 +128,10 @@ void RegisterWorkers(CLI::App& app) {
     CoordinatorClient client(Resolve(a->coordinator));
     auto r = ValueOrThrow(client.ListWorkers());
     report::TextGrid grid;
-    grid.header = {"worker", "host", "slots", "gpus", "status", "last_seen", "trials"};
+    grid.header = {"worker", "host", "slots", "gpus", "state", "last_seen", "trials"};
     grid.numeric = {false, false, true, false, false, false, false};
     for (const auto& w : r.workers()) {
-      grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.status(),
+      grid.rows.push_back({w.worker_id(), w.host(), std::to_string(w.slots()), Gpus(w), w.state(),
                            Ago(w.last_seen_ms()), CurrentTrials(w)});
     }
     std::cout << report::FormatGrid(grid, format);
@@ -170,7 +169,7 @@ void RegisterStatus(CLI::App& app) {
     if (workers.workers_size() == 0) std::cout << "  (none)\n";
     for (const auto& w : workers.workers()) {
       std::cout << fmt::format("  {} on {}: {}, {} slot(s), gpus {}, last seen {}, running {}/{}: {}\n",
-                               w.worker_id(), w.host(), w.status(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
+                               w.worker_id(), w.host(), w.state(), w.slots(), Gpus(w), Ago(w.last_seen_ms()),
                                w.current_size(), w.slots(), CurrentTrials(w));
     }
   });
@@ -246,9 +245,11 @@ void RegisterWatch(CLI::App& app) {
   });
 }
 
+}  // namespace
+
 // results / best / trial / curves / report: the database file with --db,
 // the coordinator with --coordinator (or $LTSWEEP_COORDINATOR).
-void RegisterResultsViaCoordinator(CLI::App& app) {
+ResultsSources CoordinatorResultsSources() {
   auto address = std::make_shared<std::string>();
   ResultsSources sources;
   sources.enabled = [address] {
@@ -257,22 +258,20 @@ void RegisterResultsViaCoordinator(CLI::App& app) {
   };
   sources.fetch_sweep = [address](int64_t sweep_id) {
     CoordinatorClient client(Resolve(*address));
-    return client.FetchSweepRecord(sweep_id);
+    return client.FetchSweepHistory(sweep_id);
   };
   sources.fetch_trial = [address](int64_t trial_id) {
     CoordinatorClient client(Resolve(*address));
-    return client.FetchTrialRecord(trial_id);
+    return client.FetchTrialHistory(trial_id);
   };
-  RegisterResultsCommands(app, std::move(sources));
-  for (const char* name : {"results", "best", "trial", "curves", "report"}) {
-    app.get_subcommand(name)->add_option(
+  sources.add_options = [address](CLI::App* cmd) {
+    cmd->add_option(
         "--coordinator", *address,
         "Ask the coordinator at host:port instead of reading a database file (default: $LTSWEEP_COORDINATOR "
         "when set)");
-  }
+  };
+  return sources;
 }
-
-}  // namespace
 
 void RegisterClientCommands(CLI::App& app) {
   RegisterSubmit(app);
@@ -280,7 +279,6 @@ void RegisterClientCommands(CLI::App& app) {
   RegisterWorkers(app);
   RegisterStatus(app);
   RegisterWatch(app);
-  RegisterResultsViaCoordinator(app);
 }
 
 }  // namespace ltsweep::cli

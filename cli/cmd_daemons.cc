@@ -1,9 +1,8 @@
-// `ltsweep coordinator` and `ltsweep worker` (see cli/daemon_commands.h).
+// `ltsweep coordinator` and `ltsweep worker` (see cli/commands.h).
 #include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
-#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -12,7 +11,6 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/daemon_commands.h"
 #include "coordinator/coordinator_server.h"
 #include "worker/worker.h"
 
@@ -37,154 +35,188 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
   return *d;
 }
 
+// `ltsweep coordinator`: flags override coordinator::CoordinatorOptions only
+// when given; --help shows the options' defaults.
+struct CoordinatorFlags {
+  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file;
+  int max_message_mb = 0;
+  // Whether each optional flag was given (owned by the CLI::App).
+  CLI::Option* listen_opt = nullptr;
+  CLI::Option* lease_ttl_opt = nullptr;
+  CLI::Option* heartbeat_opt = nullptr;
+  CLI::Option* scan_opt = nullptr;
+  CLI::Option* idle_retry_opt = nullptr;
+  CLI::Option* max_message_opt = nullptr;
+};
+
+// Sets `*field` from the duration flag `opt` when it was given.
+void OverrideDuration(const CLI::Option* opt, const std::string& text, const std::string& flag,
+                      std::chrono::milliseconds* field) {
+  if (opt->count() > 0) *field = DurationOrThrow(text, flag);
+}
+
+coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& flags) {
+  coordinator::CoordinatorOptions options;
+  options.db_path = flags.db;
+  if (flags.listen_opt->count() > 0) options.listen = flags.listen;
+  OverrideDuration(flags.lease_ttl_opt, flags.lease_ttl, "--lease-ttl", &options.lease_ttl);
+  OverrideDuration(flags.heartbeat_opt, flags.heartbeat, "--heartbeat", &options.heartbeat_interval);
+  OverrideDuration(flags.scan_opt, flags.scan, "--scan-interval", &options.scan_interval);
+  OverrideDuration(flags.idle_retry_opt, flags.idle_retry, "--idle-retry", &options.idle_retry);
+  if (flags.max_message_opt->count() > 0) {
+    if (flags.max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
+    options.max_message_bytes = flags.max_message_mb << 20;
+  }
+  return options;
+}
+
+// Serves until SIGTERM or SIGINT.
+void RunCoordinator(const coordinator::CoordinatorOptions& options, const std::string& port_file) {
+  sigset_t stop_signals = BlockStopSignals();
+  coordinator::CoordinatorServer server(options);
+  auto port = server.Start();
+  if (!port.ok()) {
+    throw CommandError(port.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
+                       port.status().message());
+  }
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.options().log(fmt::format("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  server.Shutdown();
+}
+
 void RegisterCoordinator(CLI::App& app) {
-  struct Flags {
-    std::string db, listen = "0.0.0.0:50051", lease_ttl = "30s", heartbeat = "5s", scan, idle_retry = "1s",
-                    port_file;
-    int max_message_mb = 16;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<CoordinatorFlags>();
+  const coordinator::CoordinatorOptions defaults;
   CLI::App* cmd = app.add_subcommand("coordinator", "Run the coordinator: the gRPC server that owns the database");
   cmd->add_option("--db", flags->db, "SQLite database (created when absent)")->required();
-  cmd->add_option("--listen", flags->listen, "Listen address host:port (port 0: any free port)")
-      ->capture_default_str();
-  cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
-      ->capture_default_str();
-  cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval asked of workers")->capture_default_str();
-  cmd->add_option("--scan-interval", flags->scan, "How often expired leases are looked for (default min(1s, ttl/4))");
-  cmd->add_option("--idle-retry", flags->idle_retry, "Idle workers ask again after this long")->capture_default_str();
-  cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
-      ->capture_default_str();
+  flags->listen_opt = cmd->add_option("--listen", flags->listen, "Listen address host:port (port 0: any free port)")
+                          ->default_str(defaults.listen);
+  flags->lease_ttl_opt =
+      cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
+          ->default_str(FormatDuration(defaults.lease_ttl));
+  flags->heartbeat_opt = cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval asked of workers")
+                             ->default_str(FormatDuration(defaults.heartbeat_interval));
+  flags->scan_opt = cmd->add_option("--scan-interval", flags->scan,
+                                    "How often expired leases are looked for (default min(1s, ttl/4))");
+  flags->idle_retry_opt = cmd->add_option("--idle-retry", flags->idle_retry, "Idle workers ask again after this long")
+                              ->default_str(FormatDuration(defaults.idle_retry));
+  flags->max_message_opt =
+      cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
+          ->default_str(std::to_string(defaults.max_message_bytes >> 20));
   cmd->add_option("--port-file", flags->port_file, "Write the bound port to this file once listening");
   cmd->footer("Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --lease-ttl 30s");
-  cmd->callback([flags] {
-    coordinator::CoordinatorOptions options;
-    options.db_path = flags->db;
-    options.listen = flags->listen;
-    options.lease_ttl = DurationOrThrow(flags->lease_ttl, "--lease-ttl");
-    options.heartbeat_interval = DurationOrThrow(flags->heartbeat, "--heartbeat");
-    if (!flags->scan.empty()) options.scan_interval = DurationOrThrow(flags->scan, "--scan-interval");
-    options.idle_retry = DurationOrThrow(flags->idle_retry, "--idle-retry");
-    if (flags->max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
-    options.max_message_bytes = flags->max_message_mb << 20;
-    sigset_t stop_signals = BlockStopSignals();
-    coordinator::CoordinatorServer server(options);
-    auto port = server.Start();
-    if (!port.ok()) {
-      throw CommandError(port.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
-                         port.status().message());
+  cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file); });
+}
+
+// "30s", "1s", "500ms": a duration as the worker's flags take it (for --help).
+std::string DurationText(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return fmt::format("{}s", d.count() / 1000);
+  return fmt::format("{}ms", d.count());
+}
+
+// The worker's flags as given. Each overrides its WorkerOptions field only
+// when given: the defaults live in worker/worker_options.h, and --help shows
+// them from a default-constructed WorkerOptions.
+struct WorkerFlags {
+  std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  int slots = 0;
+  int threads = 0;
+  bool keep_work_dirs = false;
+};
+
+void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
+  const worker::WorkerOptions defaults;
+  cmd->add_option("--coordinator", f.coordinator,
+                  "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
+  auto* gpus = cmd->add_option("--gpus", f.gpus, "GPU indices, one slot each (e.g. 0,1)");
+  auto* slots = cmd->add_option("--slots", f.slots, "CPU slots (trials at a time) when no GPU is used");
+  gpus->excludes(slots);
+  cmd->add_option("--trainer", f.trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
+  cmd->add_option("--work-dir", f.work_dir, "Per-trial files and the unsent-metrics outbox")
+      ->default_str(defaults.work_dir);
+  cmd->add_flag("--keep-work-dirs", f.keep_work_dirs,
+                "Keep the folders of succeeded attempts too (default: removed once the coordinator has the result; "
+                "failed ones are always kept)");
+  cmd->add_option("--checkpoint-root", f.checkpoint_root,
+                  "Shared folder for checkpoints: a retried trial resumes from <root>/<trial id>");
+  cmd->add_option("--grace", f.grace, "SIGTERM-to-SIGKILL grace period for trainers")
+      ->default_str(DurationText(defaults.grace));
+  cmd->add_option("--heartbeat", f.heartbeat, "Heartbeat interval (default: what the coordinator asks)");
+  cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
+      ->default_str(DurationText(defaults.metric_flush_interval));
+  cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
+  cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
+  cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
+      ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
+  cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
+}
+
+// WorkerOptions with the defaults of worker/worker_options.h, overridden by
+// the flags given. Throws a usage error naming a bad flag.
+worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFlags& f) {
+  auto given = [&cmd](const char* flag) { return cmd.count(flag) > 0; };
+  worker::WorkerOptions options;
+  options.coordinator = f.coordinator;
+  if (options.coordinator.empty()) {
+    const char* env = std::getenv("LTSWEEP_COORDINATOR");
+    options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
+  }
+  if (!f.gpus.empty()) {
+    auto g = worker::ParseGpuList(f.gpus);
+    if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
+    options.gpus = *g;
+  }
+  if (f.slots < 0) throw CommandError(kExitUsage, "--slots: must be at least 1");
+  if (given("--slots")) options.slots = f.slots;
+  if (given("--trainer")) options.trainer_path = f.trainer;
+  if (given("--work-dir")) options.work_dir = f.work_dir;
+  if (given("--keep-work-dirs")) options.keep_work_dirs = f.keep_work_dirs;
+  if (given("--checkpoint-root")) options.checkpoint_root = f.checkpoint_root;
+  if (given("--grace")) options.grace = DurationOrThrow(f.grace, "--grace");
+  if (!f.heartbeat.empty()) options.heartbeat_interval = DurationOrThrow(f.heartbeat, "--heartbeat");
+  if (given("--flush-interval")) options.metric_flush_interval = DurationOrThrow(f.flush, "--flush-interval");
+  if (given("--threads")) options.threads_per_trial = f.threads;
+  if (given("--worker-id")) options.worker_id = f.worker_id;
+  if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  return options;
+}
+
+// Runs the worker until SIGTERM or SIGINT has wound it down.
+void RunWorkerDaemon(const worker::WorkerOptions& options) {
+  sigset_t stop_signals = BlockStopSignals();
+  worker::Worker w(options);
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    timespec tick{0, 200'000'000};
+    while (!done) {
+      int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        std::cerr << "worker: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
+                  << " received: no new leases, stopping trainers" << std::endl;
+        w.Stop();
+      }
     }
-    if (!flags->port_file.empty()) {
-      const std::string tmp = flags->port_file + ".tmp";
-      std::ofstream(tmp) << *port << "\n";
-      std::rename(tmp.c_str(), flags->port_file.c_str());
-    }
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    coordinator::LogToStderr(fmt::format("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    server.Shutdown();
   });
+  Status s = w.Run();
+  done = true;
+  waiter.join();
+  if (!s.ok()) throw CommandError(ExitCodeFor(s), s.message());
 }
 
 void RegisterWorker(CLI::App& app) {
-  struct Flags {
-    std::string coordinator, gpus, trainer, work_dir = "ltsweep-work", checkpoint_root, grace = "30s", heartbeat,
-                                                flush = "1s", worker_id, backoff_max = "5s";
-    int slots = 0;
-    int threads = 0;
-    bool keep_work_dirs = false;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<WorkerFlags>();
   CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
-  cmd->add_option("--coordinator", flags->coordinator,
-                  "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
-  auto* gpus = cmd->add_option("--gpus", flags->gpus, "GPU indices, one slot each (e.g. 0,1)");
-  auto* slots = cmd->add_option("--slots", flags->slots, "CPU slots (trials at a time) when no GPU is used");
-  gpus->excludes(slots);
-  cmd->add_option("--trainer", flags->trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
-  cmd->add_option("--work-dir", flags->work_dir, "Per-trial files and the unsent-metrics outbox")
-      ->capture_default_str();
-  cmd->add_flag("--keep-work-dirs", flags->keep_work_dirs,
-                "Keep the folders of succeeded attempts too (default: removed once the coordinator has the result; "
-                "failed ones are always kept)");
-  cmd->add_option("--checkpoint-root", flags->checkpoint_root,
-                  "Shared folder for checkpoints: a retried trial resumes from <root>/<trial id>");
-  cmd->add_option("--grace", flags->grace, "SIGTERM-to-SIGKILL grace period for trainers")->capture_default_str();
-  cmd->add_option("--heartbeat", flags->heartbeat, "Heartbeat interval (default: what the coordinator asks)");
-  cmd->add_option("--flush-interval", flags->flush, "Longest time metric rows wait before they are sent")
-      ->capture_default_str();
-  cmd->add_option("--threads", flags->threads, "--threads of each trainer (default: cores / slots)");
-  cmd->add_option("--worker-id", flags->worker_id, "Register under this id (default: assigned)");
-  cmd->add_option("--backoff-max", flags->backoff_max, "Longest wait between retries while the coordinator is away")
-      ->capture_default_str();
-  cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
-  cmd->callback([flags] {
-    worker::WorkerOptions options;
-    options.coordinator = flags->coordinator;
-    if (options.coordinator.empty()) {
-      const char* env = std::getenv("LTSWEEP_COORDINATOR");
-      options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
-    }
-    if (!flags->gpus.empty()) {
-      auto g = worker::ParseGpuList(flags->gpus);
-      if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
-      options.gpus = *g;
-    }
-    if (flags->slots < 0) throw CommandError(kExitUsage, "--slots: must be at least 1");
-    options.slots = flags->slots;
-    options.trainer_path = flags->trainer;
-    options.work_dir = flags->work_dir;
-    options.keep_work_dirs = flags->keep_work_dirs;
-    options.checkpoint_root = flags->checkpoint_root;
-    options.grace = DurationOrThrow(flags->grace, "--grace");
-    if (!flags->heartbeat.empty()) options.heartbeat_interval = DurationOrThrow(flags->heartbeat, "--heartbeat");
-    options.metric_flush_interval = DurationOrThrow(flags->flush, "--flush-interval");
-    options.threads_per_trial = flags->threads;
-    options.worker_id = flags->worker_id;
-    options.backoff.max_ms = DurationOrThrow(flags->backoff_max, "--backoff-max").count();
-    sigset_t stop_signals = BlockStopSignals();
-    worker::Worker w(options);
-    std::atomic<bool> done{false};
-    std::thread waiter([&] {
-      timespec tick{0, 200'000'000};
-      while (!done) {
-        int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-        if (sig == SIGTERM || sig == SIGINT) {
-          std::cerr << "worker: " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
-                    << " received: no new leases, stopping trainers" << std::endl;
-          w.Stop();
-        }
-      }
-    });
-    Status s = w.Run();
-    done = true;
-    waiter.join();
-    if (!s.ok()) throw CommandError(ExitCodeFor(s), s.message());
-  });
+  AddWorkerFlags(cmd, *flags);
+  cmd->callback([cmd, flags] { RunWorkerDaemon(WorkerOptionsFromFlags(*cmd, *flags)); });
 }
 
 }  // namespace
-
-StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text, const std::string& flag) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  const std::string number = text.substr(0, i), unit = text.substr(i);
-  double value = 0;
-  try {
-    size_t used = 0;
-    value = std::stod(number, &used);
-    if (used != number.size()) throw std::invalid_argument(number);
-  } catch (...) {
-    return InvalidArgumentError(fmt::format("{}: \"{}\" is not a duration (e.g. 500ms, 30s, 2m)", flag, text));
-  }
-  double ms;
-  if (unit == "ms") ms = value;
-  else if (unit == "s" || unit.empty()) ms = value * 1e3;
-  else if (unit == "m") ms = value * 60e3;
-  else if (unit == "h") ms = value * 3600e3;
-  else return InvalidArgumentError(fmt::format("{}: unknown unit \"{}\" in \"{}\" (use ms, s, m or h)", flag, unit, text));
-  return std::chrono::milliseconds(static_cast<int64_t>(std::llround(ms)));
-}
 
 void RegisterDaemonCommands(CLI::App& app) {
   RegisterCoordinator(app);

@@ -1,6 +1,6 @@
-// ltsweep sql / results / best / trial / curves / report (cli/results_commands.h).
+// ltsweep sql / results / best / trial / curves / report (cli/commands.h).
 #include <cstdlib>
-#include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -9,13 +9,14 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "cli/results_commands.h"
+#include "common/clock.h"
+#include "common/utc_time.h"
 #include "report/aggregate.h"
-#include "report/db_loader.h"
 #include "report/html_report.h"
-#include "report/readonly_db.h"
 #include "report/svg.h"
 #include "report/table_format.h"
+#include "store/readonly_db.h"
+#include "store/store.h"
 
 namespace ltsweep::cli {
 
@@ -37,8 +38,8 @@ T ValueOrThrow(StatusOr<T> v) {
   return std::move(v).value();
 }
 
-std::unique_ptr<report::ReadOnlyDb> OpenDb(const std::string& path) {
-  auto db = report::ReadOnlyDb::Open(path);
+std::unique_ptr<ReadOnlyDb> OpenDb(const std::string& path) {
+  auto db = ReadOnlyDb::Open(path);
   if (!db.ok()) {
     if (db.status().code() == StatusCode::kNotFound) {
       UsageError(db.status().message() + " (give --db PATH or set LTSWEEP_DB)");
@@ -46,6 +47,17 @@ std::unique_ptr<report::ReadOnlyDb> OpenDb(const std::string& path) {
     ThrowIfError(db.status());
   }
   return std::move(db).value();
+}
+
+// The results database, opened read-only through the store.
+std::unique_ptr<Store> OpenStore(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    UsageError(fmt::format("results database {} does not exist (give --db PATH or set LTSWEEP_DB)", path));
+  }
+  StoreOptions options;
+  options.read_only = true;
+  return ValueOrThrow(Store::Open(path, options));
 }
 
 OutputFormat Format(const std::string& text) { return ValueOrThrow(report::ParseOutputFormat(text)); }
@@ -62,15 +74,7 @@ void WriteOutput(const std::string& path, const std::string& text, const std::st
   std::cerr << fmt::format("wrote {} to {}\n", what, path);
 }
 
-std::string TimeText(int64_t ms) {
-  if (ms <= 0) return "";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
+std::string TimeText(int64_t ms) { return ms <= 0 ? "" : FormatUtcSeconds(ms); }
 
 // Where records come from: --db, the caller's sources, or the default file.
 struct Source {
@@ -81,25 +85,36 @@ struct Source {
   bool UseDb() const { return !db_path.empty() || !sources->fetch_sweep || !SourcesOn(); }
   std::string Path() const { return db_path.empty() ? DefaultDbPath() : db_path; }
 
-  report::SweepRecord Sweep(int64_t sweep_id) const {
+  SweepHistory Sweep(int64_t sweep_id) const {
+    SweepHistory sweep;
     if (!UseDb()) {
       if (sweep_id <= 0) UsageError("give the SWEEP id");
-      return ValueOrThrow(sources->fetch_sweep(sweep_id));
+      sweep = ValueOrThrow(sources->fetch_sweep(sweep_id));
+    } else {
+      auto store = OpenStore(Path());
+      if (sweep_id <= 0) sweep_id = LatestSweepId(*store);
+      sweep = ValueOrThrow(store->GetSweepHistory(sweep_id));
     }
-    auto db = OpenDb(Path());
-    if (sweep_id <= 0) sweep_id = ValueOrThrow(report::LatestSweepId(*db));
-    return ValueOrThrow(report::LoadSweep(*db, sweep_id));
+    ThrowIfError(report::CheckConfigs(sweep.trials));
+    return sweep;
   }
 
-  std::vector<report::TrialRecord> Trials(const std::vector<int64_t>& ids) const {
-    std::vector<report::TrialRecord> out;
+  std::vector<TrialHistory> Trials(const std::vector<int64_t>& ids) const {
+    std::vector<TrialHistory> out;
     if (db_path.empty() && sources->fetch_trial && SourcesOn()) {
       for (int64_t id : ids) out.push_back(ValueOrThrow(sources->fetch_trial(id)));
-      return out;
+    } else {
+      auto store = OpenStore(Path());
+      for (int64_t id : ids) out.push_back(ValueOrThrow(store->GetTrialHistory(id)));
     }
-    auto db = OpenDb(Path());
-    for (int64_t id : ids) out.push_back(ValueOrThrow(report::LoadTrial(*db, id)));
+    ThrowIfError(report::CheckConfigs(out));
     return out;
+  }
+
+  static int64_t LatestSweepId(Store& store) {
+    auto newest = ValueOrThrow(store.ListSweeps(1));
+    if (newest.empty()) ThrowIfError(NotFoundError(fmt::format("no sweep in {}", store.path())));
+    return newest.front().sweep.id;
   }
 };
 
@@ -130,10 +145,10 @@ void AddResultsOptions(CLI::App* cmd, ResultsArgs& a) {
   cmd->add_flag("--all", a.all, "Count unfinished and failed trials that have values too");
 }
 
-report::ResultsOptions MakeResultsOptions(const ResultsArgs& a, const report::SweepRecord& sweep) {
+report::ResultsOptions MakeResultsOptions(const ResultsArgs& a, const SweepRecord& sweep) {
   report::ResultsOptions o;
-  o.metric = !a.metric.empty() ? a.metric : !sweep.metric.empty() ? sweep.metric : o.metric;
-  o.goal = !a.goal.empty() ? a.goal : !sweep.goal.empty() ? sweep.goal : o.goal;
+  o.metric = !a.metric.empty() ? a.metric : !sweep.metric_name.empty() ? sweep.metric_name : o.metric;
+  o.goal = !a.goal.empty() ? a.goal : !sweep.metric_goal.empty() ? sweep.metric_goal : o.goal;
   o.group_by = a.group_by;
   o.agg = ValueOrThrow(report::ParseAggMode(a.agg));
   o.columns = ValueOrThrow(report::ParseExtraColumns(a.columns));
@@ -161,48 +176,47 @@ void RunSql(const std::string& sql, const std::string& db_path, const std::strin
 
 void RunResults(const ResultsArgs& a, const Source& src) {
   const OutputFormat f = Format(a.format);
-  report::SweepRecord sweep = src.Sweep(a.sweep_id);
-  auto table = report::AggregateResults(sweep.trials, MakeResultsOptions(a, sweep));
+  SweepHistory sweep = src.Sweep(a.sweep_id);
+  auto table = report::AggregateResults(sweep.trials, MakeResultsOptions(a, sweep.sweep));
   ThrowIfError(table.status());
   if (f == OutputFormat::kTable) {
-    std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep_id, sweep.name, sweep.trials.size(),
-                             table->rows.size());
+    std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep.id, sweep.sweep.name,
+                             sweep.trials.size(), table->rows.size());
   }
   std::cout << report::FormatResults(*table, f);
 }
 
 void RunBest(const ResultsArgs& a, const Source& src) {
-  report::SweepRecord sweep = src.Sweep(a.sweep_id);
-  const report::ResultsOptions o = MakeResultsOptions(a, sweep);
+  SweepHistory sweep = src.Sweep(a.sweep_id);
+  const report::ResultsOptions o = MakeResultsOptions(a, sweep.sweep);
   const size_t i = ValueOrThrow(report::FindBestTrial(sweep.trials, o));
-  const report::TrialRecord& t = sweep.trials[i];
+  const TrialHistory& t = sweep.trials[i];
   auto v = report::ReduceTrial(t, o.metric, o.goal, true);
+  const nlohmann::json config = report::TrialConfig(t);
   if (a.format == "json") {
-    nlohmann::json j = {{"sweep_id", sweep.sweep_id}, {"trial_id", t.trial_id}, {"metric", o.metric},
-                        {"value", v->value},      {"epoch", v->epoch},      {"config", t.config}};
+    nlohmann::json j = {{"sweep_id", sweep.sweep.id}, {"trial_id", t.trial.id}, {"metric", o.metric},
+                        {"value", v->value},      {"epoch", v->epoch},      {"config", config}};
     std::cout << j.dump(2) << "\n";
     return;
   }
   Format(a.format);  // validates the flag
-  std::cout << fmt::format("best trial of sweep {}: {}\n{} = {:.6g} at epoch {}\nconfig:\n{}\n", sweep.sweep_id,
-                           t.trial_id, o.metric, v->value, v->epoch, t.config.dump(2));
+  std::cout << fmt::format("best trial of sweep {}: {}\n{} = {:.6g} at epoch {}\nconfig:\n{}\n", sweep.sweep.id,
+                           t.trial.id, o.metric, v->value, v->epoch, config.dump(2));
 }
 
-void RunTrial(int64_t id, const std::string& format, const Source& src) {
-  const OutputFormat f = Format(format);
-  report::TrialRecord t = src.Trials({id}).front();
-  // Per-epoch metrics: one row per epoch, one column per scalar name.
+// Per-epoch metrics of a trial: one row per epoch, one column per scalar name.
+report::TextGrid MetricsGrid(const TrialHistory& t) {
   report::TextGrid metrics;
   metrics.header.push_back("epoch");
   std::set<int> epochs;
-  for (const auto& [name, series] : t.scalar_series) {
+  for (const auto& [name, series] : t.metrics.scalars) {
     metrics.header.push_back(name);
     for (const auto& [e, v] : series) epochs.insert(e);
   }
   metrics.numeric.assign(metrics.header.size(), true);
   for (int e : epochs) {
     std::vector<std::string> row = {std::to_string(e)};
-    for (const auto& [name, series] : t.scalar_series) {
+    for (const auto& [name, series] : t.metrics.scalars) {
       std::string cell;
       for (const auto& [se, v] : series) {
         if (se == e) cell = fmt::format("{:.6g}", v);
@@ -211,16 +225,25 @@ void RunTrial(int64_t id, const std::string& format, const Source& src) {
     }
     metrics.rows.push_back(std::move(row));
   }
+  return metrics;
+}
+
+void RunTrial(int64_t id, const std::string& format, const Source& src) {
+  const OutputFormat f = Format(format);
+  const TrialHistory h = src.Trials({id}).front();
+  const TrialRecord& t = h.trial;
+  const nlohmann::json config = report::TrialConfig(h);
+  const report::TextGrid metrics = MetricsGrid(h);
   report::TextGrid attempts;
   attempts.header = {"attempt", "state", "worker", "started", "ended", "error"};
   attempts.numeric = {true, false, false, false, false, false};
-  for (const auto& at : t.attempt_history) {
-    attempts.rows.push_back({std::to_string(at.attempt), at.state, at.worker, TimeText(at.started_ms),
-                             TimeText(at.finished_ms), at.error});
+  for (const AttemptRecord& at : h.attempts) {
+    attempts.rows.push_back({std::to_string(at.attempt), AttemptStateName(at.state), at.worker_id,
+                             TimeText(at.started_ms), TimeText(at.ended_ms.value_or(0)), at.error});
   }
   if (f == OutputFormat::kJson) {
-    nlohmann::json j = {{"trial_id", t.trial_id}, {"sweep_id", t.sweep_id},       {"status", t.status},
-                        {"attempts", t.attempts}, {"config_hash", t.config_hash}, {"config", t.config},
+    nlohmann::json j = {{"trial_id", t.id},         {"sweep_id", t.sweep_id},       {"state", TrialStateName(t.state)},
+                        {"attempts", t.attempts}, {"config_hash", t.config_hash}, {"config", config},
                         {"error", t.error}};
     j["attempt_history"] = nlohmann::json::parse(report::FormatGrid(attempts, f));
     j["metrics"] = nlohmann::json::parse(report::FormatGrid(metrics, f));
@@ -231,39 +254,34 @@ void RunTrial(int64_t id, const std::string& format, const Source& src) {
     std::cout << report::FormatGrid(metrics, f);
     return;
   }
-  std::cout << fmt::format("trial {} (sweep {}): {}, {} attempt(s), config hash {}\n", t.trial_id, t.sweep_id,
-                           t.status, t.attempts, t.config_hash);
+  std::cout << fmt::format("trial {} (sweep {}): {}, {} attempt(s), config hash {}\n", t.id, t.sweep_id,
+                           TrialStateName(t.state), t.attempts, t.config_hash);
   if (!t.error.empty()) std::cout << "error: " << t.error << "\n";
-  std::cout << "\nconfig:\n" << t.config.dump(2) << "\n";
+  std::cout << "\nconfig:\n" << config.dump(2) << "\n";
   if (!attempts.rows.empty()) std::cout << "\nattempts:\n" << report::FormatGrid(attempts, f);
   std::cout << "\nmetrics per epoch:\n" << (metrics.rows.empty() ? "(none)\n" : report::FormatGrid(metrics, f));
 }
 
 void RunCurves(const std::vector<int64_t>& ids, const std::string& output, const Source& src) {
-  std::vector<report::TrialRecord> trials = src.Trials(ids);
-  std::vector<const report::TrialRecord*> ptrs;
+  std::vector<TrialHistory> trials = src.Trials(ids);
+  std::vector<const TrialHistory*> ptrs;
   std::vector<std::string> labels;
   for (const auto& t : trials) {
     ptrs.push_back(&t);
-    labels.push_back(fmt::format("trial {}", t.trial_id));
+    labels.push_back(fmt::format("trial {}", t.trial.id));
   }
   WriteOutput(output, report::LearningCurvesSvg(ptrs, labels), "learning curves");
 }
 
 void RunReport(const ResultsArgs& a, const Source& src) {
-  report::SweepRecord sweep = src.Sweep(a.sweep_id);
+  SweepHistory sweep = src.Sweep(a.sweep_id);
   report::ReportOptions o;
-  o.results = MakeResultsOptions(a, sweep);
+  o.results = MakeResultsOptions(a, sweep.sweep);
   o.title = a.title;
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
-  o.footer = fmt::format("Generated {} by ltsweep report.", buf);
+  o.footer = fmt::format("Generated {} by ltsweep report.", FormatUtcMinutes(SystemClock::Default()->NowMillis()));
   auto html = report::RenderHtmlReport(sweep, o);
   ThrowIfError(html.status());
-  WriteOutput(a.output, *html, fmt::format("the report of sweep {}", sweep.sweep_id));
+  WriteOutput(a.output, *html, fmt::format("the report of sweep {}", sweep.sweep.id));
 }
 
 }  // namespace
@@ -354,6 +372,11 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     AddResultsOptions(cmd, *a);
     cmd->footer("Example:\n  ltsweep report 1 --db ltsweep.db -o report.html");
     cmd->callback([a, shared_sources] { RunReport(*a, Source{a->db, shared_sources.get()}); });
+  }
+  if (shared_sources->add_options) {
+    for (const char* name : {"results", "best", "trial", "curves", "report"}) {
+      shared_sources->add_options(app.get_subcommand(name));
+    }
   }
 }
 

@@ -15,11 +15,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -28,11 +26,12 @@
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
 #include "cli/progress.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/utc_time.h"
 #include "coordinator/coordinator_server.h"
 #include "report/aggregate.h"
-#include "report/db_loader.h"
 #include "report/html_report.h"
-#include "report/readonly_db.h"
 #include "report/table_format.h"
 #include "spec/expand.h"
 #include "store/store.h"
@@ -45,31 +44,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RunArgs {
-  std::string spec, db = "ltsweep.db", trainer, report, gpus, work_dir = "ltsweep-work";
+  std::string spec, db = "ltsweep.db", trainer, report, gpus;
+  std::string work_dir = worker::WorkerOptions{}.work_dir;  // the worker's default
   int workers = 1;
   int threads = 0;
   bool rerun = false;
-};
-
-// Appends daemon log lines (coordinator and worker) to one file, so that the
-// terminal shows only progress.
-class LogFile {
- public:
-  explicit LogFile(const std::string& path) : out_(path, std::ios::app) {}
-  void Write(const std::string& line) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-    out_ << buf << " " << line << "\n";
-    out_.flush();
-  }
-
- private:
-  std::mutex mu_;
-  std::ofstream out_;
 };
 
 std::string ReadSpecOrThrow(const std::string& path) {
@@ -99,20 +78,22 @@ int64_t FindUnfinishedSweep(Store& store, const std::string& yaml) {
   if (!sweeps.ok()) return 0;
   int64_t found = 0;
   for (const SweepInfo& s : *sweeps) {
-    const bool open = s.sweep.status == SweepStatus::kPending || s.sweep.status == SweepStatus::kRunning;
+    const bool open = s.sweep.state == SweepState::kPending || s.sweep.state == SweepState::kRunning;
     if (open && s.sweep.spec_yaml == yaml) found = std::max(found, s.sweep.id);
   }
   return found;
 }
 
 void PrintResults(const std::string& db_path, int64_t sweep_id, const std::string& report_path) {
-  auto db = report::ReadOnlyDb::Open(db_path);
-  ThrowIfError(db.status());
-  auto sweep = report::LoadSweep(**db, sweep_id);
+  StoreOptions store_options;
+  store_options.read_only = true;
+  auto store = Store::Open(db_path, store_options);
+  ThrowIfError(store.status());
+  auto sweep = (*store)->GetSweepHistory(sweep_id);
   ThrowIfError(sweep.status());
   report::ResultsOptions options;
-  options.metric = sweep->metric;
-  options.goal = sweep->goal;
+  options.metric = sweep->sweep.metric_name;
+  options.goal = sweep->sweep.metric_goal;
   auto table = report::AggregateResults(sweep->trials, options);
   if (table.ok()) {
     std::cout << report::FormatResults(*table, report::OutputFormat::kTable);
@@ -122,12 +103,7 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   if (report_path.empty()) return;
   report::ReportOptions ro;
   ro.results = options;
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
-  ro.footer = fmt::format("Generated {} by ltsweep run.", buf);
+  ro.footer = fmt::format("Generated {} by ltsweep run.", FormatUtcMinutes(SystemClock::Default()->NowMillis()));
   auto html = report::RenderHtmlReport(*sweep, ro);
   ThrowIfError(html.status());
   std::ofstream out(report_path, std::ios::binary | std::ios::trunc);
@@ -137,58 +113,48 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   std::cout << "\nreport: " << report_path << "\n";
 }
 
-void RunLocal(const RunArgs& a) {
-  if (a.workers < 1) throw CommandError(kExitUsage, "--workers: must be at least 1");
-  if (a.threads < 0) throw CommandError(kExitUsage, "--threads: must be at least 1");
-  const std::string yaml = ReadSpecOrThrow(a.spec);
-  // The data is on this machine: check its paths too.
-  auto expanded = spec::ValidateSweepText(yaml, a.spec);
-  ThrowIfError(expanded.status());
-  std::vector<int> gpus;
-  if (!a.gpus.empty()) {
-    auto g = worker::ParseGpuList(a.gpus);
-    if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
-    gpus = *g;
-  }
-  std::error_code ec;
-  fs::create_directories(a.work_dir, ec);
-  if (ec) throw CommandError(kExitFailure, fmt::format("--work-dir {}: {}", a.work_dir, ec.message()));
-  auto log = std::make_shared<LogFile>((fs::path(a.work_dir) / "ltsweep-run.log").string());
+std::vector<int> GpusOrThrow(const std::string& text) {
+  if (text.empty()) return {};
+  auto g = worker::ParseGpuList(text);
+  if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
+  return *g;
+}
 
-  // SIGINT / SIGTERM are taken with sigtimedwait by the progress loop; the
-  // threads started below inherit the mask.
+// Takes SIGINT / SIGTERM away from their default action, for sigtimedwait in
+// the progress loop; the threads started afterwards inherit the mask.
+sigset_t BlockStopSignals() {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  return stop_signals;
+}
 
-  coordinator::CoordinatorOptions co;
-  co.db_path = a.db;
-  co.listen = "127.0.0.1:0";
-  co.lease_ttl = std::chrono::seconds(30);
-  co.log = [log](const std::string& line) { log->Write("coordinator: " + line); };
-  coordinator::CoordinatorServer server(co);
-  auto port = server.Start();
-  if (!port.ok()) throw CommandError(ExitCodeFor(port.status()), port.status().message());
-  const std::string address = fmt::format("127.0.0.1:{}", *port);
-  CoordinatorClient client(address);
-
+// The unfinished sweep of the database with this spec text (resumed), else
+// a newly submitted one; returns its id.
+int64_t ResumeOrSubmit(const RunArgs& a, const std::string& yaml, coordinator::CoordinatorServer& server,
+                       CoordinatorClient& client) {
   int64_t sweep_id = a.rerun ? 0 : FindUnfinishedSweep(*server.store(), yaml);
   if (sweep_id > 0) {
     std::cerr << fmt::format("resuming sweep {} (unfinished in {})\n", sweep_id, a.db);
-  } else {
-    auto submitted = client.Submit(yaml, a.spec, a.rerun);
-    if (!submitted.ok()) {
-      server.Shutdown();
-      ThrowIfError(submitted.status());
-    }
-    sweep_id = submitted->sweep_id();
-    std::cerr << fmt::format("sweep {}: {} trials ({} to run, {} reused from earlier runs) in {}\n", sweep_id,
-                             submitted->trials_total(), submitted->trials_queued(), submitted->trials_reused(),
-                             a.db);
+    return sweep_id;
   }
+  auto submitted = client.Submit(yaml, a.spec, a.rerun);
+  if (!submitted.ok()) {
+    server.Shutdown();
+    ThrowIfError(submitted.status());
+  }
+  std::cerr << fmt::format("sweep {}: {} trials ({} to run, {} reused from earlier runs) in {}\n",
+                           submitted->sweep_id(), submitted->trials_total(), submitted->trials_queued(),
+                           submitted->trials_reused(), a.db);
+  return submitted->sweep_id();
+}
 
+// The local worker: CPU slots or one per GPU, checkpoints under the work
+// dir, metrics sent twice a second.
+worker::WorkerOptions LocalWorkerOptions(const RunArgs& a, const std::vector<int>& gpus, const std::string& address,
+                                         const std::string& log_path) {
   worker::WorkerOptions wo;
   wo.coordinator = address;
   wo.gpus = gpus;
@@ -199,55 +165,97 @@ void RunLocal(const RunArgs& a) {
   wo.threads_per_trial = a.threads;
   wo.metric_flush_interval = std::chrono::milliseconds(500);
   wo.backoff.max_ms = 1'000;
-  wo.log = [log](const std::string& line) { log->Write("worker: " + line); };
-  worker::Worker w(wo);
+  wo.log = FileLog(log_path, "worker");
+  return wo;
+}
+
+// How the progress loop ended: the sweep finished (no error, no signal), a
+// poll or the worker failed (error), or SIGINT / SIGTERM (signal).
+struct LoopEnd {
+  SweepProgress progress;
+  Status error;
+  int signal = 0;
+};
+
+// Draws the sweep's progress on stderr every half second until it ends.
+LoopEnd ProgressLoop(int64_t sweep_id, CoordinatorClient& client, const sigset_t& stop_signals,
+                     const std::atomic<bool>& worker_ended, const Status& worker_status) {
+  ProgressTracker tracker(sweep_id);
+  ProgressRenderer renderer(std::cerr, isatty(STDERR_FILENO) != 0);
+  LoopEnd end;
+  while (true) {
+    auto next = tracker.Poll(client);
+    if (!next.ok()) {
+      end.error = next.status();
+      break;
+    }
+    end.progress = std::move(next).value();
+    renderer.Draw(end.progress);
+    if (end.progress.Finished()) break;
+    if (worker_ended) {
+      end.error = worker_status.ok() ? InternalError("the local worker stopped early") : worker_status;
+      break;
+    }
+    timespec tick{0, 500'000'000};
+    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+      end.signal = sig;
+      break;
+    }
+  }
+  renderer.Finish();
+  return end;
+}
+
+void RunLocal(const RunArgs& a) {
+  if (a.workers < 1) throw CommandError(kExitUsage, "--workers: must be at least 1");
+  if (a.threads < 0) throw CommandError(kExitUsage, "--threads: must be at least 1");
+  const std::string yaml = ReadSpecOrThrow(a.spec);
+  // The data is on this machine: check its paths too.
+  auto expanded = spec::ValidateSweepText(yaml, a.spec);
+  ThrowIfError(expanded.status());
+  const std::vector<int> gpus = GpusOrThrow(a.gpus);
+  std::error_code ec;
+  fs::create_directories(a.work_dir, ec);
+  if (ec) throw CommandError(kExitFailure, fmt::format("--work-dir {}: {}", a.work_dir, ec.message()));
+  // Daemon log lines go to one file, so that the terminal shows only progress.
+  const std::string log_path = (fs::path(a.work_dir) / "ltsweep-run.log").string();
+  const sigset_t stop_signals = BlockStopSignals();
+
+  coordinator::CoordinatorOptions co;
+  co.db_path = a.db;
+  co.listen = "127.0.0.1:0";
+  co.log = FileLog(log_path, "coordinator");
+  coordinator::CoordinatorServer server(co);
+  auto port = server.Start();
+  if (!port.ok()) throw CommandError(ExitCodeFor(port.status()), port.status().message());
+  const std::string address = fmt::format("127.0.0.1:{}", *port);
+  CoordinatorClient client(address);
+  const int64_t sweep_id = ResumeOrSubmit(a, yaml, server, client);
+
+  worker::Worker w(LocalWorkerOptions(a, gpus, address, log_path));
   std::atomic<bool> worker_ended{false};
   Status worker_status;
   std::thread worker_thread([&] {
     worker_status = w.Run();
     worker_ended = true;
   });
-
-  ProgressTracker tracker(sweep_id);
-  ProgressRenderer renderer(std::cerr, isatty(STDERR_FILENO) != 0);
-  SweepProgress p;
-  Status error;
-  int signal_received = 0;
-  while (true) {
-    auto next = tracker.Poll(client);
-    if (!next.ok()) {
-      error = next.status();
-      break;
-    }
-    p = std::move(next).value();
-    renderer.Draw(p);
-    if (p.Finished()) break;
-    if (worker_ended) {
-      error = worker_status.ok() ? InternalError("the local worker stopped early") : worker_status;
-      break;
-    }
-    timespec tick{0, 500'000'000};
-    const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-    if (sig == SIGINT || sig == SIGTERM) {
-      signal_received = sig;
-      break;
-    }
-  }
-  renderer.Finish();
-  if (signal_received != 0) {
+  const LoopEnd end = ProgressLoop(sweep_id, client, stop_signals, worker_ended, worker_status);
+  if (end.signal != 0) {
     std::cerr << fmt::format("{} received: stopping the trainers (they checkpoint)...\n",
-                             signal_received == SIGINT ? "SIGINT" : "SIGTERM");
+                             end.signal == SIGINT ? "SIGINT" : "SIGTERM");
   }
   w.Stop();
   worker_thread.join();
   server.Shutdown();
-  if (signal_received != 0) {
+  if (end.signal != 0) {
     throw CommandError(kExitFailure,
                        fmt::format("interrupted: sweep {} is unfinished in {}; run the same command again to resume it",
                                    sweep_id, a.db));
   }
-  ThrowIfError(error);
+  ThrowIfError(end.error);
   PrintResults(a.db, sweep_id, a.report);
+  const SweepProgress& p = end.progress;
   if (p.failed > 0 || p.cancelled > 0) {
     throw CommandError(kExitFailure, fmt::format("{} of {} trials failed (see `ltsweep trial ID --db {}`)",
                                                  p.failed + p.cancelled, p.total, a.db));

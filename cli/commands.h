@@ -1,27 +1,36 @@
-// The `ltsweep` command line: how subcommands plug in.
+// The `ltsweep` command line: every command group and the helpers they share.
 //
-// cli/main.cc builds the CLI::App and calls one Register*Commands() function
-// per command group; each group lives in its own cli/cmd_<group>.cc. To add a
-// group: write cli/cmd_<group>.cc (cli/CMakeLists.txt globs cli/*.cc), declare
-// its registration function below in the marked section, and call it from
-// main.cc in the marked section.
+// cli/main.cc builds the CLI::App and registers every group below, in the
+// order of `ltsweep --help`; each group lives in one cli/cmd_<group>.cc
+// (cli/CMakeLists.txt globs cli/*.cc). To add a command to a group, add it to
+// that group's Register*Commands(); to add a group, write cli/cmd_<group>.cc,
+// declare its Register*Commands() in the list below and call it from
+// cli/main.cc.
 //
 // Conventions every command follows (see docs/sweep-spec.md and DESIGN.md):
 //   - exit 0 ok, 1 failure, 2 bad usage or invalid input (kExit* below);
 //   - errors are one line on stderr, "ltsweep: error: ...": a command ends
 //     with an error by throwing CommandError (main() prints it and exits);
 //   - data goes to stdout, progress to stderr, so output pipes;
-//   - every command's --help shows an example (add it with footer()).
+//   - every command's --help shows an example (add it with footer());
+//   - a daemon flag overrides its options struct only when given, and its
+//     --help shows the struct's default.
 //
+// Ownership: each group keeps its flag values in shared_ptrs captured by its
+// callbacks, so they live as long as the CLI::App.
 // Thread-safety: registration happens on the main thread before parsing.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "common/status.h"
+#include "store/types.h"
 
 namespace ltsweep::cli {
 
@@ -40,6 +49,63 @@ class CommandError : public std::runtime_error {
   int code_;
 };
 
+// --- Command groups, in the order of `ltsweep --help` -------------------------
+
+// cli/cmd_spec.cc: validate, expand. Check a sweep spec and print its trials,
+// without a coordinator.
+void RegisterSpecCommands(CLI::App& app);
+
+// cli/cmd_daemons.cc: the daemons, both running until SIGTERM or SIGINT.
+//   ltsweep coordinator --db PATH [--listen ADDR] [--lease-ttl 30s] [--heartbeat 5s] ...
+//     defaults: coordinator::CoordinatorOptions; on a signal it stops serving.
+//   ltsweep worker [--coordinator ADDR] (--gpus 0,1 | --slots N) [--trainer PATH] ...
+//     on a signal it stops leasing, sends SIGTERM to its trainers (they
+//     checkpoint), reports their attempts and exits.
+void RegisterDaemonCommands(CLI::App& app);
+
+// cli/cmd_client.cc: submit, cancel, workers, status, watch: commands against
+// a coordinator (--coordinator ADDR, else $LTSWEEP_COORDINATOR, else
+// localhost:50051).
+void RegisterClientCommands(CLI::App& app);
+
+// How the results commands read records when --db is not given (e.g. from the
+// coordinator over gRPC). Any member may be empty: then the commands read the
+// database file.
+struct ResultsSources {
+  std::function<StatusOr<SweepHistory>(int64_t sweep_id)> fetch_sweep;
+  std::function<StatusOr<TrialHistory>(int64_t trial_id)> fetch_trial;
+  // When set and answering false (e.g. no --coordinator given), the
+  // fetchers are not used and the commands read the database file.
+  std::function<bool()> enabled;
+  // Adds the options that choose the source (e.g. --coordinator) to each
+  // command that reads records: results, best, trial, curves, report.
+  std::function<void(CLI::App* cmd)> add_options;
+};
+
+// cli/cmd_client.cc: the coordinator as a source of records, used when
+// --coordinator ADDR is given or $LTSWEEP_COORDINATOR is set.
+ResultsSources CoordinatorResultsSources();
+
+// cli/cmd_results.cc: the results commands, reading the SQLite results
+// database (read-only) with --db PATH, else `sources` when enabled, else
+// $LTSWEEP_DB or ./ltsweep.db. SWEEP defaults to the newest sweep.
+//   ltsweep sql "SELECT ..." [--db PATH] [--format table|csv|json|markdown]
+//   ltsweep results [SWEEP] [--metric M] [--group-by K,...] [--agg best|last|mean_std]
+//                   [--columns per_class|shot] [--format table|csv|json|markdown]
+//   ltsweep best [SWEEP]                    the best trial and its config
+//   ltsweep trial ID                        config, attempts, per-epoch metrics
+//   ltsweep curves TRIAL... -o FILE.svg
+//   ltsweep report [SWEEP] -o report.html
+// Exit 2 also for SQL that does not parse or that the read-only guard
+// refuses, an unknown sweep or trial, and a missing database file.
+void RegisterResultsCommands(CLI::App& app, ResultsSources sources = {});
+
+// cli/cmd_run.cc: `ltsweep run SPEC`, local mode: an in-process coordinator
+// and worker that run one sweep to the end.
+void RegisterLocalCommands(CLI::App& app);
+
+// --- Helpers (cli/cli_support.cc) ---------------------------------------------
+
 // The exit code for a failed Status: kExitUsage for INVALID_ARGUMENT,
 // NOT_FOUND and OUT_OF_RANGE (the user's input is at fault), else
 // kExitFailure.
@@ -48,18 +114,12 @@ int ExitCodeFor(const Status& status);
 // Throws CommandError(ExitCodeFor(status), status.message()) when not OK.
 void ThrowIfError(const Status& status);
 
-// --- Command groups ------------------------------------------------------------
-// spec/ commands (cli/cmd_spec.cc): validate, expand.
-void RegisterSpecCommands(CLI::App& app);
+// "500ms", "30s", "2m", "1h", "1.5s", "30" (seconds) -> milliseconds.
+// INVALID_ARGUMENT naming `flag` otherwise.
+StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text, const std::string& flag);
 
-// >>> Other command groups: declare their Register*Commands() here. <<<
-// Commands against a coordinator (cli/cmd_client.cc): submit, cancel,
-// workers, status, watch, and the results commands (cli/results_commands.h)
-// with --coordinator ADDR fetching records over gRPC.
-void RegisterClientCommands(CLI::App& app);
-
-// Local mode (cli/cmd_run.cc): `ltsweep run SPEC`, an in-process coordinator
-// and worker that run one sweep to the end.
-void RegisterLocalCommands(CLI::App& app);
+// The shortest text ParseDuration reads back as `d`: "30s", "500ms", "2m",
+// "1h", "1500ms". For showing defaults in --help.
+std::string FormatDuration(std::chrono::milliseconds d);
 
 }  // namespace ltsweep::cli

@@ -1,12 +1,13 @@
 #include "cli/coordinator_client.h"
 
-#include <cmath>
 #include <cstdlib>
-#include <limits>
-#include <map>
+#include <vector>
 
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
+
+#include "coordinator/convert.h"
+#include "store/metric_history.h"
 
 namespace ltsweep::cli {
 
@@ -103,75 +104,25 @@ Status CoordinatorClient::Watch(int64_t sweep_id, const std::function<bool(const
   return Convert(s);
 }
 
-StatusOr<report::TrialRecord> CoordinatorClient::FetchTrialRecord(const v1::TrialInfo& info) {
-  report::TrialRecord t;
-  t.trial_id = info.trial_id();
-  t.sweep_id = info.sweep_id();
-  t.status = info.state();
-  t.config = nlohmann::json::parse(info.config_json(), nullptr, /*allow_exceptions=*/false);
-  if (t.config.is_discarded()) {
-    return DataLossError(fmt::format("trial {}: the coordinator sent a config that is not JSON", t.trial_id));
-  }
-  t.config_hash = info.config_hash();
-  t.attempts = info.attempt();
-  t.error = info.error();
-  for (const auto& a : info.attempts()) {
-    report::AttemptRecord r;
-    r.attempt = a.attempt();
-    r.state = a.state();
-    r.worker = a.worker_id();
-    r.error = a.error();
-    r.started_ms = a.started_ms();
-    r.finished_ms = a.ended_ms();
-    t.attempt_history.push_back(std::move(r));
-  }
-  // Metrics of every attempt (a linked trial's come from its source, whose
-  // attempts the first answer names).
-  LTSWEEP_ASSIGN_OR_RETURN(v1::QueryMetricsResponse latest, QueryMetrics(t.trial_id, 0));
-  std::vector<v1::QueryMetricsResponse> answers;
+StatusOr<TrialHistory> CoordinatorClient::FetchTrialHistory(const v1::TrialInfo& info) {
+  TrialHistory h;
+  h.trial = coordinator::TrialFromProto(info);
+  for (const auto& a : info.attempts()) h.attempts.push_back(coordinator::AttemptFromProto(h.trial.id, a));
+  // The rows of every attempt (a linked trial's come from its source, whose
+  // latest attempt the first answer names), oldest first.
+  LTSWEEP_ASSIGN_OR_RETURN(v1::QueryMetricsResponse latest, QueryMetrics(h.trial.id, 0));
+  std::vector<TrialMetrics> attempts;
   for (int attempt = 1; attempt < latest.attempt(); ++attempt) {
-    auto earlier = QueryMetrics(t.trial_id, attempt);
-    if (earlier.ok()) answers.push_back(std::move(earlier).value());
+    auto earlier = QueryMetrics(h.trial.id, attempt);
+    if (earlier.ok()) attempts.push_back(coordinator::MetricsFromProto(*earlier));
   }
-  answers.push_back(std::move(latest));
-  std::map<std::string, std::map<int, double>> scalars;
-  std::map<std::string, std::map<int, std::map<int, double>>> per_class;
-  int confusion_epoch = std::numeric_limits<int>::min();
-  for (const auto& m : answers) {
-    for (const auto& p : m.points()) {
-      if (p.class_index() < 0) {
-        scalars[p.name()][p.epoch()] = p.value();
-      } else {
-        per_class["per_class_" + p.name()][p.epoch()][p.class_index()] = p.value();
-      }
-    }
-    for (const auto& p : m.payloads()) {
-      nlohmann::json j = nlohmann::json::parse(p.json(), nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) continue;
-      if (p.kind() == "start") {
-        report::ReadClassInfo(j, t);
-      } else if (p.kind() == "done") {
-        t.done = j;
-        report::ReadClassInfo(j, t);
-      } else if (p.kind() == "confusion" && p.epoch() >= confusion_epoch) {
-        t.confusion = j;
-        confusion_epoch = p.epoch();
-      }
-    }
-  }
-  for (auto& [name, by_epoch] : scalars) t.scalar_series[name] = report::Series(by_epoch.begin(), by_epoch.end());
-  for (auto& [name, by_epoch] : per_class) {
-    for (auto& [epoch, by_class] : by_epoch) {
-      std::vector<double> values(static_cast<size_t>(by_class.rbegin()->first) + 1,
-                                 std::numeric_limits<double>::quiet_NaN());
-      for (const auto& [c, v] : by_class) values[static_cast<size_t>(c)] = v;
-      t.per_class[name][epoch] = std::move(values);
-    }
-  }
-  return t;
+  if (latest.attempt() > 0) attempts.push_back(coordinator::MetricsFromProto(latest));
+  h.metrics = MergeAttempts(attempts);
+  h.metrics.source_trial_id = latest.source_trial_id();
+  return h;
 }
 
-StatusOr<report::TrialRecord> CoordinatorClient::FetchTrialRecord(int64_t trial_id) {
+StatusOr<TrialHistory> CoordinatorClient::FetchTrialHistory(int64_t trial_id) {
   v1::ListTrialsRequest req;
   req.set_trial_id(trial_id);
   grpc::ClientContext ctx;
@@ -179,21 +130,17 @@ StatusOr<report::TrialRecord> CoordinatorClient::FetchTrialRecord(int64_t trial_
   v1::ListTrialsResponse response;
   LTSWEEP_RETURN_IF_ERROR(Convert(stub_->ListTrials(&ctx, req, &response)));
   if (response.trials_size() != 1) return NotFoundError(fmt::format("unknown trial {}", trial_id));
-  return FetchTrialRecord(response.trials(0));
+  return FetchTrialHistory(response.trials(0));
 }
 
-StatusOr<report::SweepRecord> CoordinatorClient::FetchSweepRecord(int64_t sweep_id) {
+StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id) {
   LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo info, GetSweep(sweep_id));
-  report::SweepRecord sweep;
-  sweep.sweep_id = info.sweep_id();
-  sweep.name = info.name();
-  sweep.state = info.state();
-  if (!info.metric_name().empty()) sweep.metric = info.metric_name();
-  if (!info.metric_goal().empty()) sweep.goal = info.metric_goal();
+  SweepHistory sweep;
+  sweep.sweep = coordinator::SweepFromProto(info);
   LTSWEEP_ASSIGN_OR_RETURN(v1::ListTrialsResponse trials, ListTrials(sweep_id));
   for (const auto& t : trials.trials()) {
-    LTSWEEP_ASSIGN_OR_RETURN(report::TrialRecord record, FetchTrialRecord(t));
-    sweep.trials.push_back(std::move(record));
+    LTSWEEP_ASSIGN_OR_RETURN(TrialHistory history, FetchTrialHistory(t));
+    sweep.trials.push_back(std::move(history));
   }
   return sweep;
 }

@@ -1,7 +1,7 @@
 // CoordinatorClient: the CLI's side of proto/client_service — one blocking
 // call per RPC, each answering a Status instead of a grpc::Status, and the
-// conversion of the coordinator's answers into report::SweepRecord /
-// report::TrialRecord for the results commands.
+// coordinator's answers read back as the store's records (SweepHistory /
+// TrialHistory, store/types.h) for the results commands.
 //
 // A coordinator that cannot be reached is UNAVAILABLE with the message
 // "cannot reach the coordinator at ADDR: <gRPC's reason>"; other errors keep
@@ -20,7 +20,7 @@
 
 #include "common/status.h"
 #include "proto/client_service.grpc.pb.h"
-#include "report/trial_record.h"
+#include "store/types.h"
 
 namespace ltsweep::cli {
 
@@ -50,12 +50,12 @@ class CoordinatorClient {
   Status Watch(int64_t sweep_id, const std::function<bool(const v1::SweepEvent&)>& on_event,
                grpc::ClientContext* context);
 
-  // A trial as a report record: config, status, metrics of every attempt
-  // merged (a later attempt wins at the same epoch), class counts from the
-  // trainer's start payload, the latest confusion matrix, the done payload.
-  StatusOr<report::TrialRecord> FetchTrialRecord(const v1::TrialInfo& info);
-  StatusOr<report::TrialRecord> FetchTrialRecord(int64_t trial_id);
-  StatusOr<report::SweepRecord> FetchSweepRecord(int64_t sweep_id);
+  // A trial with its attempts and the metrics of every attempt merged by
+  // MergeAttempts (store/metric_history.h), as Store::GetTrialHistory reads
+  // it from the database file. A linked trial's metrics are its source's.
+  StatusOr<TrialHistory> FetchTrialHistory(const v1::TrialInfo& info);
+  StatusOr<TrialHistory> FetchTrialHistory(int64_t trial_id);
+  StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id);
 
  private:
   Status Convert(const grpc::Status& status) const;

@@ -1,16 +1,16 @@
-// ltsweep: the command line of the sweep system. Each command group registers
-// its subcommands (cli/commands.h); main() parses, runs the chosen command
-// and maps errors to exit codes (0 ok, 1 failure, 2 bad usage/invalid input).
+// ltsweep: the command line of the sweep system. main() registers every
+// command group (cli/commands.h: the one list), parses, runs the chosen
+// command and maps errors to exit codes (0 ok, 1 failure, 2 bad usage or
+// invalid input).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "cli/daemon_commands.h"
-#include "coordinator/grpc_runtime.h"
+#include "proto/grpc_runtime.h"
 
 int main(int argc, char** argv) {
-  ltsweep::coordinator::ConfigureGrpcRuntime();
+  ltsweep::ConfigureGrpcRuntime();
   CLI::App app{"ltsweep: hyperparameter sweeps of imbalanced-learning experiments", "ltsweep"};
   app.require_subcommand(1);
   app.footer(
@@ -18,11 +18,13 @@ int main(int argc, char** argv) {
       "  ltsweep submit sweeps/quickstart.yaml --coordinator head:50051\n\n"
       "Run `ltsweep COMMAND --help` for a command's options.\n");
 
-  ltsweep::cli::RegisterSpecCommands(app);
-  // >>> Other command groups: call their Register*Commands(app) here. <<<
-  ltsweep::cli::RegisterDaemonCommands(app);
-  ltsweep::cli::RegisterClientCommands(app);
-  ltsweep::cli::RegisterLocalCommands(app);
+  // Every command group, in the order of --help.
+  namespace cli = ltsweep::cli;
+  cli::RegisterSpecCommands(app);                                        // validate, expand
+  cli::RegisterDaemonCommands(app);                                      // coordinator, worker
+  cli::RegisterClientCommands(app);                                      // submit, cancel, workers, status, watch
+  cli::RegisterResultsCommands(app, cli::CoordinatorResultsSources());  // sql, results, best, trial, curves, report
+  cli::RegisterLocalCommands(app);                                       // run
 
   try {
     app.parse(argc, argv);
@@ -33,13 +35,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::cerr << "ltsweep: error: " << e.what() << " (see ltsweep --help)\n";
-    return ltsweep::cli::kExitUsage;
-  } catch (const ltsweep::cli::CommandError& e) {
+    return cli::kExitUsage;
+  } catch (const cli::CommandError& e) {
     if (e.what()[0] != '\0') std::cerr << "ltsweep: error: " << e.what() << "\n";
     return e.code();
   } catch (const std::exception& e) {
     std::cerr << "ltsweep: error: " << e.what() << "\n";
-    return ltsweep::cli::kExitFailure;
+    return cli::kExitFailure;
   }
-  return ltsweep::cli::kExitOk;
+  return cli::kExitOk;
 }

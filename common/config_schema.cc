@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -321,6 +322,15 @@ Json DefaultTrialConfig() {
   Json config = Json::object();
   for (const auto& k : TrialConfigSchema()) SetPath(config, k.path, NormalizeConfigValue(k, k.default_value));
   return config;
+}
+
+const Json& ConfigDefault(std::string_view path) {
+  static const Json defaults = DefaultTrialConfig();
+  const Json* value = GetPath(defaults, path);
+  if (value == nullptr || value->is_object()) {
+    throw std::logic_error(fmt::format("ConfigDefault: {} is not a trial-config key", path));
+  }
+  return *value;
 }
 
 std::vector<std::pair<std::string, Json>> FlattenConfig(const Json& config) {

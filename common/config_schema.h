@@ -65,6 +65,16 @@ Json NormalizeConfigValue(const ConfigKey& key, const Json& value);
 // The nested object holding every key at its default.
 Json DefaultTrialConfig();
 
+// The (normalized) default of the key at `path`. Typed options structs
+// initialise their fields with SchemaDefault<T>("method.drw_epoch") so a
+// default is written once, in the schema table. Throws std::logic_error for a
+// path that is not a key (a programming error).
+const Json& ConfigDefault(std::string_view path);
+template <typename T>
+T SchemaDefault(std::string_view path) {
+  return ConfigDefault(path).get<T>();
+}
+
 // Reads the value at a dotted path of a nested object; nullptr when absent.
 const Json* GetPath(const Json& config, std::string_view path);
 // Sets the value at a dotted path, creating intermediate objects.

@@ -45,7 +45,7 @@ LogFn FileLog(const std::string& path, std::string component) {
   return [sink, component = std::move(component)](const std::string& line) {
     const std::string text = FormatLogLine(component, line);
     std::lock_guard<std::mutex> lock(sink->mu);
-    sink->out << text << '\n';
+    sink->out << (text + '\n');
     sink->out.flush();
   };
 }

@@ -57,15 +57,7 @@ Status ClientHandler::ListTrials(const v1::ListTrialsRequest& request, v1::ListT
     LTSWEEP_ASSIGN_OR_RETURN(TrialInfo info, store_.GetTrial(request.trial_id()));
     v1::TrialInfo* out = response->add_trials();
     FillTrialInfo(info.trial, out);
-    for (const AttemptRecord& a : info.attempts) {
-      auto* at = out->add_attempts();
-      at->set_attempt(a.attempt);
-      at->set_state(AttemptStatusName(a.status));
-      at->set_worker_id(a.worker_id);
-      at->set_error(a.error);
-      at->set_started_ms(a.started_ms);
-      at->set_ended_ms(a.ended_ms.value_or(0));
-    }
+    for (const AttemptRecord& a : info.attempts) FillAttemptInfo(a, out->add_attempts());
     return Status::Ok();
   }
   LTSWEEP_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(request.sweep_id()));
@@ -89,29 +81,7 @@ Status ClientHandler::QueryMetrics(const v1::QueryMetricsRequest& request, v1::Q
   std::optional<int> attempt;
   if (request.attempt() > 0) attempt = request.attempt();
   LTSWEEP_ASSIGN_OR_RETURN(TrialMetrics m, store_.GetMetrics(request.trial_id(), attempt));
-  response->set_trial_id(m.trial_id);
-  response->set_source_trial_id(m.source_trial_id);
-  response->set_attempt(m.attempt);
-  for (const auto& r : m.metrics) {
-    auto* p = response->add_points();
-    p->set_epoch(r.epoch);
-    p->set_name(r.name);
-    p->set_value(r.value);
-    p->set_class_index(-1);
-  }
-  for (const auto& r : m.per_class) {
-    auto* p = response->add_points();
-    p->set_epoch(r.epoch);
-    p->set_name(r.name);
-    p->set_value(r.value);
-    p->set_class_index(r.class_index);
-  }
-  for (const auto& r : m.payloads) {
-    auto* p = response->add_payloads();
-    p->set_epoch(r.epoch);
-    p->set_kind(r.kind);
-    p->set_json(r.json);
-  }
+  FillQueryMetrics(m, response);
   return Status::Ok();
 }
 
@@ -123,7 +93,7 @@ Status ClientHandler::ListWorkers(const v1::ListWorkersRequest&, v1::ListWorkers
     out->set_host(w.worker.host);
     out->set_slots(w.worker.slots);
     for (int g : w.worker.gpus) out->add_gpus(g);
-    out->set_status(WorkerStatusName(w.worker.status));
+    out->set_state(WorkerStateName(w.worker.state));
     out->set_registered_ms(w.worker.registered_ms);
     out->set_last_seen_ms(w.worker.last_seen_ms);
     for (int64_t trial_id : w.current_trials) {
@@ -165,8 +135,8 @@ Status ClientHandler::WatchSweep(const v1::WatchSweepRequest& request,
     }
     if (events.empty()) {
       LTSWEEP_ASSIGN_OR_RETURN(info, store_.GetSweep(request.sweep_id()));
-      const SweepStatus s = info.sweep.status;
-      if (s == SweepStatus::kDone || s == SweepStatus::kFailed || s == SweepStatus::kCancelled) {
+      const SweepState s = info.sweep.state;
+      if (s == SweepState::kDone || s == SweepState::kFailed || s == SweepState::kCancelled) {
         // Anything logged between the read and now was read above or is next.
         LTSWEEP_ASSIGN_OR_RETURN(auto tail, store_.ListEvents(filter));
         if (tail.empty()) return Status::Ok();

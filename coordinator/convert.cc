@@ -1,5 +1,8 @@
 #include "coordinator/convert.h"
 
+#include <string>
+#include <vector>
+
 namespace ltsweep::coordinator {
 
 grpc::Status ToGrpcStatus(const Status& status) {
@@ -11,7 +14,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   const SweepRecord& s = in.sweep;
   out->set_sweep_id(s.id);
   out->set_name(s.name);
-  out->set_state(SweepStatusName(s.status));
+  out->set_state(SweepStateName(s.state));
   out->set_priority(s.priority);
   out->set_metric_name(s.metric_name);
   out->set_metric_goal(s.metric_goal);
@@ -28,7 +31,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
   out->set_trial_id(t.id);
   out->set_sweep_id(t.sweep_id);
-  out->set_state(TrialStatusName(t.status));
+  out->set_state(TrialStateName(t.state));
   out->set_attempt(t.attempts);
   out->set_config_json(t.config_json);
   out->set_config_hash(t.config_hash);
@@ -42,16 +45,108 @@ void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
   out->set_reused_from(t.reused_from_trial_id.value_or(0));
 }
 
-MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request) {
-  MetricBatch batch;
-  for (const v1::MetricRow& r : request.rows()) {
+void FillAttemptInfo(const AttemptRecord& a, v1::AttemptInfo* out) {
+  out->set_attempt(a.attempt);
+  out->set_state(AttemptStateName(a.state));
+  out->set_worker_id(a.worker_id);
+  out->set_error(a.error);
+  out->set_started_ms(a.started_ms);
+  out->set_ended_ms(a.ended_ms.value_or(0));
+}
+
+namespace {
+
+// The scalars, per-class rows and payloads of rows and payloads from the wire.
+template <typename Rows, typename Payloads>
+void SplitRows(const Rows& rows, const Payloads& payloads, std::vector<MetricRow>& metrics,
+               std::vector<PerClassRow>& per_class, std::vector<PayloadRow>& payload_rows) {
+  for (const v1::MetricRow& r : rows) {
     if (r.class_index() < 0) {
-      batch.metrics.push_back(MetricRow{r.epoch(), r.name(), r.value()});
+      metrics.push_back(MetricRow{r.epoch(), r.name(), r.value()});
     } else {
-      batch.per_class.push_back(PerClassRow{r.epoch(), r.name(), r.class_index(), r.value()});
+      per_class.push_back(PerClassRow{r.epoch(), r.name(), r.class_index(), r.value()});
     }
   }
-  for (const v1::Payload& p : request.payloads()) batch.payloads.push_back(PayloadRow{p.epoch(), p.name(), p.json()});
+  for (const v1::Payload& p : payloads) payload_rows.push_back(PayloadRow{p.epoch(), p.kind(), p.json()});
+}
+
+void FillRow(int epoch, const std::string& name, double value, int class_index, v1::MetricRow* out) {
+  out->set_epoch(epoch);
+  out->set_name(name);
+  out->set_value(value);
+  out->set_class_index(class_index);
+}
+
+}  // namespace
+
+void FillQueryMetrics(const TrialMetrics& m, v1::QueryMetricsResponse* out) {
+  out->set_trial_id(m.trial_id);
+  out->set_source_trial_id(m.source_trial_id);
+  out->set_attempt(m.attempt);
+  for (const MetricRow& r : m.metrics) FillRow(r.epoch, r.name, r.value, -1, out->add_points());
+  for (const PerClassRow& r : m.per_class) FillRow(r.epoch, r.name, r.value, r.class_index, out->add_points());
+  for (const PayloadRow& r : m.payloads) {
+    v1::Payload* p = out->add_payloads();
+    p->set_epoch(r.epoch);
+    p->set_kind(r.kind);
+    p->set_json(r.json);
+  }
+}
+
+SweepRecord SweepFromProto(const v1::SweepInfo& in) {
+  SweepRecord s;
+  s.id = in.sweep_id();
+  s.name = in.name();
+  s.state = ParseSweepState(in.state()).value_or(SweepState::kPending);
+  s.priority = in.priority();
+  s.metric_name = in.metric_name();
+  s.metric_goal = in.metric_goal();
+  s.n_trials = in.trials_total();
+  s.created_ms = in.created_ms();
+  return s;
+}
+
+TrialRecord TrialFromProto(const v1::TrialInfo& in) {
+  TrialRecord t;
+  t.id = in.trial_id();
+  t.sweep_id = in.sweep_id();
+  t.state = ParseTrialState(in.state()).value_or(TrialState::kQueued);
+  t.attempts = in.attempt();
+  t.config_json = in.config_json();
+  t.config_hash = in.config_hash();
+  t.worker_id = in.worker_id();
+  t.error = in.error();
+  if (in.has_best()) t.best_metric = in.best_value();
+  if (in.best_epoch() >= 0) t.best_epoch = in.best_epoch();
+  if (in.has_last()) t.last_metric = in.last_value();
+  if (in.reused_from() != 0) t.reused_from_trial_id = in.reused_from();
+  return t;
+}
+
+AttemptRecord AttemptFromProto(int64_t trial_id, const v1::AttemptInfo& in) {
+  AttemptRecord a;
+  a.trial_id = trial_id;
+  a.attempt = in.attempt();
+  a.worker_id = in.worker_id();
+  a.state = ParseAttemptState(in.state()).value_or(AttemptState::kRunning);
+  a.error = in.error();
+  a.started_ms = in.started_ms();
+  if (in.ended_ms() != 0) a.ended_ms = in.ended_ms();
+  return a;
+}
+
+TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in) {
+  TrialMetrics m;
+  m.trial_id = in.trial_id();
+  m.source_trial_id = in.source_trial_id();
+  m.attempt = in.attempt();
+  SplitRows(in.points(), in.payloads(), m.metrics, m.per_class, m.payloads);
+  return m;
+}
+
+MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request) {
+  MetricBatch batch;
+  SplitRows(request.rows(), request.payloads(), batch.metrics, batch.per_class, batch.payloads);
   return batch;
 }
 

@@ -1,5 +1,8 @@
 // Conversions between the store's records (store/types.h) and the gRPC
-// messages (proto/), and from ltsweep::Status to grpc::Status.
+// messages (proto/), both ways, and from ltsweep::Status to grpc::Status.
+// The coordinator fills messages from records; the CLI's coordinator client
+// turns the answers back into the same records (the From* functions), so
+// the results commands read one shape whether from a file or over gRPC.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -18,6 +21,17 @@ grpc::Status ToGrpcStatus(const Status& status);
 
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out);
 void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
+void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
+// Scalars and per-class rows go to points (class_index -1 for scalars).
+void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
+
+// The other way. Fields a message does not carry (the spec text, leases,
+// most timestamps) are left at their defaults; an unknown state name reads
+// as the first state (pending, queued, running).
+SweepRecord SweepFromProto(const v1::SweepInfo& in);
+TrialRecord TrialFromProto(const v1::TrialInfo& in);
+AttemptRecord AttemptFromProto(int64_t trial_id, const v1::AttemptInfo& in);
+TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in);
 
 // Splits worker rows into scalar and per-class rows, payloads by kind.
 MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request);

@@ -1,20 +1,10 @@
 #include "coordinator/options.h"
 
-#include <iostream>
-#include <mutex>
+#include <algorithm>
 
 #include <fmt/format.h>
 
-#include "common/utc_time.h"
-
 namespace ltsweep::coordinator {
-
-void LogToStderr(const std::string& line) {
-  static std::mutex mu;
-  const std::string now = FormatUtcMillis(SystemClock::Default()->NowMillis());
-  std::lock_guard<std::mutex> lock(mu);
-  std::cerr << fmt::format("{} coordinator: {}", now, line) << std::endl;
-}
 
 Status CoordinatorOptions::Resolve() {
   if (db_path.empty()) return InvalidArgumentError("--db: the database path is required");
@@ -31,7 +21,7 @@ Status CoordinatorOptions::Resolve() {
   if (watch_poll.count() <= 0) watch_poll = std::chrono::milliseconds(200);
   if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: must be at least 1024");
   if (!clock) clock = SystemClock::Default();
-  if (!log) log = LogToStderr;
+  if (!log) log = StderrLog("coordinator");
   return Status::Ok();
 }
 

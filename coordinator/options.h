@@ -1,52 +1,53 @@
 // CoordinatorOptions: every setting of the coordinator daemon
-// (`ltsweep coordinator`), with its default. Resolve() fills the derived
+// (`ltsweep coordinator`, and the in-process coordinator of `ltsweep run`),
+// each with its default. These defaults are the only ones: the CLI overrides
+// a field only when its flag is given, and its --help shows the default read
+// from a default-constructed CoordinatorOptions. Resolve() fills the derived
 // defaults and checks the values once.
 //
-// Thread-safety: a plain value.
+// Ownership: a plain value; `clock` is borrowed. Thread-safety: a plain value.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <functional>
 #include <string>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace ltsweep::coordinator {
 
-// Receives one line per state change (sweep submitted, trial leased,
-// finished, retried, failed, worker joined, worker lost, ...).
-using LogFn = std::function<void(const std::string&)>;
-
-// Writes "<UTC time> coordinator: <line>" to stderr.
-void LogToStderr(const std::string& line);
-
 struct CoordinatorOptions {
-  // The SQLite database (created when absent). Required.
+  // The SQLite database (created when absent). Required (--db).
   std::string db_path;
-  // gRPC listen address; port 0 picks a free port (CoordinatorServer::Start
-  // returns it).
+  // gRPC listen address (--listen); port 0 picks a free port
+  // (CoordinatorServer::Start returns it). Default "0.0.0.0:50051".
   std::string listen = "0.0.0.0:50051";
-  // A lease not renewed within this long goes back to the queue.
+  // A lease not renewed within this long goes back to the queue
+  // (--lease-ttl). Default 30 s.
   std::chrono::milliseconds lease_ttl{30'000};
-  // How often workers are asked to heartbeat.
+  // How often workers are asked to heartbeat (--heartbeat); must be shorter
+  // than lease_ttl. Default 5 s.
   std::chrono::milliseconds heartbeat_interval{5'000};
-  // How often the scheduler looks for expired leases and lost workers.
-  // 0: min(1 s, lease_ttl / 4).
+  // How often the scheduler looks for expired leases and lost workers
+  // (--scan-interval). Default 0: min(1 s, lease_ttl / 4).
   std::chrono::milliseconds scan_interval{0};
-  // A worker silent for this long is logged as lost. 0: lease_ttl.
+  // A worker silent for this long is logged as lost. Default 0: lease_ttl.
   std::chrono::milliseconds worker_lost_after{0};
-  // What an idle slot is told: ask again after this long.
+  // What an idle slot is told: ask again after this long (--idle-retry).
+  // Default 1 s (also when set to 0).
   std::chrono::milliseconds idle_retry{1'000};
-  // How often WatchSweep looks for new events.
+  // How often WatchSweep looks for new events. Default 200 ms (also when set
+  // to 0).
   std::chrono::milliseconds watch_poll{200};
   // Largest gRPC message accepted or sent; larger ones are refused with
-  // RESOURCE_EXHAUSTED.
+  // RESOURCE_EXHAUSTED (--max-message-mb). Default 16 MiB, at least 1 KiB.
   int max_message_bytes = 16 << 20;
   // Borrowed; nullptr: SystemClock::Default(). Also the store's clock.
   Clock* clock = nullptr;
-  // State-change log; empty: LogToStderr.
+  // One line per state change (sweep submitted, trial leased, finished,
+  // retried, failed, worker joined, worker lost, ...). Default (empty):
+  // StderrLog("coordinator").
   LogFn log;
 
   // Fills derived defaults; INVALID_ARGUMENT names the bad option.

@@ -182,13 +182,13 @@ void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,
        error = request.error().substr(0, 300), outcome, best, response,
        done = std::move(done)](StatusOr<FinishResult> result) {
         if (!result.ok()) return done(result.status());
-        if (IsTerminal(result->trial_status)) {
+        if (IsTerminal(result->trial_state)) {
           std::lock_guard<std::mutex> lock(mu_);
           trial_sweep_.erase(trial_id);  // a finished trial is not asked about again
         }
         response->set_requeued(result->requeued);
-        response->set_trial_state(TrialStatusName(result->trial_status));
-        if (result->trial_status == TrialStatus::kSucceeded) {
+        response->set_trial_state(TrialStateName(result->trial_state));
+        if (result->trial_state == TrialState::kSucceeded) {
           options_.log(fmt::format("trial {} succeeded on worker {} (attempt {}{})", trial_id, worker, attempt,
                                    best ? fmt::format(", best {}", *best) : ""));
         } else if (result->requeued) {

@@ -11,11 +11,6 @@
 
 namespace ltsweep::report {
 
-const Series* FindSeries(const TrialRecord& trial, const std::string& name) {
-  auto it = trial.scalar_series.find(name);
-  return it == trial.scalar_series.end() ? nullptr : &it->second;
-}
-
 StatusOr<AggMode> ParseAggMode(const std::string& text) {
   if (text == "best") return AggMode::kBest;
   if (text == "last") return AggMode::kLast;
@@ -83,11 +78,11 @@ std::string GroupLabel(const std::vector<std::string>& keys, const std::vector<s
   return out;
 }
 
-std::vector<std::string> VaryingConfigKeys(const std::vector<TrialRecord>& trials) {
+std::vector<std::string> VaryingConfigKeys(const std::vector<TrialHistory>& trials) {
   std::map<std::string, std::set<std::string>> seen;
   std::map<std::string, size_t> present;
-  for (const TrialRecord& t : trials) {
-    for (const auto& [key, value] : FlattenConfig(t.config)) {
+  for (const TrialHistory& t : trials) {
+    for (const auto& [key, value] : FlattenConfig(TrialConfig(t))) {
       seen[key].insert(value.dump());
       ++present[key];
     }
@@ -110,7 +105,7 @@ std::vector<std::string> VaryingConfigKeys(const std::vector<TrialRecord>& trial
   return keys;
 }
 
-std::optional<TrialValue> ReduceTrial(const TrialRecord& trial, const std::string& metric,
+std::optional<TrialValue> ReduceTrial(const TrialHistory& trial, const std::string& metric,
                                       const std::string& goal, bool best) {
   const Series* s = FindSeries(trial, metric);
   if (s == nullptr) return std::nullopt;
@@ -131,21 +126,12 @@ std::optional<TrialValue> ReduceTrial(const TrialRecord& trial, const std::strin
 
 namespace {
 
-bool Counted(const TrialRecord& t, const ResultsOptions& options) {
-  if (options.include_unfinished) return true;
+bool Counted(const TrialHistory& t, const ResultsOptions& options) {
   // linked: an identical config already succeeded; its results count here too.
-  return t.status == "succeeded" || t.status == "done" || t.status == "linked";
+  return options.include_unfinished || IsSuccess(t);
 }
 
-const std::vector<double>* PerClassAt(const TrialRecord& trial, const std::string& name, int epoch) {
-  auto it = trial.per_class.find(name);
-  if (it == trial.per_class.end()) return nullptr;
-  auto e = it->second.find(epoch);
-  if (e == it->second.end()) return nullptr;
-  return &e->second;
-}
-
-std::optional<double> SeriesAt(const TrialRecord& trial, const std::string& name, int epoch) {
+std::optional<double> SeriesAt(const TrialHistory& trial, const std::string& name, int epoch) {
   const Series* s = FindSeries(trial, name);
   if (s == nullptr) return std::nullopt;
   for (const auto& [e, v] : *s) {
@@ -162,16 +148,18 @@ int64_t ConfigInt(const nlohmann::json& config, const std::string& key, int64_t 
 
 }  // namespace
 
-ShotErrors ComputeShotErrors(const TrialRecord& trial, int epoch) {
+ShotErrors ComputeShotErrors(const TrialHistory& trial, int epoch) {
   ShotErrors out;
-  const std::vector<double>* pc = PerClassAt(trial, "per_class_error", epoch);
-  if (pc != nullptr && !trial.class_counts.empty() && trial.class_counts.size() == pc->size()) {
+  const std::vector<double>* pc = PerClassAt(trial, kPerClassError, epoch);
+  const std::vector<int64_t> class_counts = pc != nullptr ? ReadClassInfo(trial).counts : std::vector<int64_t>{};
+  if (pc != nullptr && !class_counts.empty() && class_counts.size() == pc->size()) {
     // Defaults mirror the schema: metrics.many_shot_min = 100, metrics.few_shot_max = 20.
-    const int64_t many_min = ConfigInt(trial.config, "metrics.many_shot_min", 100);
-    const int64_t few_max = ConfigInt(trial.config, "metrics.few_shot_max", 20);
+    const nlohmann::json config = TrialConfig(trial);
+    const int64_t many_min = ConfigInt(config, "metrics.many_shot_min", 100);
+    const int64_t few_max = ConfigInt(config, "metrics.few_shot_max", 20);
     std::vector<double> many, medium, few;
     for (size_t c = 0; c < pc->size(); ++c) {
-      const int64_t n = trial.class_counts[c];
+      const int64_t n = class_counts[c];
       if (n > many_min) {
         many.push_back((*pc)[c]);
       } else if (n < few_max) {
@@ -191,7 +179,7 @@ ShotErrors ComputeShotErrors(const TrialRecord& trial, int epoch) {
   return out;
 }
 
-StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const ResultsOptions& options) {
+StatusOr<size_t> FindBestTrial(const std::vector<TrialHistory>& trials, const ResultsOptions& options) {
   std::optional<size_t> best;
   double best_value = 0;
   const bool maximize = options.goal == "maximize";
@@ -210,8 +198,9 @@ StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const Res
   return *best;
 }
 
-StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
-                                        const ResultsOptions& options) {
+namespace {
+
+Status CheckResultsOptions(const ResultsOptions& options) {
   if (options.goal != "minimize" && options.goal != "maximize") {
     return InvalidArgumentError(fmt::format("goal: '{}' is neither minimize nor maximize", options.goal));
   }
@@ -223,55 +212,126 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
       return InvalidArgumentError(msg);
     }
   }
+  return Status::Ok();
+}
 
-  // The trials that count, in trial-id order, with their reduced values.
-  struct Item {
-    const TrialRecord* trial;
-    TrialValue value;
-  };
-  std::vector<const TrialRecord*> sorted;
-  for (const TrialRecord& t : trials) sorted.push_back(&t);
+// A trial that counts, with its reduced value and its parsed config.
+struct Item {
+  const TrialHistory* trial;
+  TrialValue value;
+  nlohmann::json config;
+};
+
+// The trials that count, in trial-id order, with their reduced values.
+std::vector<Item> CountedItems(const std::vector<TrialHistory>& trials, const ResultsOptions& options) {
+  std::vector<const TrialHistory*> sorted;
+  for (const TrialHistory& t : trials) sorted.push_back(&t);
   std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const TrialRecord* a, const TrialRecord* b) { return a->trial_id < b->trial_id; });
+                   [](const TrialHistory* a, const TrialHistory* b) { return a->trial.id < b->trial.id; });
   const bool use_best = options.agg != AggMode::kLast;
   std::vector<Item> items;
-  std::vector<TrialRecord> counted_records;
-  for (const TrialRecord* t : sorted) {
+  for (const TrialHistory* t : sorted) {
     if (!Counted(*t, options)) continue;
     auto v = ReduceTrial(*t, options.metric, options.goal, use_best);
-    if (!v) continue;
-    items.push_back({t, *v});
-    counted_records.push_back(*t);
+    if (v) items.push_back({t, *v, TrialConfig(*t)});
   }
-  if (items.empty()) {
-    return NotFoundError(fmt::format("no {}trial has a value of the metric '{}'",
-                                     options.include_unfinished ? "" : "finished ", options.metric));
-  }
+  return items;
+}
 
-  ResultsTable table;
-  table.agg = options.agg;
-  table.key_columns = options.group_by.empty() ? VaryingConfigKeys(counted_records) : options.group_by;
-  const double scale = options.percent && IsPercentMetric(options.metric) ? 100.0 : 1.0;
-  table.unit = scale != 1.0 ? "%" : "";
-  table.value_columns.push_back(options.metric);
-
+// Appends the extra value columns to `table`; returns the number of
+// per-class columns (0 unless --columns per_class).
+size_t AddExtraColumns(const std::vector<Item>& items, const ResultsOptions& options, ResultsTable& table) {
   size_t num_classes = 0;
   if (options.columns == ExtraColumns::kPerClass) {
     for (const Item& it : items) {
-      const auto* pc = PerClassAt(*it.trial, "per_class_error", it.value.epoch);
+      const auto* pc = PerClassAt(*it.trial, kPerClassError, it.value.epoch);
       if (pc != nullptr) num_classes = std::max(num_classes, pc->size());
     }
-    const TrialRecord* named = nullptr;
+    std::vector<std::string> names;  // of the last trial that names them all
     for (const Item& it : items) {
-      if (it.trial->class_names.size() == num_classes) named = it.trial;
+      std::vector<std::string> n = ReadClassInfo(*it.trial).names;
+      if (n.size() == num_classes) names = std::move(n);
     }
     for (size_t c = 0; c < num_classes; ++c) {
-      table.value_columns.push_back(named != nullptr ? "error[" + named->class_names[c] + "]"
-                                                     : fmt::format("error[{}]", c));
+      table.value_columns.push_back(!names.empty() ? "error[" + names[c] + "]" : fmt::format("error[{}]", c));
     }
   } else if (options.columns == ExtraColumns::kShot) {
     table.value_columns.insert(table.value_columns.end(), {"many_shot_error", "medium_shot_error", "few_shot_error"});
   }
+  return num_classes;
+}
+
+// One trial's value per column (nullopt where missing).
+std::vector<std::optional<double>> ItemValues(const Item& it, const ResultsOptions& options, size_t num_values,
+                                              size_t num_classes, double scale) {
+  std::vector<std::optional<double>> v(num_values);
+  v[0] = it.value.value * scale;
+  const double s = options.percent ? 100.0 : 1.0;
+  if (options.columns == ExtraColumns::kPerClass) {
+    const auto* pc = PerClassAt(*it.trial, kPerClassError, it.value.epoch);
+    for (size_t c = 0; c < num_classes; ++c) {
+      if (pc != nullptr && c < pc->size()) v[1 + c] = (*pc)[c] * s;
+    }
+  } else if (options.columns == ExtraColumns::kShot) {
+    ShotErrors shots = ComputeShotErrors(*it.trial, it.value.epoch);
+    if (shots.many) v[1] = *shots.many * s;
+    if (shots.medium) v[2] = *shots.medium * s;
+    if (shots.few) v[3] = *shots.few * s;
+  }
+  return v;
+}
+
+// Reduces one group's per-trial values (`columns[c][i]`: column c of the
+// group's trial i) to its row cells.
+void ReduceGroup(const std::vector<const Item*>& group, const std::vector<std::vector<std::optional<double>>>& columns,
+                 const ResultsOptions& options, ResultsRow& row) {
+  const size_t num_values = columns.size();
+  row.cells.resize(num_values);
+  if (options.agg == AggMode::kBest) {
+    // The group's best trial supplies every column.
+    const bool maximize = options.goal == "maximize";
+    size_t best = 0;
+    for (size_t i = 1; i < group.size(); ++i) {
+      const double a = group[i]->value.value;
+      const double b = group[best]->value.value;
+      if (maximize ? a > b : a < b) best = i;
+    }
+    for (size_t c = 0; c < num_values; ++c) row.cells[c].value = columns[c][best];
+    row.trial_ids = {group[best]->trial->trial.id};
+    return;
+  }
+  for (size_t c = 0; c < num_values; ++c) {
+    std::vector<double> present;
+    for (const auto& v : columns[c]) {
+      if (v) present.push_back(*v);
+    }
+    row.cells[c] = MeanStd(present);
+  }
+}
+
+}  // namespace
+
+StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
+                                        const ResultsOptions& options) {
+  LTSWEEP_RETURN_IF_ERROR(CheckResultsOptions(options));
+  const std::vector<Item> items = CountedItems(trials, options);
+  if (items.empty()) {
+    return NotFoundError(fmt::format("no {}trial has a value of the metric '{}'",
+                                     options.include_unfinished ? "" : "finished ", options.metric));
+  }
+  ResultsTable table;
+  table.agg = options.agg;
+  if (options.group_by.empty()) {
+    std::vector<TrialHistory> counted;
+    for (const Item& it : items) counted.push_back(*it.trial);
+    table.key_columns = VaryingConfigKeys(counted);
+  } else {
+    table.key_columns = options.group_by;
+  }
+  const double scale = options.percent && IsPercentMetric(options.metric) ? 100.0 : 1.0;
+  table.unit = scale != 1.0 ? "%" : "";
+  table.value_columns.push_back(options.metric);
+  const size_t num_classes = AddExtraColumns(items, options, table);
   const size_t num_values = table.value_columns.size();
 
   // Group, keeping the order of first appearance.
@@ -279,7 +339,7 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
   std::vector<std::vector<const Item*>> group_items;
   for (const Item& it : items) {
     std::vector<std::string> values;
-    for (const std::string& key : table.key_columns) values.push_back(ConfigValueText(it.trial->config, key));
+    for (const std::string& key : table.key_columns) values.push_back(ConfigValueText(it.config, key));
     auto pos = std::find(group_keys.begin(), group_keys.end(), values);
     if (pos == group_keys.end()) {
       group_keys.push_back(values);
@@ -289,52 +349,17 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
       group_items[static_cast<size_t>(pos - group_keys.begin())].push_back(&it);
     }
   }
-
-  const bool maximize = options.goal == "maximize";
   for (size_t g = 0; g < group_keys.size(); ++g) {
     ResultsRow row;
     row.key_values = group_keys[g];
     row.n = static_cast<int>(group_items[g].size());
-    // Values per column, one per trial (nullopt where missing).
     std::vector<std::vector<std::optional<double>>> columns(num_values);
     for (const Item* it : group_items[g]) {
-      row.trial_ids.push_back(it->trial->trial_id);
-      std::vector<std::optional<double>> v(num_values);
-      v[0] = it->value.value * scale;
-      if (options.columns == ExtraColumns::kPerClass) {
-        const auto* pc = PerClassAt(*it->trial, "per_class_error", it->value.epoch);
-        for (size_t c = 0; c < num_classes; ++c) {
-          if (pc != nullptr && c < pc->size()) v[1 + c] = (*pc)[c] * (options.percent ? 100.0 : 1.0);
-        }
-      } else if (options.columns == ExtraColumns::kShot) {
-        ShotErrors shots = ComputeShotErrors(*it->trial, it->value.epoch);
-        const double s = options.percent ? 100.0 : 1.0;
-        if (shots.many) v[1] = *shots.many * s;
-        if (shots.medium) v[2] = *shots.medium * s;
-        if (shots.few) v[3] = *shots.few * s;
-      }
+      row.trial_ids.push_back(it->trial->trial.id);
+      std::vector<std::optional<double>> v = ItemValues(*it, options, num_values, num_classes, scale);
       for (size_t c = 0; c < num_values; ++c) columns[c].push_back(v[c]);
     }
-    row.cells.resize(num_values);
-    if (options.agg == AggMode::kBest) {
-      // The group's best trial supplies every column.
-      size_t best = 0;
-      for (size_t i = 1; i < group_items[g].size(); ++i) {
-        const double a = group_items[g][i]->value.value;
-        const double b = group_items[g][best]->value.value;
-        if (maximize ? a > b : a < b) best = i;
-      }
-      for (size_t c = 0; c < num_values; ++c) row.cells[c].value = columns[c][best];
-      row.trial_ids = {group_items[g][best]->trial->trial_id};
-    } else {
-      for (size_t c = 0; c < num_values; ++c) {
-        std::vector<double> present;
-        for (const auto& v : columns[c]) {
-          if (v) present.push_back(*v);
-        }
-        row.cells[c] = MeanStd(present);
-      }
-    }
+    ReduceGroup(group_items[g], columns, options, row);
     table.rows.push_back(std::move(row));
   }
   return table;

@@ -25,7 +25,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "report/trial_record.h"
+#include "report/trial_fields.h"
+#include "store/types.h"
 
 namespace ltsweep::report {
 
@@ -84,11 +85,11 @@ struct ResultsTable {
 // Builds the results table of `trials` (in any order; rows follow trial id
 // order of each group's first trial). Fails when an option is invalid or no
 // trial has the metric.
-StatusOr<ResultsTable> AggregateResults(const std::vector<TrialRecord>& trials,
+StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
                                         const ResultsOptions& options);
 
 // The keys that vary across `trials` (flattened, sorted), except train.seed.
-std::vector<std::string> VaryingConfigKeys(const std::vector<TrialRecord>& trials);
+std::vector<std::string> VaryingConfigKeys(const std::vector<TrialHistory>& trials);
 
 // A trial's value of the metric: best or last epoch. nullopt when the trial
 // has no value of it.
@@ -96,12 +97,12 @@ struct TrialValue {
   double value = 0;
   int epoch = 0;
 };
-std::optional<TrialValue> ReduceTrial(const TrialRecord& trial, const std::string& metric,
+std::optional<TrialValue> ReduceTrial(const TrialHistory& trial, const std::string& metric,
                                       const std::string& goal, bool best);
 
 // Index into `trials` of the best counted trial (best epoch value), or
 // NotFound when none has the metric.
-StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const ResultsOptions& options);
+StatusOr<size_t> FindBestTrial(const std::vector<TrialHistory>& trials, const ResultsOptions& options);
 
 // The many/medium/few-shot errors of `trial` at `epoch`, from its per-class
 // error and class counts (thresholds from the config's metrics.many_shot_min
@@ -110,7 +111,7 @@ StatusOr<size_t> FindBestTrial(const std::vector<TrialRecord>& trials, const Res
 struct ShotErrors {
   std::optional<double> many, medium, few;
 };
-ShotErrors ComputeShotErrors(const TrialRecord& trial, int epoch);
+ShotErrors ComputeShotErrors(const TrialHistory& trial, int epoch);
 
 // Sample mean and standard deviation (n-1); std is nullopt for n < 2.
 Cell MeanStd(const std::vector<double>& values);

@@ -64,142 +64,146 @@ std::vector<std::vector<double>> MatrixFromJson(const nlohmann::json& j) {
   return m;
 }
 
-std::vector<std::string> ClassLabels(const TrialRecord& t, size_t n) {
+std::vector<std::string> ClassLabels(const TrialHistory& t, size_t n) {
+  const std::vector<std::string> names = ReadClassInfo(t).names;
   std::vector<std::string> labels;
-  for (size_t c = 0; c < n; ++c) labels.push_back(c < t.class_names.size() ? t.class_names[c] : std::to_string(c));
+  for (size_t c = 0; c < n; ++c) labels.push_back(c < names.size() ? names[c] : std::to_string(c));
   return labels;
+}
+
+std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro) {
+  const SweepRecord& sweep = history.sweep;
+  std::map<std::string, int> by_state;
+  for (const TrialHistory& t : history.trials) ++by_state[TrialStateName(t.trial.state)];
+  TextGrid summary;
+  summary.header = {"field", "value"};
+  summary.rows.push_back({"sweep", std::to_string(sweep.id)});
+  summary.rows.push_back({"name", sweep.name});
+  summary.rows.push_back({"state", SweepStateName(sweep.state)});
+  summary.rows.push_back({"metric", ro.metric + " (" + ro.goal + ")"});
+  summary.rows.push_back({"trials", std::to_string(history.trials.size())});
+  for (const auto& [state, n] : by_state) summary.rows.push_back({"  " + state, std::to_string(n)});
+  return "<h2>Summary</h2>\n" + GridHtml(summary, "summary");
+}
+
+std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro) {
+  std::string out = "<h2>Results</h2>\n";
+  if (!table.ok()) return out + "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
+  out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
+                     ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
+                     ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
+                     table->unit == "%" ? "; errors in %" : "");
+  return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
+}
+
+std::string CurvesSection(const SweepHistory& history, const ResultsTable& table, const ResultsOptions& ro,
+                          int max_trials_per_group_chart) {
+  std::map<int64_t, const TrialHistory*> by_id;
+  for (const TrialHistory& t : history.trials) by_id[t.trial.id] = &t;
+  std::string out = "<h2>Learning curves</h2>\n";
+  // Each group's best trial on one chart: the comparison of Figures 3-6.
+  std::vector<const TrialHistory*> reps;
+  std::vector<std::string> labels;
+  for (const ResultsRow& row : table.rows) {
+    const TrialHistory* best = nullptr;
+    std::optional<TrialValue> best_v;
+    for (int64_t id : row.trial_ids) {
+      auto v = ReduceTrial(*by_id[id], ro.metric, ro.goal, true);
+      if (v && (!best_v || (ro.goal == "maximize" ? v->value > best_v->value : v->value < best_v->value))) {
+        best = by_id[id];
+        best_v = v;
+      }
+    }
+    if (best == nullptr) continue;
+    reps.push_back(best);
+    labels.push_back(GroupLabel(table.key_columns, row.key_values, best->trial.id));
+  }
+  out += "<h3>Groups compared (best trial of each)</h3>\n";
+  out += Charts(LearningCurveCharts(reps, labels));
+  if (ro.agg == AggMode::kBest) return out;
+  for (const ResultsRow& row : table.rows) {
+    if (row.trial_ids.size() < 2) continue;
+    std::vector<const TrialHistory*> trials;
+    std::vector<std::string> tl;
+    for (int64_t id : row.trial_ids) {
+      if (static_cast<int>(trials.size()) >= max_trials_per_group_chart) break;
+      trials.push_back(by_id[id]);
+      const std::string seed = ConfigValueText(TrialConfig(*by_id[id]), "train.seed");
+      tl.push_back(fmt::format("trial {} seed {}", id, seed));
+    }
+    out += "<h3>" + H(GroupLabel(table.key_columns, row.key_values, row.trial_ids.front())) + "</h3>\n";
+    out += Charts(LearningCurveCharts(trials, tl));
+  }
+  return out;
+}
+
+std::string BestTrialSection(const TrialHistory& t, const ResultsOptions& ro) {
+  auto v = ReduceTrial(t, ro.metric, ro.goal, true);
+  std::string out = fmt::format("<h2>Best trial: {}</h2>\n", t.trial.id);
+  const double scale = ro.percent && IsPercentMetric(ro.metric) ? 100.0 : 1.0;
+  out += fmt::format("<p>{} = {:.4g}{} at epoch {}.</p>\n", H(ro.metric), v->value * scale,
+                     scale != 1.0 ? "%" : "", v->epoch);
+  out += "<pre>" + H(TrialConfig(t).dump(2)) + "</pre>\n";
+  std::vector<std::string> charts;
+  auto pc = t.metrics.per_class.find(kPerClassError);
+  if (pc != t.metrics.per_class.end() && !pc->second.empty()) {
+    auto at = pc->second.find(v->epoch);
+    if (at == pc->second.end()) at = std::prev(pc->second.end());
+    std::vector<double> values;
+    for (double e : at->second) values.push_back(e * 100);
+    ChartOptions o;
+    o.title = fmt::format("Per-class error at epoch {}", at->first);
+    o.x_label = "class";
+    o.y_label = "error (%)";
+    charts.push_back(BarChartSvg(ClassLabels(t, values.size()), {"error"}, {values}, o));
+  }
+  auto matrix = MatrixFromJson(LatestPayload(t, "confusion"));
+  if (!matrix.empty()) {
+    ChartOptions o;
+    o.title = "Confusion matrix (last epoch)";
+    charts.push_back(HeatmapSvg(matrix, ClassLabels(t, matrix.size()), o));
+  }
+  if (!charts.empty()) out += Charts(charts);
+  return out;
+}
+
+std::string FailedSection(const SweepHistory& history) {
+  TextGrid failed;
+  failed.header = {"trial", "state", "attempts", "error"};
+  failed.numeric = {true, false, true, false};
+  for (const TrialHistory& h : history.trials) {
+    const TrialRecord& t = h.trial;
+    if (t.state != TrialState::kFailed && t.error.empty()) continue;
+    failed.rows.push_back({std::to_string(t.id), TrialStateName(t.state), std::to_string(t.attempts), t.error});
+  }
+  std::string out = "<h2>Failed trials</h2>\n";
+  return out + (failed.rows.empty() ? "<p class=\"note\">None.</p>\n" : GridHtml(failed, "failed"));
 }
 
 }  // namespace
 
-StatusOr<std::string> RenderHtmlReport(const SweepRecord& sweep, const ReportOptions& options) {
+StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const ReportOptions& options) {
+  const SweepRecord& sweep = history.sweep;
   ResultsOptions ro = options.results;
   const ResultsOptions defaults;
-  if (ro.metric == defaults.metric && !sweep.metric.empty()) ro.metric = sweep.metric;
-  if (ro.goal == defaults.goal && !sweep.goal.empty()) ro.goal = sweep.goal;
+  if (ro.metric == defaults.metric && !sweep.metric_name.empty()) ro.metric = sweep.metric_name;
+  if (ro.goal == defaults.goal && !sweep.metric_goal.empty()) ro.goal = sweep.metric_goal;
 
-  StatusOr<ResultsTable> table = AggregateResults(sweep.trials, ro);
+  StatusOr<ResultsTable> table = AggregateResults(history.trials, ro);
   if (!table.ok() && table.status().code() != StatusCode::kNotFound) return table.status();
 
   const std::string title =
-      options.title.empty() ? fmt::format("Sweep {}: {}", sweep.sweep_id, sweep.name) : options.title;
+      options.title.empty() ? fmt::format("Sweep {}: {}", sweep.id, sweep.name) : options.title;
   std::string out;
   out += "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n";
   out += "<meta charset=\"utf-8\"/>\n<title>" + H(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   out += "<h1>" + H(title) + "</h1>\n";
-
-  // --- Summary ---
-  std::map<std::string, int> by_status;
-  for (const TrialRecord& t : sweep.trials) ++by_status[t.status.empty() ? "unknown" : t.status];
-  TextGrid summary;
-  summary.header = {"field", "value"};
-  summary.rows.push_back({"sweep", std::to_string(sweep.sweep_id)});
-  summary.rows.push_back({"name", sweep.name});
-  if (!sweep.state.empty()) summary.rows.push_back({"state", sweep.state});
-  summary.rows.push_back({"metric", ro.metric + " (" + ro.goal + ")"});
-  summary.rows.push_back({"trials", std::to_string(sweep.trials.size())});
-  for (const auto& [status, n] : by_status) summary.rows.push_back({"  " + status, std::to_string(n)});
-  out += "<h2>Summary</h2>\n" + GridHtml(summary, "summary");
-
-  // --- Results ---
-  out += "<h2>Results</h2>\n";
-  if (!table.ok()) {
-    out += "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
-  } else {
-    out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
-                       ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
-                       ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
-                       table->unit == "%" ? "; errors in %" : "");
-    out += GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
-  }
-
-  // --- Learning curves ---
-  std::map<int64_t, const TrialRecord*> by_id;
-  for (const TrialRecord& t : sweep.trials) by_id[t.trial_id] = &t;
-  if (table.ok()) {
-    out += "<h2>Learning curves</h2>\n";
-    // Each group's best trial on one chart: the comparison of Figures 3-6.
-    std::vector<const TrialRecord*> reps;
-    std::vector<std::string> labels;
-    for (const ResultsRow& row : table->rows) {
-      const TrialRecord* best = nullptr;
-      std::optional<TrialValue> best_v;
-      for (int64_t id : row.trial_ids) {
-        auto v = ReduceTrial(*by_id[id], ro.metric, ro.goal, true);
-        if (v && (!best_v || (ro.goal == "maximize" ? v->value > best_v->value : v->value < best_v->value))) {
-          best = by_id[id];
-          best_v = v;
-        }
-      }
-      if (best == nullptr) continue;
-      reps.push_back(best);
-      labels.push_back(GroupLabel(table->key_columns, row.key_values, best->trial_id));
-    }
-    out += "<h3>Groups compared (best trial of each)</h3>\n";
-    out += Charts(LearningCurveCharts(reps, labels));
-    if (ro.agg != AggMode::kBest) {
-      for (const ResultsRow& row : table->rows) {
-        if (row.trial_ids.size() < 2) continue;
-        std::vector<const TrialRecord*> trials;
-        std::vector<std::string> tl;
-        for (int64_t id : row.trial_ids) {
-          if (static_cast<int>(trials.size()) >= options.max_trials_per_group_chart) break;
-          trials.push_back(by_id[id]);
-          const std::string seed = ConfigValueText(by_id[id]->config, "train.seed");
-          tl.push_back(fmt::format("trial {} seed {}", id, seed));
-        }
-        out += "<h3>" + H(GroupLabel(table->key_columns, row.key_values, row.trial_ids.front())) + "</h3>\n";
-        out += Charts(LearningCurveCharts(trials, tl));
-      }
-    }
-  }
-
-  // --- Best trial ---
-  StatusOr<size_t> best = FindBestTrial(sweep.trials, ro);
-  if (best.ok()) {
-    const TrialRecord& t = sweep.trials[*best];
-    auto v = ReduceTrial(t, ro.metric, ro.goal, true);
-    out += fmt::format("<h2>Best trial: {}</h2>\n", t.trial_id);
-    const double scale = ro.percent && IsPercentMetric(ro.metric) ? 100.0 : 1.0;
-    out += fmt::format("<p>{} = {:.4g}{} at epoch {}.</p>\n", H(ro.metric), v->value * scale,
-                       scale != 1.0 ? "%" : "", v->epoch);
-    out += "<pre>" + H(t.config.dump(2)) + "</pre>\n";
-    std::vector<std::string> charts;
-    auto pc = t.per_class.find("per_class_error");
-    if (pc != t.per_class.end() && !pc->second.empty()) {
-      auto at = pc->second.find(v->epoch);
-      if (at == pc->second.end()) at = std::prev(pc->second.end());
-      std::vector<double> values;
-      for (double e : at->second) values.push_back(e * 100);
-      ChartOptions o;
-      o.title = fmt::format("Per-class error at epoch {}", at->first);
-      o.x_label = "class";
-      o.y_label = "error (%)";
-      charts.push_back(BarChartSvg(ClassLabels(t, values.size()), {"error"}, {values}, o));
-    }
-    auto matrix = MatrixFromJson(t.confusion);
-    if (!matrix.empty()) {
-      ChartOptions o;
-      o.title = "Confusion matrix (last epoch)";
-      charts.push_back(HeatmapSvg(matrix, ClassLabels(t, matrix.size()), o));
-    }
-    if (!charts.empty()) out += Charts(charts);
-  }
-
-  // --- Failed trials ---
-  TextGrid failed;
-  failed.header = {"trial", "status", "attempts", "error"};
-  failed.numeric = {true, false, true, false};
-  for (const TrialRecord& t : sweep.trials) {
-    if (t.status != "failed" && t.error.empty()) continue;
-    failed.rows.push_back({std::to_string(t.trial_id), t.status, std::to_string(t.attempts), t.error});
-  }
-  out += "<h2>Failed trials</h2>\n";
-  if (failed.rows.empty()) {
-    out += "<p class=\"note\">None.</p>\n";
-  } else {
-    out += GridHtml(failed, "failed");
-  }
+  out += SummarySection(history, ro);
+  out += ResultsSection(table, ro);
+  if (table.ok()) out += CurvesSection(history, *table, ro, options.max_trials_per_group_chart);
+  StatusOr<size_t> best = FindBestTrial(history.trials, ro);
+  if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
+  out += FailedSection(history);
   if (!options.footer.empty()) out += "<p class=\"note\">" + H(options.footer) + "</p>\n";
   out += "</body>\n</html>\n";
   return out;

@@ -16,7 +16,7 @@
 
 #include "common/status.h"
 #include "report/aggregate.h"
-#include "report/trial_record.h"
+#include "store/types.h"
 
 namespace ltsweep::report {
 
@@ -36,6 +36,6 @@ struct ReportOptions {
 // Renders the page. Fails only when the results table cannot be made for a
 // reason other than "no finished trial yet" (a bad option); a sweep without
 // results gets a page that says so.
-StatusOr<std::string> RenderHtmlReport(const SweepRecord& sweep, const ReportOptions& options);
+StatusOr<std::string> RenderHtmlReport(const SweepHistory& sweep, const ReportOptions& options);
 
 }  // namespace ltsweep::report

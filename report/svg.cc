@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "report/trial_fields.h"
+
 namespace ltsweep::report {
 
 namespace {
@@ -362,7 +364,7 @@ std::string HeatmapSvg(const std::vector<std::vector<double>>& matrix, const std
 
 namespace {
 
-std::vector<std::pair<double, double>> Points(const TrialRecord& t, const std::string& name, double scale) {
+std::vector<std::pair<double, double>> Points(const TrialHistory& t, const std::string& name, double scale) {
   std::vector<std::pair<double, double>> pts;
   const Series* s = FindSeries(t, name);
   if (s == nullptr) return pts;
@@ -372,13 +374,13 @@ std::vector<std::pair<double, double>> Points(const TrialRecord& t, const std::s
 
 }  // namespace
 
-std::vector<std::string> LearningCurveCharts(const std::vector<const TrialRecord*>& trials,
+std::vector<std::string> LearningCurveCharts(const std::vector<const TrialHistory*>& trials,
                                              const std::vector<std::string>& labels) {
   auto label = [&](size_t i) {
-    return i < labels.size() ? labels[i] : fmt::format("trial {}", trials[i]->trial_id);
+    return i < labels.size() ? labels[i] : fmt::format("trial {}", trials[i]->trial.id);
   };
   auto any = [&](const std::string& name) {
-    for (const TrialRecord* t : trials) {
+    for (const TrialHistory* t : trials) {
       if (FindSeries(*t, name) != nullptr) return true;
     }
     return false;
@@ -421,7 +423,7 @@ std::vector<std::string> LearningCurveCharts(const std::vector<const TrialRecord
   return charts;
 }
 
-std::string LearningCurvesSvg(const std::vector<const TrialRecord*>& trials, const std::vector<std::string>& labels) {
+std::string LearningCurvesSvg(const std::vector<const TrialHistory*>& trials, const std::vector<std::string>& labels) {
   std::vector<std::string> charts = LearningCurveCharts(trials, labels);
   // Stack the charts vertically: each is a complete <svg> and nests as is.
   int width = 0, height = 0;

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "report/trial_record.h"
+#include "store/types.h"
 
 namespace ltsweep::report {
 
@@ -63,11 +63,11 @@ std::string HeatmapSvg(const std::vector<std::vector<double>>& matrix,
 // dashed, val solid), val error, train error when present, and lr (log y).
 // `labels[i]` names trials[i] in the legends. One <svg> per chart, in order;
 // charts whose series are absent in every trial are left out.
-std::vector<std::string> LearningCurveCharts(const std::vector<const TrialRecord*>& trials,
+std::vector<std::string> LearningCurveCharts(const std::vector<const TrialHistory*>& trials,
                                              const std::vector<std::string>& labels);
 
 // The same charts stacked in one SVG document (for `ltsweep curves -o x.svg`).
-std::string LearningCurvesSvg(const std::vector<const TrialRecord*>& trials,
+std::string LearningCurvesSvg(const std::vector<const TrialHistory*>& trials,
                               const std::vector<std::string>& labels);
 
 // The color (#rrggbb) of palette entry i (cycles through ten colors).

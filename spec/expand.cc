@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <limits>
+#include <new>
+#include <stdexcept>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -159,7 +161,10 @@ int64_t CountCandidates(const SweepSpec& spec) {
   return SaturatingMul(CountConfigurations(spec), static_cast<int64_t>(spec.seeds.size()));
 }
 
-StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options) {
+namespace {
+
+// ExpandSweep without the guard against running out of memory.
+StatusOr<ExpandedSweep> ExpandUnchecked(const SweepSpec& spec, const ExpandOptions& options) {
   ExpandedSweep out;
   out.configurations = CountConfigurations(spec);
   bool seed_swept = false;
@@ -226,9 +231,21 @@ StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& 
   return out;
 }
 
+}  // namespace
+
+StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options) {
+  try {
+    return ExpandUnchecked(spec, options);
+  } catch (const std::bad_alloc&) {
+    return internal::OutOfMemoryError(spec.file_name, "expanding");
+  } catch (const std::length_error&) {
+    return internal::OutOfMemoryError(spec.file_name, "expanding");
+  }
+}
+
 StatusOr<ExpandedSweep> ValidateSweepText(const std::string& yaml_text, const std::string& file_name,
-                                          const ValidateOptions& options) {
-  LTSWEEP_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(yaml_text, file_name));
+                                          const ValidateOptions& options, const SpecLimits& limits) {
+  LTSWEEP_ASSIGN_OR_RETURN(SweepSpec spec, ParseSweepSpec(yaml_text, file_name, limits));
   return ExpandSweep(spec, options);
 }
 

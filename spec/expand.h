@@ -20,6 +20,7 @@
 
 #include "common/config_schema.h"
 #include "common/status.h"
+#include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
 
 namespace ltsweep::spec {
@@ -53,12 +54,14 @@ struct ExpandedSweep {
 // saturating at INT64_MAX.
 int64_t CountCandidates(const SweepSpec& spec);
 
+// Running out of memory while expanding is RESOURCE_EXHAUSTED, for this
+// spec only.
 StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options = {});
 
-// Parses and expands `yaml_text` in one step: what `ltsweep validate` and a
-// coordinator receiving a spec do.
+// Parses (held to `limits`) and expands `yaml_text` in one step: what
+// `ltsweep validate` and a coordinator receiving a spec do.
 StatusOr<ExpandedSweep> ValidateSweepText(const std::string& yaml_text, const std::string& file_name,
-                                          const ValidateOptions& options = {});
+                                          const ValidateOptions& options = {}, const SpecLimits& limits = {});
 
 // A short human-readable summary: method, trial count, each axis and its
 // values, seeds, metric, attempts and resources.

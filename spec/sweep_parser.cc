@@ -6,12 +6,17 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include "spec/document_check.h"
 #include "spec/sweep_spec.h"
+#include "spec/text_checks.h"
 #include "spec/yaml_util.h"
 
 namespace ltsweep::spec {
@@ -53,7 +58,7 @@ std::pair<std::string, std::string> SplitSchemaMessage(const std::string& msg, c
 
 class Parser {
  public:
-  explicit Parser(std::string file) : file_(std::move(file)) {}
+  Parser(std::string file, const SpecLimits& limits) : file_(std::move(file)), limits_(limits) {}
 
   StatusOr<SweepSpec> Parse(const YAML::Node& root);
 
@@ -85,20 +90,54 @@ class Parser {
   Status ParseConfig(const YAML::Node& node, const std::string& prefix, int line);
   Status ParseParameters(const YAML::Node& node, const std::string& prefix, int line);
   Status ParseParam(const std::string& name, int name_line, const YAML::Node& node);
+  // A parameter given by `value:` or `values:`; `key` is null for a preset.
+  Status ParseParamValues(ParamSpec& param, const ConfigKey* key, const YAML::Node& node);
+  // A parameter drawn from distribution `dist_name` (not categorical).
+  Status ParseParamDistribution(ParamSpec& param, const ConfigKey* key, const std::string& dist_name,
+                                const YAML::Node& node);
   // Fills `pv.sets` from a preset mapping; `prefix` is the dotted path inside
-  // the mapping so far.
+  // the mapping so far; `keys_set` holds the keys pv.sets already has.
   Status ParsePresetValue(const std::string& param, const YAML::Node& node, const std::string& prefix,
-                          const std::string& path, ParamValue& pv);
+                          const std::string& path, ParamValue& pv, std::unordered_set<std::string>& keys_set);
+  // Integer draws (int_uniform; q_uniform on an integer key) go through
+  // int64: their min, max and q must be integers a double holds exactly.
+  Status CheckIntegerDrawBounds(const ParamSpec& param, const ConfigKey* key, const YAML::Node& node) const;
+  // INVALID_ARGUMENT when `list` has more than limits_.max_values entries.
+  Status CheckValueCount(const YAML::Node& list, int fallback, const std::string& path, const char* what) const;
   Status CrossChecks();
 
   std::string file_;
+  const SpecLimits& limits_;
   SweepSpec spec_;
+  std::unordered_map<std::string, int> param_lines_;  // parameter name -> line
   int method_line_ = 0;
 };
 
+Status Parser::CheckIntegerDrawBounds(const ParamSpec& param, const ConfigKey* key, const YAML::Node& node) const {
+  const bool integer_draws = param.distribution == Distribution::kIntUniform ||
+                             (param.distribution == Distribution::kQUniform && key->type == ValueType::kInt);
+  if (!integer_draws) return Status::Ok();
+  constexpr double kExact = 9007199254740992.0;  // 2^53
+  const std::pair<const char*, double> bounds[] = {{"min", param.min}, {"max", param.max}, {"q", param.q}};
+  for (const auto& [label, v] : bounds) {
+    if (std::fabs(v) > kExact)
+      return Error(node[label], param.line, "parameters." + param.name + "." + label,
+                   fmt::format("{} is beyond 2^53 (9007199254740992), where integers stop being exact", v));
+  }
+  return Status::Ok();
+}
+
+Status Parser::CheckValueCount(const YAML::Node& list, int fallback, const std::string& path,
+                               const char* what) const {
+  const auto count = static_cast<int64_t>(list.size());
+  if (count <= limits_.max_values) return Status::Ok();
+  return Error(list, fallback, path,
+               fmt::format("{} {}, more than the limit of {}", count, what, limits_.max_values));
+}
+
 Status Parser::CheckKeys(const YAML::Node& map, const std::string& path, const std::vector<std::string>& allowed,
                          const std::string& hint) const {
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;
   for (const auto& kv : map) {
     int line = LineOf(kv.first, 1);
     if (!kv.first.IsScalar()) return Error(line, path, "keys must be plain names");
@@ -222,12 +261,14 @@ Status Parser::ParseResources(const YAML::Node& node, int line) {
 Status Parser::ParseSeeds(const YAML::Node& node, int line) {
   if (!node.IsSequence()) return Error(node, line, "seeds", "expected a list of integers, e.g. [0, 1, 2]");
   if (node.size() == 0) return Error(node, line, "seeds", "empty list; give at least one seed");
+  LTSWEEP_RETURN_IF_ERROR(CheckValueCount(node, line, "seeds", "seeds"));
   spec_.seeds.clear();
-  for (size_t i = 0; i < node.size(); ++i) {
-    std::string path = fmt::format("seeds[{}]", i);
-    LTSWEEP_ASSIGN_OR_RETURN(int64_t seed, Int(node[i], line, path, 0, 4294967295.0));
-    if (std::find(spec_.seeds.begin(), spec_.seeds.end(), seed) != spec_.seeds.end())
-      return Error(node[i], line, path, fmt::format("duplicate seed {}", seed));
+  std::unordered_set<int64_t> seen;
+  size_t i = 0;
+  for (const auto& item : node) {
+    std::string path = fmt::format("seeds[{}]", i++);
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t seed, Int(item, line, path, 0, 4294967295.0));
+    if (!seen.insert(seed).second) return Error(item, line, path, fmt::format("duplicate seed {}", seed));
     spec_.seeds.push_back(seed);
   }
   spec_.seeds_given = true;
@@ -238,7 +279,7 @@ Status Parser::ParseSeeds(const YAML::Node& node, int line) {
 Status Parser::ParseConfig(const YAML::Node& node, const std::string& prefix, int line) {
   std::string here = prefix.empty() ? "config" : "config." + prefix;
   LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, here));
-  std::set<std::string> seen;
+  std::unordered_set<std::string> seen;
   for (const auto& kv : node) {
     int key_line = LineOf(kv.first, line);
     if (!kv.first.IsScalar()) return Error(key_line, here, "keys must be plain names");
@@ -293,8 +334,9 @@ Status Parser::ParseParameters(const YAML::Node& node, const std::string& prefix
 }
 
 Status Parser::ParsePresetValue(const std::string& param, const YAML::Node& node, const std::string& prefix,
-                                const std::string& path, ParamValue& pv) {
-  std::set<std::string> seen;
+                                const std::string& path, ParamValue& pv,
+                                std::unordered_set<std::string>& keys_set) {
+  std::unordered_set<std::string> seen;
   for (const auto& kv : node) {
     int key_line = LineOf(kv.first, pv.line);
     if (!kv.first.IsScalar()) return Error(key_line, path, "keys must be plain names");
@@ -310,7 +352,7 @@ Status Parser::ParsePresetValue(const std::string& param, const YAML::Node& node
     const ConfigKey* key = FindConfigKey(full);
     if (key == nullptr) {
       if (kv.second.IsMap() && IsConfigSection(full)) {
-        LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(param, kv.second, written, where, pv));
+        LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(param, kv.second, written, where, pv, keys_set));
         continue;
       }
       if (IsConfigSection(full)) return Error(key_line, where, "is a section; expected a mapping of its keys");
@@ -322,9 +364,7 @@ Status Parser::ParsePresetValue(const std::string& param, const YAML::Node& node
       auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
       return Error(kv.second, key_line, where + suffix, what);
     }
-    for (const auto& [k, v] : pv.sets) {
-      if (k == full) return Error(key_line, where, fmt::format("sets {} twice", full));
-    }
+    if (!keys_set.insert(full).second) return Error(key_line, where, fmt::format("sets {} twice", full));
     pv.sets.emplace_back(full, NormalizeConfigValue(*key, value));
     pv.set_lines.push_back(LineOf(kv.second, key_line));
   }
@@ -338,9 +378,8 @@ Status Parser::ParseParam(const std::string& name, int name_line, const YAML::No
   if (key == nullptr && IsConfigSection(name))
     hint = "nested parameters go under a 'parameters:' key, or name them by dotted path";
   LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, where, kParamKeys, hint));
-  for (const auto& p : spec_.parameters) {
-    if (p.name == name) return Error(name_line, where, fmt::format("defined twice (first on line {})", p.line));
-  }
+  if (auto [it, inserted] = param_lines_.emplace(name, name_line); !inserted)
+    return Error(name_line, where, fmt::format("defined twice (first on line {})", it->second));
   ParamSpec param;
   param.name = name;
   param.line = name_line;
@@ -372,52 +411,67 @@ Status Parser::ParseParam(const std::string& name, int name_line, const YAML::No
   }
   if (dist_name == "categorical" && !values)
     return Error(name_line, where, "distribution categorical needs values");
+  if (value || values) return ParseParamValues(param, key, node);
+  return ParseParamDistribution(param, key, dist_name, node);
+}
 
-  if (value || values) {
-    if ((min || max || q))
-      return Error(min ? min : (max ? max : q), name_line, where, "values take no min, max or q");
-    std::vector<YAML::Node> items;
-    if (value) {
-      param.single_value = true;
-      items.push_back(value);
-    } else {
-      if (!values.IsSequence())
-        return Error(values, name_line, where + ".values", "expected a list, e.g. [0.1, 0.01]");
-      if (values.size() == 0) return Error(values, name_line, where + ".values", "empty list; give at least one value");
-      for (const auto& item : values) items.push_back(item);
-    }
-    // A preset: the name is not a config key and the values set several keys.
-    param.is_preset = key == nullptr;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const YAML::Node item = items[i];
-      std::string item_path = value ? where + ".value" : fmt::format("{}.values[{}]", where, i);
-      ParamValue pv;
-      pv.line = LineOf(item, name_line);
-      pv.value = YamlToJson(item);
-      if (param.is_preset) {
-        if (!item.IsMap())
-          return Error(name_line, where,
-                       fmt::format("not a trial-config key{}; a preset parameter's values must be mappings of "
-                                   "config keys, e.g. {{method.loss: ldam, method.defer: drw}}",
-                                   DidYouMean(SuggestConfigKeys(name))));
-        LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(name, item, "", item_path, pv));
-      } else {
-        Status st = CheckConfigValue(*key, pv.value);
-        if (!st.ok()) {
-          auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
-          return Error(item, name_line, item_path + suffix, what);
-        }
-        pv.sets.emplace_back(name, NormalizeConfigValue(*key, pv.value));
-        pv.set_lines.push_back(pv.line);
-      }
-      param.values.push_back(std::move(pv));
-    }
-    param.distribution = Distribution::kValues;
-    spec_.parameters.push_back(std::move(param));
-    return Status::Ok();
+Status Parser::ParseParamValues(ParamSpec& param, const ConfigKey* key, const YAML::Node& node) {
+  const std::string& name = param.name;
+  const int name_line = param.line;
+  const std::string where = "parameters." + name;
+  const YAML::Node value = node["value"], values = node["values"];
+  const YAML::Node min = node["min"], max = node["max"], q = node["q"];
+  if ((min || max || q))
+    return Error(min ? min : (max ? max : q), name_line, where, "values take no min, max or q");
+  std::vector<YAML::Node> items;
+  if (value) {
+    param.single_value = true;
+    items.push_back(value);
+  } else {
+    if (!values.IsSequence())
+      return Error(values, name_line, where + ".values", "expected a list, e.g. [0.1, 0.01]");
+    if (values.size() == 0) return Error(values, name_line, where + ".values", "empty list; give at least one value");
+    LTSWEEP_RETURN_IF_ERROR(CheckValueCount(values, name_line, where + ".values", "values"));
+    for (const auto& item : values) items.push_back(item);
   }
+  // A preset: the name is not a config key and the values set several keys.
+  param.is_preset = key == nullptr;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const YAML::Node item = items[i];
+    std::string item_path = value ? where + ".value" : fmt::format("{}.values[{}]", where, i);
+    ParamValue pv;
+    pv.line = LineOf(item, name_line);
+    pv.value = YamlToJson(item);
+    if (param.is_preset) {
+      if (!item.IsMap())
+        return Error(name_line, where,
+                     fmt::format("not a trial-config key{}; a preset parameter's values must be mappings of "
+                                 "config keys, e.g. {{method.loss: ldam, method.defer: drw}}",
+                                 DidYouMean(SuggestConfigKeys(name))));
+      std::unordered_set<std::string> keys_set;
+      LTSWEEP_RETURN_IF_ERROR(ParsePresetValue(name, item, "", item_path, pv, keys_set));
+    } else {
+      Status st = CheckConfigValue(*key, pv.value);
+      if (!st.ok()) {
+        auto [suffix, what] = SplitSchemaMessage(st.message(), key->path);
+        return Error(item, name_line, item_path + suffix, what);
+      }
+      pv.sets.emplace_back(name, NormalizeConfigValue(*key, pv.value));
+      pv.set_lines.push_back(pv.line);
+    }
+    param.values.push_back(std::move(pv));
+  }
+  param.distribution = Distribution::kValues;
+  spec_.parameters.push_back(std::move(param));
+  return Status::Ok();
+}
 
-  // A numeric distribution.
+Status Parser::ParseParamDistribution(ParamSpec& param, const ConfigKey* key, const std::string& dist_name,
+                                      const YAML::Node& node) {
+  const std::string& name = param.name;
+  const int name_line = param.line;
+  const std::string where = "parameters." + name;
+  const YAML::Node min = node["min"], max = node["max"], q = node["q"];
   if (dist_name == "uniform") param.distribution = Distribution::kUniform;
   if (dist_name == "log_uniform_values") param.distribution = Distribution::kLogUniformValues;
   if (dist_name == "int_uniform") param.distribution = Distribution::kIntUniform;
@@ -447,6 +501,7 @@ Status Parser::ParseParam(const std::string& name, int name_line, const YAML::No
   }
   if (param.min > param.max)
     return Error(min, name_line, where + ".min", fmt::format("min {} is greater than max {}", param.min, param.max));
+  LTSWEEP_RETURN_IF_ERROR(CheckIntegerDrawBounds(param, key, node));
   if (param.distribution == Distribution::kLogUniformValues && param.min <= 0)
     return Error(min, name_line, where + ".min",
                  fmt::format("log_uniform_values needs min > 0, got {}", param.min));
@@ -570,6 +625,32 @@ StatusOr<SweepSpec> Parser::Parse(const YAML::Node& root) {
   return std::move(spec_);
 }
 
+Status MalformedYaml(const std::string& file, const YAML::Exception& e) {
+  return SpecError(file, e.mark.line >= 0 ? e.mark.line + 1 : 1, "malformed YAML", e.msg);
+}
+
+// The checks of text, document and spec, in that order; may throw
+// std::bad_alloc.
+StatusOr<SweepSpec> ParseChecked(const std::string& text, const std::string& file, const SpecLimits& limits) {
+  LTSWEEP_RETURN_IF_ERROR(internal::CheckSpecText(text, file, limits));
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::DeepRecursion& e) {
+    // CheckSpecText's estimate missed it; yaml-cpp's own guard caught it.
+    return InvalidArgumentError(fmt::format("{}:{}: nested too deeply for the YAML parser; the limit is {} levels",
+                                            file, e.mark.line >= 0 ? e.mark.line + 1 : 1, limits.max_depth));
+  } catch (const YAML::Exception& e) {
+    return MalformedYaml(file, e);
+  }
+  try {
+    LTSWEEP_RETURN_IF_ERROR(internal::CheckDocument(root, file, limits));
+    return Parser(file, limits).Parse(root);
+  } catch (const YAML::Exception& e) {
+    return MalformedYaml(file, e);
+  }
+}
+
 }  // namespace
 
 const char* SearchMethodName(SearchMethod m) { return m == SearchMethod::kGrid ? "grid" : "random"; }
@@ -585,27 +666,34 @@ const char* DistributionName(Distribution d) {
   return "?";
 }
 
-StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name) {
-  YAML::Node root;
+StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name,
+                                   const SpecLimits& limits) {
   try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    return SpecError(file_name, e.mark.line >= 0 ? e.mark.line + 1 : 1, "malformed YAML", e.msg);
-  }
-  try {
-    return Parser(file_name).Parse(root);
-  } catch (const YAML::Exception& e) {
-    return SpecError(file_name, e.mark.line >= 0 ? e.mark.line + 1 : 1, "malformed YAML", e.msg);
+    return ParseChecked(yaml_text, file_name, limits);
+  } catch (const std::bad_alloc&) {
+    return internal::OutOfMemoryError(file_name, "parsing");
+  } catch (const std::length_error&) {
+    return internal::OutOfMemoryError(file_name, "parsing");
   }
 }
 
-StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path) {
+StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path, const SpecLimits& limits) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFoundError(fmt::format("{}: cannot open the sweep spec", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Reads no more than one byte past the limit, so a huge file costs nothing.
+  std::string text;
+  std::vector<char> buffer(1 << 16);
+  while (in && static_cast<int64_t>(text.size()) <= limits.max_bytes) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    text.append(buffer.data(), static_cast<size_t>(in.gcount()));
+  }
   if (in.bad()) return NotFoundError(fmt::format("{}: cannot read the sweep spec", path));
-  return ParseSweepSpec(ss.str(), path);
+  if (static_cast<int64_t>(text.size()) > limits.max_bytes) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return internal::SpecTooLargeError(path, ec ? limits.max_bytes : static_cast<int64_t>(size), !ec, limits);
+  }
+  return ParseSweepSpec(text, path, limits);
 }
 
 }  // namespace ltsweep::spec

@@ -8,7 +8,7 @@
 // ParseSweepSpec() reads and checks the YAML text (it never touches the
 // file system, so the coordinator can parse specs it receives over gRPC);
 // ExpandSweep() (spec/expand.h) turns a parsed spec into trial configs. Every
-// error is an INVALID_ARGUMENT Status whose message reads
+// error in the spec is an INVALID_ARGUMENT Status whose message reads
 //   "<file>:<line>: <key path>: <what is wrong>"
 // e.g. "sweep.yaml:12: parameters.train.lr.values[2]: expected a number".
 //
@@ -23,6 +23,7 @@
 
 #include "common/config_schema.h"
 #include "common/status.h"
+#include "spec/spec_limits.h"
 
 namespace ltsweep::spec {
 
@@ -99,9 +100,15 @@ struct SweepSpec {
 };
 
 // Parses and checks `yaml_text`. `file_name` is used in messages only.
-StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name);
+// `yaml_text` may be hostile: it is held to `limits` (spec/spec_limits.h)
+// before and while it is parsed. Past a limit it is INVALID_ARGUMENT like
+// any other error in the spec; running out of memory while parsing is
+// RESOURCE_EXHAUSTED.
+StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::string& file_name,
+                                   const SpecLimits& limits = {});
 
-// Reads `path` and parses it. A missing file is NOT_FOUND.
-StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path);
+// Reads `path` (never more than limits.max_bytes + 1 bytes of it) and parses
+// it. A missing file is NOT_FOUND.
+StatusOr<SweepSpec> LoadSweepSpecFile(const std::string& path, const SpecLimits& limits = {});
 
 }  // namespace ltsweep::spec

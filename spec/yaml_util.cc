@@ -1,45 +1,14 @@
 #include "spec/yaml_util.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
-#include <limits>
-#include <regex>
 #include <tuple>
 
 #include <fmt/format.h>
 
 #include "common/edit_distance.h"
+#include "spec/yaml_scalar.h"
 
 namespace ltsweep::spec::internal {
-namespace {
-
-Json PlainScalarToJson(const std::string& s) {
-  static const std::regex kNull("^(~|null|Null|NULL|)$");
-  static const std::regex kTrue("^(true|True|TRUE)$");
-  static const std::regex kFalse("^(false|False|FALSE)$");
-  static const std::regex kInt("^[-+]?[0-9]+$");
-  static const std::regex kFloat("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$");
-  static const std::regex kInf("^[-+]?\\.(inf|Inf|INF)$");
-  static const std::regex kNan("^\\.(nan|NaN|NAN)$");
-  if (std::regex_match(s, kNull)) return nullptr;
-  if (std::regex_match(s, kTrue)) return true;
-  if (std::regex_match(s, kFalse)) return false;
-  if (std::regex_match(s, kInt)) {
-    errno = 0;
-    long long v = std::strtoll(s.c_str(), nullptr, 10);
-    if (errno != ERANGE) return static_cast<int64_t>(v);
-    return std::strtod(s.c_str(), nullptr);
-  }
-  if (std::regex_match(s, kFloat)) return std::strtod(s.c_str(), nullptr);
-  // JSON cannot hold inf or nan; keep them as strings so the schema rejects
-  // them with "expected a number, got ...".
-  if (std::regex_match(s, kInf) || std::regex_match(s, kNan)) return s;
-  return s;
-}
-
-}  // namespace
 
 int LineOf(const YAML::Node& node, int fallback) {
   if (!node.IsDefined()) return fallback;
@@ -49,6 +18,13 @@ int LineOf(const YAML::Node& node, int fallback) {
 
 Status SpecError(const std::string& file, int line, std::string_view path, std::string_view what) {
   return InvalidArgumentError(fmt::format("{}:{}: {}: {}", file, line, path, what));
+}
+
+Status OutOfMemoryError(const std::string& file, std::string_view doing) {
+  return ResourceExhaustedError(fmt::format(
+      "{}: out of memory while {} the spec; it asks for more than this process can hold (a smaller sweep, or "
+      "fewer values, will do)",
+      file, doing));
 }
 
 bool IsQuoted(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "!"; }

@@ -22,9 +22,14 @@ int LineOf(const YAML::Node& node, int fallback);
 // An INVALID_ARGUMENT status "<file>:<line>: <path>: <what>".
 Status SpecError(const std::string& file, int line, std::string_view path, std::string_view what);
 
+// RESOURCE_EXHAUSTED "<file>: out of memory while <doing>: ...".
+Status OutOfMemoryError(const std::string& file, std::string_view doing);
+
 // Converts a YAML node to JSON. Plain scalars are typed as YAML 1.2's core
 // schema does (null, true/false, integers, floats including 1e-4, .inf and
-// .nan); quoted scalars stay strings. Mapping keys become strings.
+// .nan; spec/yaml_scalar.h); quoted scalars stay strings. Mapping keys
+// become strings. It recurses once per level and expands aliases: call it
+// only on a document that passed CheckDocument (spec/document_check.h).
 Json YamlToJson(const YAML::Node& node);
 
 // True when the scalar was written in quotes (its type is then string).

@@ -8,35 +8,6 @@
 
 namespace ltsweep {
 
-const char kTrialColumns[] =
-    "id, sweep_id, ordinal, config_json, config_hash, status, attempts, lease_token, "
-    "lease_deadline_ms, worker_id, reused_from_trial_id, best_metric, last_metric, best_epoch, "
-    "error, created_ms, updated_ms, started_ms, finished_ms";
-
-TrialRecord ReadTrialRow(const sqlite::Stmt& stmt) {
-  TrialRecord t;
-  t.id = stmt.Int64(0);
-  t.sweep_id = stmt.Int64(1);
-  t.ordinal = stmt.Int(2);
-  t.config_json = stmt.Text(3);
-  t.config_hash = stmt.Text(4);
-  t.status = ParseTrialStatus(stmt.Text(5)).value_or(TrialStatus::kQueued);
-  t.attempts = stmt.Int(6);
-  t.lease_token = stmt.Text(7);
-  t.lease_deadline_ms = stmt.OptInt64(8);
-  t.worker_id = stmt.Text(9);
-  t.reused_from_trial_id = stmt.OptInt64(10);
-  t.best_metric = stmt.OptDouble(11);
-  t.last_metric = stmt.OptDouble(12);
-  t.best_epoch = stmt.OptInt(13);
-  t.error = stmt.Text(14);
-  t.created_ms = stmt.Int64(15);
-  t.updated_ms = stmt.Int64(16);
-  t.started_ms = stmt.OptInt64(17);
-  t.finished_ms = stmt.OptInt64(18);
-  return t;
-}
-
 StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                              const StoreOptions& options) {
   if (path.empty()) return InvalidArgumentError("results database path is empty");
@@ -125,16 +96,16 @@ Status Store::Rep::AddEvent(const std::string& kind, std::optional<int64_t> swee
 }
 
 Status Store::Rep::RollUpSweep(int64_t sweep_id) {
-  SweepStatus status;
+  SweepState status;
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
                              db->Prepare("SELECT status FROM sweeps WHERE id = ?"));
     stmt.Bind(sweep_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
-    status = ParseSweepStatus(stmt.Text(0)).value_or(SweepStatus::kPending);
+    status = ParseSweepState(stmt.Text(0)).value_or(SweepState::kPending);
   }
-  if (status != SweepStatus::kPending && status != SweepStatus::kRunning) return Status::Ok();
+  if (status != SweepState::kPending && status != SweepState::kRunning) return Status::Ok();
 
   // Each question is answered from a partial index (trials_queued,
   // trials_active_by_sweep), so a roll-up costs the same for 10 or 100,000
@@ -153,7 +124,7 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
   bool started = false;
   int good = 0, total = 0;
   if (open) {
-    if (status == SweepStatus::kRunning) return Status::Ok();
+    if (status == SweepState::kRunning) return Status::Ok();
     LTSWEEP_ASSIGN_OR_RETURN(
         started, exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ? AND "
                         "status IN ('leased', 'running', 'succeeded', 'failed'))"));
@@ -170,11 +141,11 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
     }
   }
 
-  SweepStatus next = status;
+  SweepState next = status;
   if (!open) {
-    next = (good > 0 || total == 0) ? SweepStatus::kDone : SweepStatus::kFailed;
+    next = (good > 0 || total == 0) ? SweepState::kDone : SweepState::kFailed;
   } else if (started) {
-    next = SweepStatus::kRunning;
+    next = SweepState::kRunning;
   }
   if (next == status) return Status::Ok();
 
@@ -184,19 +155,19 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
         sqlite::Stmt stmt,
         db->Prepare("UPDATE sweeps SET status = ?, updated_ms = ?, "
                     "finished_ms = CASE WHEN ? THEN ? ELSE finished_ms END WHERE id = ?"));
-    const bool finished = next == SweepStatus::kDone || next == SweepStatus::kFailed;
-    stmt.Bind(SweepStatusName(next), now, finished, now, sweep_id);
+    const bool finished = next == SweepState::kDone || next == SweepState::kFailed;
+    stmt.Bind(SweepStateName(next), now, finished, now, sweep_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
   std::string message;
-  if (next == SweepStatus::kRunning) {
+  if (next == SweepState::kRunning) {
     message = "sweep " + std::to_string(sweep_id) + " running";
   } else {
-    message = "sweep " + std::to_string(sweep_id) + " " + SweepStatusName(next) + ": " +
+    message = "sweep " + std::to_string(sweep_id) + " " + SweepStateName(next) + ": " +
               std::to_string(good) + " of " + std::to_string(total) +
               " trials succeeded or linked";
   }
-  return AddEvent(std::string("sweep_") + SweepStatusName(next), sweep_id, std::nullopt, "",
+  return AddEvent(std::string("sweep_") + SweepStateName(next), sweep_id, std::nullopt, "",
                   std::nullopt, message);
 }
 
@@ -213,7 +184,7 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
   LeaseState lease;
   lease.trial_id = trial_id;
   lease.sweep_id = stmt.Int64(0);
-  lease.status = ParseTrialStatus(stmt.Text(1)).value_or(TrialStatus::kQueued);
+  lease.state = ParseTrialState(stmt.Text(1)).value_or(TrialState::kQueued);
   lease.attempt = stmt.Int(2);
   lease.max_attempts = stmt.Int(3);
   lease.worker_id = stmt.Text(4);
@@ -223,9 +194,9 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
   lease.metric_goal = stmt.Text(8);
 
   const std::string trial = "trial " + std::to_string(trial_id);
-  if (lease.status != TrialStatus::kLeased && lease.status != TrialStatus::kRunning) {
+  if (lease.state != TrialState::kLeased && lease.state != TrialState::kRunning) {
     return FailedPreconditionError("lease gone: " + trial + " is " +
-                                   TrialStatusName(lease.status));
+                                   TrialStateName(lease.state));
   }
   if (token.empty() || token != current) {
     return FailedPreconditionError("lease gone: stale token for " + trial + " (now at attempt " +
@@ -249,7 +220,7 @@ StatusOr<int> Store::Rep::AttemptsUsed(int64_t trial_id) {
 }
 
 Status Store::Rep::MarkRunning(const LeaseState& lease) {
-  if (lease.status != TrialStatus::kLeased) return Status::Ok();
+  if (lease.state != TrialState::kLeased) return Status::Ok();
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("UPDATE trials SET status = 'running', updated_ms = ? "
@@ -272,23 +243,23 @@ Status Store::Rep::TouchWorker(const std::string& worker_id) {
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     if (db->Changes() > 0) return Status::Ok();
   }
-  WorkerStatus status;
+  WorkerState status;
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
                              db->Prepare("SELECT status FROM workers WHERE id = ?"));
     stmt.Bind(worker_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("unknown worker id '" + worker_id + "'; register first");
-    status = ParseWorkerStatus(stmt.Text(0)).value_or(WorkerStatus::kAlive);
+    status = ParseWorkerState(stmt.Text(0)).value_or(WorkerState::kAlive);
   }
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("UPDATE workers SET last_seen_ms = ?, status = 'alive' WHERE id = ?"));
   stmt.Bind(Now(), worker_id);
   LTSWEEP_RETURN_IF_ERROR(stmt.Run());
-  if (status != WorkerStatus::kAlive) {
+  if (status != WorkerState::kAlive) {
     return AddEvent("worker_back", std::nullopt, std::nullopt, worker_id, std::nullopt,
-                    "worker " + worker_id + " is back (was " + WorkerStatusName(status) + ")");
+                    "worker " + worker_id + " is back (was " + WorkerStateName(status) + ")");
   }
   return Status::Ok();
 }

@@ -178,7 +178,7 @@ struct FinishRequest {
 };
 
 struct FinishResult {
-  TrialStatus trial_status = TrialStatus::kSucceeded;  // succeeded, failed or queued
+  TrialState trial_state = TrialState::kSucceeded;  // succeeded, failed or queued
   bool requeued = false;         // a retry was scheduled as attempt + 1
 };
 
@@ -334,6 +334,16 @@ class Store {
   // The rows of one attempt; nullopt: the trial's latest attempt. A linked
   // trial answers with its source trial's rows (source_trial_id says so).
   StatusOr<TrialMetrics> GetMetrics(int64_t trial_id, std::optional<int> attempt = std::nullopt);
+
+  // --- Results (what `ltsweep results / trial / curves / report` read) ------
+
+  // The trial, every attempt of it, and its metrics merged over its attempts
+  // (MergeAttempts, store/metric_history.h); a linked trial's metrics are
+  // its source's. NOT_FOUND ("unknown trial N in PATH") for an unknown id.
+  StatusOr<TrialHistory> GetTrialHistory(int64_t trial_id);
+  // The sweep and the histories of its trials, by ordinal, all read in one
+  // transaction. NOT_FOUND ("unknown sweep N in PATH") for an unknown id.
+  StatusOr<SweepHistory> GetSweepHistory(int64_t sweep_id);
 
   // Every worker, by id, with the trials it holds now.
   StatusOr<std::vector<WorkerInfo>> ListWorkers();

@@ -387,50 +387,50 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
   LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
   const int64_t now = Now();
 
-  AttemptStatus attempt_status = AttemptStatus::kFailed;
+  AttemptState attempt_status = AttemptState::kFailed;
   FinishResult result;
   switch (request.outcome) {
     case AttemptOutcome::kSucceeded:
-      attempt_status = AttemptStatus::kSucceeded;
-      result.trial_status = TrialStatus::kSucceeded;
+      attempt_status = AttemptState::kSucceeded;
+      result.trial_state = TrialState::kSucceeded;
       break;
     case AttemptOutcome::kFailedPermanent:
-      result.trial_status = TrialStatus::kFailed;
+      result.trial_state = TrialState::kFailed;
       break;
     case AttemptOutcome::kFailedRetryable: {
       LTSWEEP_ASSIGN_OR_RETURN(const int used, AttemptsUsed(trial_id));
       result.requeued = used < lease.max_attempts;
-      result.trial_status = result.requeued ? TrialStatus::kQueued : TrialStatus::kFailed;
+      result.trial_state = result.requeued ? TrialState::kQueued : TrialState::kFailed;
       break;
     }
     case AttemptOutcome::kInterrupted:
       // The worker stopped it (shutdown): not the trial's fault, so it does
       // not use up a try (AttemptsUsed skips interrupted attempts).
-      attempt_status = AttemptStatus::kInterrupted;
+      attempt_status = AttemptState::kInterrupted;
       result.requeued = true;
-      result.trial_status = TrialStatus::kQueued;
+      result.trial_state = TrialState::kQueued;
       break;
   }
   std::string error = request.error;
-  if (error.empty() && attempt_status != AttemptStatus::kSucceeded) {
+  if (error.empty() && attempt_status != AttemptState::kSucceeded) {
     error = std::string(AttemptOutcomeName(request.outcome)) + " with exit code " +
             std::to_string(request.exit_code);
   }
   std::optional<std::string> error_or_null;
-  if (!error.empty() && attempt_status != AttemptStatus::kSucceeded) error_or_null = error;
+  if (!error.empty() && attempt_status != AttemptState::kSucceeded) error_or_null = error;
 
   {
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
         db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ? "
                     "WHERE trial_id = ? AND attempt = ?"));
-    stmt.Bind(AttemptStatusName(attempt_status), request.exit_code, error_or_null, now, trial_id,
+    stmt.Bind(AttemptStateName(attempt_status), request.exit_code, error_or_null, now, trial_id,
               lease.attempt);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
   {
     std::optional<int64_t> finished;
-    if (IsTerminal(result.trial_status)) finished = now;
+    if (IsTerminal(result.trial_state)) finished = now;
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
         db->Prepare("UPDATE trials SET status = ?, lease_token = NULL, lease_deadline_ms = NULL, "
@@ -438,7 +438,7 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
                     "last_metric = coalesce(?, last_metric), "
                     "best_epoch = coalesce(?, best_epoch), updated_ms = ?, finished_ms = ? "
                     "WHERE id = ?"));
-    stmt.Bind(TrialStatusName(result.trial_status), error_or_null, request.best_metric,
+    stmt.Bind(TrialStateName(result.trial_state), error_or_null, request.best_metric,
               request.last_metric, request.best_epoch, now, finished, trial_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
@@ -446,7 +446,7 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
   const std::string trial =
       "trial " + std::to_string(trial_id) + " attempt " + std::to_string(lease.attempt);
   std::string kind, message;
-  if (result.trial_status == TrialStatus::kSucceeded) {
+  if (result.trial_state == TrialState::kSucceeded) {
     kind = "trial_succeeded";
     message = trial + " succeeded on " + lease.worker_id;
   } else if (result.requeued) {

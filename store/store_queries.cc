@@ -1,6 +1,9 @@
 // Store: read-only queries (what `ltsweep status`, `results` and `trial` show).
 #include <algorithm>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,28 +14,6 @@ namespace ltsweep {
 
 namespace {
 
-const char kSweepColumns[] =
-    "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
-    "n_trials, created_ms, updated_ms, finished_ms";
-
-SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
-  SweepRecord s;
-  s.id = stmt.Int64(0);
-  s.name = stmt.Text(1);
-  s.spec_yaml = stmt.Text(2);
-  s.status = ParseSweepStatus(stmt.Text(3)).value_or(SweepStatus::kPending);
-  s.priority = stmt.Int(4);
-  s.max_attempts = stmt.Int(5);
-  s.rerun = stmt.Int(6) != 0;
-  s.metric_name = stmt.Text(7);
-  s.metric_goal = stmt.Text(8);
-  s.n_trials = stmt.Int(9);
-  s.created_ms = stmt.Int64(10);
-  s.updated_ms = stmt.Int64(11);
-  s.finished_ms = stmt.OptInt64(12);
-  return s;
-}
-
 StatusOr<TrialCounts> CountTrials(sqlite::Db* db, int64_t sweep_id) {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
@@ -42,39 +23,25 @@ StatusOr<TrialCounts> CountTrials(sqlite::Db* db, int64_t sweep_id) {
   for (;;) {
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    auto status = ParseTrialStatus(stmt.Text(0));
+    auto status = ParseTrialState(stmt.Text(0));
     if (status) counts.at(*status) += stmt.Int(1);
   }
   return counts;
 }
 
-}  // namespace
+// The bodies of the read queries below, each run inside one read
+// transaction (Rep::Read).
 
-StatusOr<SweepInfo> Store::GetSweep(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<SweepInfo> GetSweepTxn(sqlite::Db* db, int64_t sweep_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(std::optional<SweepRecord> sweep, ReadSweep(db, sweep_id));
+  if (!sweep) return NotFoundError("no sweep " + std::to_string(sweep_id));
   SweepInfo info;
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare(std::string("SELECT ") + kSweepColumns + " FROM sweeps WHERE id = ?"));
-    stmt.Bind(sweep_id);
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
-    info.sweep = ReadSweepRow(stmt);
-  }
+  info.sweep = std::move(*sweep);
   LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, sweep_id));
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return info;
 }
 
-StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<SweepInfo>> ListSweepsTxn(sqlite::Db* db, int limit) {
   std::vector<SweepInfo> sweeps;
   {
     LTSWEEP_ASSIGN_OR_RETURN(
@@ -91,151 +58,40 @@ StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
   for (SweepInfo& info : sweeps) {
     LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, info.sweep.id));
   }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return sweeps;
 }
 
-StatusOr<TrialInfo> Store::GetTrial(int64_t trial_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<TrialInfo> GetTrialTxn(sqlite::Db* db, int64_t trial_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(std::optional<TrialRecord> trial, ReadTrial(db, trial_id));
+  if (!trial) return NotFoundError("no trial " + std::to_string(trial_id));
   TrialInfo info;
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare(std::string("SELECT ") + kTrialColumns + " FROM trials WHERE id = ?"));
-    stmt.Bind(trial_id);
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return NotFoundError("no trial " + std::to_string(trial_id));
-    info.trial = ReadTrialRow(stmt);
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT trial_id, attempt, worker_id, lease_token, status, exit_code, error, "
-                    "started_ms, ended_ms FROM attempts WHERE trial_id = ? ORDER BY attempt"));
-    stmt.Bind(trial_id);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      AttemptRecord a;
-      a.trial_id = stmt.Int64(0);
-      a.attempt = stmt.Int(1);
-      a.worker_id = stmt.Text(2);
-      a.lease_token = stmt.Text(3);
-      a.status = ParseAttemptStatus(stmt.Text(4)).value_or(AttemptStatus::kRunning);
-      a.exit_code = stmt.OptInt(5);
-      a.error = stmt.Text(6);
-      a.started_ms = stmt.Int64(7);
-      a.ended_ms = stmt.OptInt64(8);
-      info.attempts.push_back(std::move(a));
-    }
-  }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  info.trial = std::move(*trial);
+  LTSWEEP_ASSIGN_OR_RETURN(info.attempts, ReadAttempts(db, trial_id));
   return info;
 }
 
-StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<TrialRecord>> ListTrialsTxn(sqlite::Db* db, int64_t sweep_id) {
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt, db->Prepare("SELECT 1 FROM sweeps WHERE id = ?"));
     stmt.Bind(sweep_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
   }
-  std::vector<TrialRecord> trials;
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare(std::string("SELECT ") + kTrialColumns +
-                    " FROM trials WHERE sweep_id = ? ORDER BY ordinal"));
-    stmt.Bind(sweep_id);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      trials.push_back(ReadTrialRow(stmt));
-    }
-  }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  LTSWEEP_ASSIGN_OR_RETURN(std::vector<TrialRecord> trials, ReadSweepTrials(db, sweep_id));
   return trials;
 }
 
-StatusOr<TrialMetrics> Store::GetMetrics(int64_t trial_id, std::optional<int> attempt) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<TrialMetrics> GetMetricsTxn(sqlite::Db* db, int64_t trial_id, std::optional<int> attempt) {
+  LTSWEEP_ASSIGN_OR_RETURN(MetricsSource source, ResolveMetricsSource(db, trial_id));
   TrialMetrics out;
   out.trial_id = trial_id;
-  out.source_trial_id = trial_id;
-  int latest = 0;
-  // Follow links (a linked trial's source is never linked itself, but be safe).
-  for (int hops = 0;; ++hops) {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT status, reused_from_trial_id, attempts FROM trials WHERE id = ?"));
-    stmt.Bind(out.source_trial_id);
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return NotFoundError("no trial " + std::to_string(out.source_trial_id));
-    auto source = stmt.OptInt64(1);
-    if (stmt.Text(0) == "linked" && source && hops < 8) {
-      out.source_trial_id = *source;
-      continue;
-    }
-    latest = stmt.Int(2);
-    break;
-  }
-  out.attempt = attempt.value_or(latest);
-
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT epoch, name, value FROM metrics WHERE trial_id = ? AND attempt = ? "
-                    "ORDER BY epoch, name"));
-    stmt.Bind(out.source_trial_id, out.attempt);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      out.metrics.push_back({stmt.Int(0), stmt.Text(1), stmt.Double(2)});
-    }
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT epoch, name, class_index, value FROM per_class_metrics "
-                    "WHERE trial_id = ? AND attempt = ? ORDER BY epoch, name, class_index"));
-    stmt.Bind(out.source_trial_id, out.attempt);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      out.per_class.push_back({stmt.Int(0), stmt.Text(1), stmt.Int(2), stmt.Double(3)});
-    }
-  }
-  {
-    LTSWEEP_ASSIGN_OR_RETURN(
-        sqlite::Stmt stmt,
-        db->Prepare("SELECT epoch, kind, json FROM trial_payloads "
-                    "WHERE trial_id = ? AND attempt = ? ORDER BY epoch, kind"));
-    stmt.Bind(out.source_trial_id, out.attempt);
-    for (;;) {
-      LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-      if (!row) break;
-      out.payloads.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2)});
-    }
-  }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+  out.source_trial_id = source.trial_id;
+  out.attempt = attempt.value_or(source.latest_attempt);
+  LTSWEEP_RETURN_IF_ERROR(ReadAttemptRows(db, out));
   return out;
 }
 
-StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
-  sqlite::Transaction txn(db, sqlite::Transaction::Kind::kRead);
-  LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+StatusOr<std::vector<WorkerInfo>> ListWorkersTxn(sqlite::Db* db) {
   std::vector<WorkerInfo> workers;
   {
     LTSWEEP_ASSIGN_OR_RETURN(
@@ -255,7 +111,7 @@ StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
           if (g.is_number_integer()) info.worker.gpus.push_back(g.get<int>());
         }
       }
-      info.worker.status = ParseWorkerStatus(stmt.Text(4)).value_or(WorkerStatus::kAlive);
+      info.worker.state = ParseWorkerState(stmt.Text(4)).value_or(WorkerState::kAlive);
       info.worker.registered_ms = stmt.Int64(5);
       info.worker.last_seen_ms = stmt.Int64(6);
       workers.push_back(std::move(info));
@@ -273,8 +129,36 @@ StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
       info.current_trials.push_back(stmt.Int64(0));
     }
   }
-  LTSWEEP_RETURN_IF_ERROR(txn.Commit());
   return workers;
+}
+
+}  // namespace
+
+StatusOr<SweepInfo> Store::GetSweep(int64_t sweep_id) {
+  return rep_->Read<SweepInfo>([&](sqlite::Db* db) { return GetSweepTxn(db, sweep_id); });
+}
+
+StatusOr<std::vector<SweepInfo>> Store::ListSweeps(int limit) {
+  return rep_->Read<std::vector<SweepInfo>>(
+      [&](sqlite::Db* db) { return ListSweepsTxn(db, limit); });
+}
+
+StatusOr<TrialInfo> Store::GetTrial(int64_t trial_id) {
+  return rep_->Read<TrialInfo>([&](sqlite::Db* db) { return GetTrialTxn(db, trial_id); });
+}
+
+StatusOr<std::vector<TrialRecord>> Store::ListTrials(int64_t sweep_id) {
+  return rep_->Read<std::vector<TrialRecord>>(
+      [&](sqlite::Db* db) { return ListTrialsTxn(db, sweep_id); });
+}
+
+StatusOr<TrialMetrics> Store::GetMetrics(int64_t trial_id, std::optional<int> attempt) {
+  return rep_->Read<TrialMetrics>(
+      [&](sqlite::Db* db) { return GetMetricsTxn(db, trial_id, attempt); });
+}
+
+StatusOr<std::vector<WorkerInfo>> Store::ListWorkers() {
+  return rep_->Read<std::vector<WorkerInfo>>([&](sqlite::Db* db) { return ListWorkersTxn(db); });
 }
 
 namespace {

@@ -27,9 +27,36 @@
 
 namespace ltsweep {
 
-// Column list and reader shared by every query that returns TrialRecords.
+// Row readers shared by the queries (store/store_rows.cc); each expects a
+// read or write transaction open on `db`.
+
+// Column lists and readers for the queries that return SweepRecords and
+// TrialRecords: "SELECT " + kTrialColumns + " FROM trials WHERE ...".
+extern const char kSweepColumns[];
+SweepRecord ReadSweepRow(const sqlite::Stmt& stmt);
 extern const char kTrialColumns[];
 TrialRecord ReadTrialRow(const sqlite::Stmt& stmt);
+
+// The sweep or trial with this id; nullopt when there is none.
+StatusOr<std::optional<SweepRecord>> ReadSweep(sqlite::Db* db, int64_t sweep_id);
+StatusOr<std::optional<TrialRecord>> ReadTrial(sqlite::Db* db, int64_t trial_id);
+// The sweep's trials, by ordinal.
+StatusOr<std::vector<TrialRecord>> ReadSweepTrials(sqlite::Db* db, int64_t sweep_id);
+
+// Every attempt of the trial, oldest first.
+StatusOr<std::vector<AttemptRecord>> ReadAttempts(sqlite::Db* db, int64_t trial_id);
+
+// Whose metric rows a trial reads: its own, or for a linked trial its
+// source's; and that trial's latest attempt. NOT_FOUND for an unknown trial.
+struct MetricsSource {
+  int64_t trial_id = 0;
+  int latest_attempt = 0;
+};
+StatusOr<MetricsSource> ResolveMetricsSource(sqlite::Db* db, int64_t trial_id);
+
+// Fills out.metrics, out.per_class and out.payloads with the rows of
+// (out.source_trial_id, out.attempt).
+Status ReadAttemptRows(sqlite::Db* db, TrialMetrics& out);
 
 struct Store::Rep {
   Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed,
@@ -61,6 +88,18 @@ struct Store::Rep {
     });
     if (!status.ok()) return status;
     return std::move(*result);
+  }
+  // Runs `body` in a read transaction with mu held (a consistent snapshot of
+  // the file) and returns its result, or the commit's error.
+  template <typename T>
+  StatusOr<T> Read(const std::function<StatusOr<T>(sqlite::Db*)>& body) {
+    std::lock_guard<std::mutex> lock(mu);
+    sqlite::Transaction txn(db.get(), sqlite::Transaction::Kind::kRead);
+    LTSWEEP_RETURN_IF_ERROR(txn.Begin());
+    StatusOr<T> result = body(db.get());
+    if (!result.ok()) return result;
+    LTSWEEP_RETURN_IF_ERROR(txn.Commit());
+    return result;
   }
   // Queues `body` without waiting (GroupCommit::RunAsync); `done` gets its
   // result, or the commit's error, once the group has committed.
@@ -94,7 +133,7 @@ struct Store::Rep {
                   std::optional<int64_t> trial_id, const std::string& worker_id,
                   std::optional<int> attempt, const std::string& message);
 
-  // The trial's sweep status after a change: pending -> running on the first
+  // The trial's sweep state after a change: pending -> running on the first
   // lease; done/failed when every trial is terminal. Cancelled sweeps stay.
   Status RollUpSweep(int64_t sweep_id);
 
@@ -102,7 +141,7 @@ struct Store::Rep {
   struct LeaseState {
     int64_t trial_id = 0;
     int64_t sweep_id = 0;
-    TrialStatus status = TrialStatus::kQueued;
+    TrialState state = TrialState::kQueued;
     int attempt = 0;
     int max_attempts = 0;
     std::string worker_id;

@@ -108,8 +108,8 @@ StatusOr<std::vector<CancelledLease>> Store::CancelSweep(int64_t sweep_id) {
       stmt.Bind(sweep_id);
       LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
-      auto status = ParseSweepStatus(stmt.Text(0));
-      if (status != SweepStatus::kPending && status != SweepStatus::kRunning) {
+      auto status = ParseSweepState(stmt.Text(0));
+      if (status != SweepState::kPending && status != SweepState::kRunning) {
         return std::vector<CancelledLease>{};
       }
     }

@@ -27,42 +27,42 @@ constexpr std::array<const char*, 4> kOutcomeNames = {"succeeded", "failed_perma
 
 }  // namespace
 
-const char* SweepStatusName(SweepStatus s) { return kSweepNames[static_cast<size_t>(s)]; }
-const char* TrialStatusName(TrialStatus s) { return kTrialNames[static_cast<size_t>(s)]; }
-const char* AttemptStatusName(AttemptStatus s) { return kAttemptNames[static_cast<size_t>(s)]; }
-const char* WorkerStatusName(WorkerStatus s) { return kWorkerNames[static_cast<size_t>(s)]; }
+const char* SweepStateName(SweepState s) { return kSweepNames[static_cast<size_t>(s)]; }
+const char* TrialStateName(TrialState s) { return kTrialNames[static_cast<size_t>(s)]; }
+const char* AttemptStateName(AttemptState s) { return kAttemptNames[static_cast<size_t>(s)]; }
+const char* WorkerStateName(WorkerState s) { return kWorkerNames[static_cast<size_t>(s)]; }
 const char* AttemptOutcomeName(AttemptOutcome o) { return kOutcomeNames[static_cast<size_t>(o)]; }
 
-std::optional<SweepStatus> ParseSweepStatus(std::string_view name) {
-  return ParseName<SweepStatus>(name, kSweepNames);
+std::optional<SweepState> ParseSweepState(std::string_view name) {
+  return ParseName<SweepState>(name, kSweepNames);
 }
-std::optional<TrialStatus> ParseTrialStatus(std::string_view name) {
-  return ParseName<TrialStatus>(name, kTrialNames);
+std::optional<TrialState> ParseTrialState(std::string_view name) {
+  return ParseName<TrialState>(name, kTrialNames);
 }
-std::optional<AttemptStatus> ParseAttemptStatus(std::string_view name) {
-  return ParseName<AttemptStatus>(name, kAttemptNames);
+std::optional<AttemptState> ParseAttemptState(std::string_view name) {
+  return ParseName<AttemptState>(name, kAttemptNames);
 }
-std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name) {
-  return ParseName<WorkerStatus>(name, kWorkerNames);
+std::optional<WorkerState> ParseWorkerState(std::string_view name) {
+  return ParseName<WorkerState>(name, kWorkerNames);
 }
 std::optional<AttemptOutcome> ParseAttemptOutcome(std::string_view name) {
   return ParseName<AttemptOutcome>(name, kOutcomeNames);
 }
 
-bool IsTerminal(TrialStatus s) {
-  return s == TrialStatus::kSucceeded || s == TrialStatus::kFailed ||
-         s == TrialStatus::kCancelled || s == TrialStatus::kLinked;
+bool IsTerminal(TrialState s) {
+  return s == TrialState::kSucceeded || s == TrialState::kFailed ||
+         s == TrialState::kCancelled || s == TrialState::kLinked;
 }
 
-int& TrialCounts::at(TrialStatus s) {
+int& TrialCounts::at(TrialState s) {
   switch (s) {
-    case TrialStatus::kQueued: return queued;
-    case TrialStatus::kLeased: return leased;
-    case TrialStatus::kRunning: return running;
-    case TrialStatus::kSucceeded: return succeeded;
-    case TrialStatus::kFailed: return failed;
-    case TrialStatus::kCancelled: return cancelled;
-    case TrialStatus::kLinked: return linked;
+    case TrialState::kQueued: return queued;
+    case TrialState::kLeased: return leased;
+    case TrialState::kRunning: return running;
+    case TrialState::kSucceeded: return succeeded;
+    case TrialState::kFailed: return failed;
+    case TrialState::kCancelled: return cancelled;
+    case TrialState::kLinked: return linked;
   }
   return queued;
 }

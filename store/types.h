@@ -1,8 +1,11 @@
 // The records the results store reads and writes: sweeps, trials, attempts,
-// metric rows, workers and events, and the names of their states.
+// metric rows, workers and events, and the names of their states. These are
+// the one shape of each concept in ltsweep: the coordinator, the CLI and the
+// report (report/) all use them; a trial's or sweep's condition is its
+// `state` everywhere (the database column is called `status`).
 //
 // These are plain values (copyable, no behaviour beyond name conversion); the
-// state machine that moves them lives in store/store.h. Every status is kept
+// state machine that moves them lives in store/store.h. Every state is kept
 // in the database as the lower-case name returned by the *Name() functions
 // below, so the database reads well from sqlite3 or pandas
 // (docs/results-db.md).
@@ -13,9 +16,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ltsweep {
@@ -26,41 +31,41 @@ namespace ltsweep {
 // done: every trial terminal and at least one succeeded or linked;
 // failed: every trial terminal and none succeeded or linked;
 // cancelled: CancelSweep() was called.
-enum class SweepStatus { kPending, kRunning, kDone, kCancelled, kFailed };
+enum class SweepState { kPending, kRunning, kDone, kCancelled, kFailed };
 
 // queued -> leased (LeaseNextTrial) -> running (first heartbeat or report)
 // -> succeeded | failed | queued again (retry) | cancelled.
 // linked: the same config hash already succeeded elsewhere; its results are
 // read through reused_from_trial_id and it never runs.
-enum class TrialStatus { kQueued, kLeased, kRunning, kSucceeded, kFailed, kCancelled, kLinked };
+enum class TrialState { kQueued, kLeased, kRunning, kSucceeded, kFailed, kCancelled, kLinked };
 
 // One row per try of a trial. running: the lease is held; lost: the lease
 // expired (worker gone, frozen or cut off); interrupted: the trainer was
 // stopped with SIGTERM (exit 4) and the trial was requeued.
-enum class AttemptStatus { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kCancelled };
+enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kCancelled };
 
-enum class WorkerStatus { kAlive, kLost, kStopped };
+enum class WorkerState { kAlive, kLost, kStopped };
 
 // How an attempt ended, as the worker reports it (see the trainer contract in
 // DESIGN.md): exit 0 -> kSucceeded; exit 2 or 3 -> kFailedPermanent; a crash or
 // a signal -> kFailedRetryable; exit 4 after SIGTERM -> kInterrupted.
 enum class AttemptOutcome { kSucceeded, kFailedPermanent, kFailedRetryable, kInterrupted };
 
-const char* SweepStatusName(SweepStatus s);
-const char* TrialStatusName(TrialStatus s);
-const char* AttemptStatusName(AttemptStatus s);
-const char* WorkerStatusName(WorkerStatus s);
+const char* SweepStateName(SweepState s);
+const char* TrialStateName(TrialState s);
+const char* AttemptStateName(AttemptState s);
+const char* WorkerStateName(WorkerState s);
 const char* AttemptOutcomeName(AttemptOutcome o);
 
 // Inverse of the *Name() functions; nullopt for an unknown name.
-std::optional<SweepStatus> ParseSweepStatus(std::string_view name);
-std::optional<TrialStatus> ParseTrialStatus(std::string_view name);
-std::optional<AttemptStatus> ParseAttemptStatus(std::string_view name);
-std::optional<WorkerStatus> ParseWorkerStatus(std::string_view name);
+std::optional<SweepState> ParseSweepState(std::string_view name);
+std::optional<TrialState> ParseTrialState(std::string_view name);
+std::optional<AttemptState> ParseAttemptState(std::string_view name);
+std::optional<WorkerState> ParseWorkerState(std::string_view name);
 std::optional<AttemptOutcome> ParseAttemptOutcome(std::string_view name);
 
 // succeeded, failed, cancelled and linked never change again.
-bool IsTerminal(TrialStatus s);
+bool IsTerminal(TrialState s);
 
 // --- Records ----------------------------------------------------------------
 
@@ -68,7 +73,7 @@ struct SweepRecord {
   int64_t id = 0;
   std::string name;
   std::string spec_yaml;          // the spec text as submitted
-  SweepStatus status = SweepStatus::kPending;
+  SweepState state = SweepState::kPending;
   int priority = 0;               // higher runs first
   int max_attempts = 3;
   bool rerun = false;             // true: do not link to earlier results
@@ -92,7 +97,7 @@ struct TrialCounts {
   int total() const {
     return queued + leased + running + succeeded + failed + cancelled + linked;
   }
-  int& at(TrialStatus s);
+  int& at(TrialState s);
 };
 
 struct SweepInfo {
@@ -106,7 +111,7 @@ struct TrialRecord {
   int ordinal = 0;                // position within the sweep, from 0
   std::string config_json;        // the fully resolved trial config
   std::string config_hash;
-  TrialStatus status = TrialStatus::kQueued;
+  TrialState state = TrialState::kQueued;
   int attempts = 0;               // attempts started so far (the current one included)
   std::string lease_token;        // empty unless leased or running
   std::optional<int64_t> lease_deadline_ms;
@@ -127,7 +132,7 @@ struct AttemptRecord {
   int attempt = 0;                // 1, 2, ...
   std::string worker_id;
   std::string lease_token;
-  AttemptStatus status = AttemptStatus::kRunning;
+  AttemptState state = AttemptState::kRunning;
   std::optional<int> exit_code;
   std::string error;
   int64_t started_ms = 0;
@@ -182,12 +187,46 @@ struct TrialMetrics {
   std::vector<PayloadRow> payloads;     // by epoch, kind
 };
 
+// (epoch, value) pairs, sorted by epoch.
+using Series = std::vector<std::pair<int, double>>;
+
+// A trial's metrics over all its attempts, merged into one history by
+// MergeAttempts (store/metric_history.h): at each (epoch, name) -- for
+// payloads (epoch, kind) -- the row of the latest attempt that wrote one. A
+// resumed attempt starts after the last checkpointed epoch, so the merged
+// series is the whole training run. A linked trial's history is its source
+// trial's.
+struct MetricHistory {
+  int64_t source_trial_id = 0;  // the trial whose rows these are (differs when linked)
+  // Scalars: "val_error", "train_loss", "lr", ... -> series.
+  std::map<std::string, Series> scalars;
+  // Per-class rows by name ("error"), then epoch: one value per class from
+  // class 0 (NaN where a class has no row).
+  std::map<std::string, std::map<int, std::vector<double>>> per_class;
+  std::vector<PayloadRow> payloads;  // by epoch, then kind
+};
+
+// A trial with everything recorded about it: its row, every attempt and its
+// merged metrics. What the results commands and the report read, from the
+// database (Store::GetTrialHistory) or from the coordinator (the CLI).
+struct TrialHistory {
+  TrialRecord trial;
+  std::vector<AttemptRecord> attempts;  // oldest first
+  MetricHistory metrics;
+};
+
+// A sweep with the histories of its trials, by ordinal.
+struct SweepHistory {
+  SweepRecord sweep;
+  std::vector<TrialHistory> trials;
+};
+
 struct WorkerRecord {
   std::string id;
   std::string host;
   int slots = 1;
   std::vector<int> gpus;          // empty for CPU-only workers
-  WorkerStatus status = WorkerStatus::kAlive;
+  WorkerState state = WorkerState::kAlive;
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
 };

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "trainer/runtime.h"
+#include "trainer/core/runtime.h"
 
 namespace ltsweep::trainer {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-#include "trainer/errors.h"
+#include "trainer/core/errors.h"
 
 namespace ltsweep::trainer {
 namespace {
@@ -21,13 +21,6 @@ bool Matches(const torch::Tensor& cache, const torch::Tensor& like) {
 }
 
 }  // namespace
-
-LossKind ParseLossKind(const std::string& name) {
-  if (name == "ce") return LossKind::kCrossEntropy;
-  if (name == "focal") return LossKind::kFocal;
-  if (name == "ldam") return LossKind::kLdam;
-  throw ConfigError("method.loss: unknown loss '" + name + "' (expected ce, focal or ldam)");
-}
 
 std::vector<double> LdamMargins(const std::vector<int64_t>& class_counts, double max_m) {
   std::vector<double> m(class_counts.size());

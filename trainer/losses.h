@@ -9,6 +9,10 @@
 // Class weights are optional and may change between epochs (DRW):
 // SetClassWeights() swaps them.
 //
+// LossKind and LossOptions (with the schema's defaults) are in
+// trainer/core/training_options.h; trainer/training_objects.h makes a Loss
+// from a trial's TrainingOptions.
+//
 // Ownership: a Loss owns its small tensors (margins, weights).
 // Thread-safety: not thread-safe; used by the training thread only.
 #pragma once
@@ -19,23 +23,9 @@
 
 #include <torch/torch.h>
 
+#include "trainer/core/training_options.h"
+
 namespace ltsweep::trainer {
-
-enum class LossKind { kCrossEntropy, kFocal, kLdam };
-
-struct LossOptions {
-  LossKind kind = LossKind::kCrossEntropy;
-  // Focal: gamma (the reference script uses 1).
-  double focal_gamma = 1.0;
-  // LDAM: margin of the rarest class and logit scale.
-  double ldam_max_m = 0.5;
-  double ldam_s = 30.0;
-  // Training samples per class; LDAM needs them (every count > 0).
-  std::vector<int64_t> class_counts;
-};
-
-// Parses method.loss ("ce", "focal", "ldam"); throws ConfigError otherwise.
-LossKind ParseLossKind(const std::string& name);
 
 // LDAM margins m_j = max_m * (1/n_j^(1/4)) / max_k(1/n_k^(1/4)), in double.
 std::vector<double> LdamMargins(const std::vector<int64_t>& class_counts, double max_m);

@@ -7,9 +7,14 @@
 // --stop-after N stops after N epochs of this process exactly as SIGTERM
 // would (checkpoint, exit 4): for resume tests and time-sliced runs.
 //
-// stdout: JSON lines (trainer/events.h); stderr: human-readable progress.
-// Exit: 0 done, 2 invalid config, 3 unusable data, 4 interrupted (SIGTERM,
-// after a checkpoint), 1 crash.
+// The config is read and resolved (defaults filled, every value checked by
+// common/config_schema.h) here, once; the training options both tracks use
+// are read from it once (TrainingOptions) and handed to the track.
+//
+// stdout: JSON lines (trainer/core/events.h); stderr: human-readable progress.
+// Flags, event names and exit codes are those of common/trainer_contract.h:
+// the trainer's exceptions (trainer/core/errors.h) map to kExitInvalidConfig,
+// kExitUnusableData and kExitInterrupted, anything else to kExitCrash.
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,10 +31,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/config_schema.h"
-#include "trainer/errors.h"
-#include "trainer/events.h"
-#include "trainer/runtime.h"
-#include "trainer/train_loop.h"
+#include "common/trainer_contract.h"
+#include "trainer/core/errors.h"
+#include "trainer/core/events.h"
+#include "trainer/core/runtime.h"
+#include "trainer/core/training_options.h"
+#include "trainer/image/image_trial.h"
+#include "trainer/torch_runtime.h"
 
 #ifdef LTSWEEP_HAVE_TEXT_TRACK
 #include "trainer/text/text_trial.h"
@@ -56,6 +64,16 @@ struct Args {
   int stop_after = 0;
 };
 
+// A positive integer of at most `max_digits` digits, else ConfigError naming
+// the flag.
+int PositiveFlag(const std::string& flag, const std::string& v, size_t max_digits, const char* what) {
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > max_digits ||
+      std::stoi(v) < 1) {
+    throw ConfigError(flag + ": expected " + what + ", got '" + v + "'");
+  }
+  return std::stoi(v);
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args args;
   for (int i = 1; i < argc; ++i) {
@@ -67,60 +85,55 @@ Args ParseArgs(int argc, char** argv) {
       return argv[++i];
     };
     std::string name = a.substr(0, a.find('='));
-    if (name == "--config") {
+    if (name == contract::kFlagConfig) {
       args.config_path = value();
-    } else if (name == "--checkpoint-dir") {
+    } else if (name == contract::kFlagCheckpointDir) {
       args.checkpoint_dir = value();
-    } else if (name == "--resume") {
+    } else if (name == contract::kFlagResume) {
       args.resume = true;
-    } else if (name == "--print-config") {
+    } else if (name == contract::kFlagPrintConfig) {
       args.print_config = true;
-    } else if (name == "--threads") {
-      std::string v = value();
-      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 4 || std::stoi(v) < 1) {
-        throw ConfigError("--threads: expected a positive integer, got '" + v + "'");
-      }
-      args.threads = std::stoi(v);
-    } else if (name == "--stop-after") {
-      std::string v = value();
-      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 6 || std::stoi(v) < 1) {
-        throw ConfigError("--stop-after: expected a positive number of epochs, got '" + v + "'");
-      }
-      args.stop_after = std::stoi(v);
-    } else if (name == "--device") {
+    } else if (name == contract::kFlagThreads) {
+      args.threads = PositiveFlag(name, value(), 4, "a positive integer");
+    } else if (name == contract::kFlagStopAfter) {
+      args.stop_after = PositiveFlag(name, value(), 6, "a positive number of epochs");
+    } else if (name == contract::kFlagDevice) {
       args.device = value();
     } else if (name == "--help" || name == "-h") {
       std::fputs(kUsage, stdout);
-      std::exit(kExitOk);
+      std::exit(contract::kExitOk);
     } else {
       throw ConfigError("unknown argument '" + a + "'\n" + kUsage);
     }
   }
-  if (args.config_path.empty()) throw ConfigError(std::string("--config is required\n") + kUsage);
+  if (args.config_path.empty()) throw ConfigError(std::string(contract::kFlagConfig) + " is required\n" + kUsage);
   return args;
 }
 
 nlohmann::json ReadConfig(const std::string& path) {
+  const std::string where = std::string(contract::kFlagConfig) + " " + path;
   std::ifstream in(path);
-  if (!in) throw ConfigError("--config " + path + ": cannot open: " + std::strerror(errno));
+  if (!in) throw ConfigError(where + ": cannot open: " + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
   nlohmann::json partial;
   try {
     partial = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError("--config " + path + ": not valid JSON: " + e.what());
+    throw ConfigError(where + ": not valid JSON: " + e.what());
   }
   StatusOr<nlohmann::json> resolved = ResolveTrialConfig(partial);
-  if (!resolved.ok()) throw ConfigError("--config " + path + ": " + resolved.status().message());
+  if (!resolved.ok()) throw ConfigError(where + ": " + resolved.status().message());
   return *resolved;
 }
 
-int RunText(const nlohmann::json& config, const TrialRuntime& rt, EventWriter& events) {
+int RunText(const nlohmann::json& config, const TrainingOptions& training, const TrialRuntime& rt,
+            EventWriter& events) {
 #ifdef LTSWEEP_HAVE_TEXT_TRACK
-  return RunTextTrial(config, rt, events);
+  return RunTextTrial(config, training, rt, events);
 #else
   (void)config;
+  (void)training;
   (void)rt;
   (void)events;
   throw ConfigError("data.dataset imdb: the text track is not built");
@@ -150,8 +163,9 @@ int Main(int argc, char** argv) {
   nlohmann::json config = ReadConfig(args.config_path);
   if (args.print_config) {
     std::printf("%s\n", config.dump(2).c_str());
-    return kExitOk;
+    return contract::kExitOk;
   }
+  const TrainingOptions training = TrainingOptions::FromConfig(config);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof(sa));
   sa.sa_handler = OnSigterm;
@@ -168,8 +182,8 @@ int Main(int argc, char** argv) {
   ConfigureTorchThreads(rt.threads);
 
   EventWriter events;
-  if (config["data"]["dataset"] == "imdb") return RunText(config, rt, events);
-  return RunImageTrial(config, rt, events);
+  if (config["data"]["dataset"] == "imdb") return RunText(config, training, rt, events);
+  return RunImageTrial(config, training, rt, events);
 }
 
 }  // namespace
@@ -177,19 +191,20 @@ int Main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace ltsweep::trainer;
+  namespace contract = ltsweep::contract;
   try {
     return Main(argc, argv);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "ltsweep-train: invalid config: %s\n", e.what());
-    return kExitInvalidConfig;
+    return contract::kExitInvalidConfig;
   } catch (const DataError& e) {
     std::fprintf(stderr, "ltsweep-train: unusable data: %s\n", e.what());
-    return kExitUnusableData;
+    return contract::kExitUnusableData;
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "ltsweep-train: %s\n", e.what());
-    return kExitInterrupted;
+    return contract::kExitInterrupted;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ltsweep-train: crash: %s\n", e.what());
-    return kExitCrash;
+    return contract::kExitCrash;
   }
 }

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "trainer/errors.h"
+#include "trainer/core/errors.h"
 
 namespace ltsweep::trainer {
 namespace {
@@ -108,13 +108,12 @@ int64_t BlocksPerStageForArch(const std::string& arch) {
   throw ConfigError("model.arch: " + arch + " is not an image model (use resnet8, resnet14, resnet20 or resnet32)");
 }
 
-ResNetCifar MakeResNet(const std::string& arch, const std::string& head, const std::string& loss,
-                       int64_t num_classes, int64_t in_channels) {
+ResNetCifar MakeResNet(const std::string& arch, bool normed_head, int64_t num_classes, int64_t in_channels) {
   ResNetOptions options;
   options.blocks_per_stage = BlocksPerStageForArch(arch);
   options.num_classes = num_classes;
   options.in_channels = in_channels;
-  options.normed_head = head == "normed" || (head == "auto" && loss == "ldam");
+  options.normed_head = normed_head;
   return ResNetCifar(options);
 }
 

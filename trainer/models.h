@@ -1,3 +1,7 @@
+// The models of the trainer, in one LibTorch translation unit: NormedLinear
+// (the cosine head both tracks use with LDAM; the text track's BiLSTM takes it
+// from here) and the image track's ResNets.
+//
 // The reference's CIFAR ResNets (kaidic/LDAM-DRW models/resnet_cifar.py) in
 // LibTorch: ResNet-(6n+2) with option-A (parameter-free) shortcuts, Kaiming
 // normal initialisation, and a plain Linear or a NormedLinear (cosine) head.
@@ -85,11 +89,11 @@ TORCH_MODULE(ResNetCifar);
 // ConfigError naming model.arch for anything else.
 int64_t BlocksPerStageForArch(const std::string& arch);
 
-// Builds the model for model.arch / model.head: head "auto" means normed when
-// loss == "ldam". Weights are drawn from torch's global generator (seed it
-// first with torch::manual_seed for a deterministic init).
-ResNetCifar MakeResNet(const std::string& arch, const std::string& head, const std::string& loss,
-                       int64_t num_classes, int64_t in_channels);
+// Builds the model for model.arch with a NormedLinear head when `normed_head`
+// (TrainingOptions::normed_head() decides: model.head, "auto" = normed for
+// LDAM). Weights are drawn from torch's global generator (seed it first with
+// torch::manual_seed for a deterministic init).
+ResNetCifar MakeResNet(const std::string& arch, bool normed_head, int64_t num_classes, int64_t in_channels);
 
 // Number of trainable parameters.
 int64_t CountParameters(const torch::nn::Module& module);

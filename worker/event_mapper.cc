@@ -1,14 +1,17 @@
 #include "worker/event_mapper.h"
 
+#include "common/trainer_contract.h"
+
 namespace ltsweep::worker {
 namespace {
 
 using Json = nlohmann::json;
+namespace c = contract;
 
 v1::Payload MakePayload(int epoch, const std::string& name, const Json& value) {
   v1::Payload p;
   p.set_epoch(epoch);
-  p.set_name(name);
+  p.set_kind(name);
   p.set_json(value.dump(-1, ' ', false, Json::error_handler_t::replace));
   return p;
 }
@@ -26,30 +29,30 @@ bool IsNumericArray(const Json& v) {
 StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
   Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgumentError("trainer output is not a JSON object: " + line);
-  auto ev = j.find("event");
+  auto ev = j.find(c::kFieldEvent);
   if (ev == j.end() || !ev->is_string()) return InvalidArgumentError("trainer output has no \"event\": " + line);
   const std::string kind = ev->get<std::string>();
   MappedEvent out;
-  if (kind == "start") {
+  if (kind == c::kEventStart) {
     out.kind = EventKind::kStart;
-    out.payloads.push_back(MakePayload(-1, "start", j));
-  } else if (kind == "done") {
+    out.payloads.push_back(MakePayload(-1, c::kEventStart, j));
+  } else if (kind == c::kEventDone) {
     out.kind = EventKind::kDone;
-    out.payloads.push_back(MakePayload(last_epoch, "done", j));
-  } else if (kind == "checkpoint") {
+    out.payloads.push_back(MakePayload(last_epoch, c::kEventDone, j));
+  } else if (kind == c::kEventCheckpoint) {
     out.kind = EventKind::kCheckpoint;
-  } else if (kind == "epoch") {
-    auto e = j.find("epoch");
+  } else if (kind == c::kEventEpoch) {
+    auto e = j.find(c::kFieldEpoch);
     if (e == j.end() || !e->is_number_integer() || e->get<int64_t>() < 0) {
       return InvalidArgumentError("trainer epoch event without a non-negative integer \"epoch\": " + line);
     }
     out.kind = EventKind::kEpoch;
     out.epoch = e->get<int>();
-    static const std::string kPerClass = "per_class_";
+    static const std::string kPerClass = c::kPerClassPrefix;
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
       const Json& v = it.value();
-      if (key == "epoch" || key == "event" || v.is_null()) continue;
+      if (key == c::kFieldEpoch || key == c::kFieldEvent || v.is_null()) continue;
       if (v.is_number()) {
         v1::MetricRow row;
         row.set_epoch(out.epoch);

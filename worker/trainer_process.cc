@@ -19,11 +19,6 @@ extern char** environ;
 
 namespace ltsweep::worker {
 
-std::string ExitInfo::Describe() const {
-  if (signaled) return fmt::format("killed by signal {} ({})", signal, strsignal(signal));
-  return fmt::format("exit status {}", code);
-}
-
 std::string FindExecutable(const std::string& name) {
   if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
   const char* path = std::getenv("PATH");
@@ -183,12 +178,12 @@ void TrainerProcess::Signal(int sig) {
   if (!reaped_ && pid > 0) kill(pid, sig);
 }
 
-std::optional<ExitInfo> TrainerProcess::TryWait() {
+std::optional<contract::TrainerExit> TrainerProcess::TryWait() {
   if (exit_) return exit_;
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r != pid_) return std::nullopt;
-  ExitInfo info;
+  contract::TrainerExit info;
   if (WIFSIGNALED(status)) {
     info.signaled = true;
     info.signal = WTERMSIG(status);
@@ -206,7 +201,7 @@ std::optional<ExitInfo> TrainerProcess::TryWait() {
   return exit_;
 }
 
-ExitInfo TrainerProcess::Wait() {
+contract::TrainerExit TrainerProcess::Wait() {
   while (true) {
     if (auto e = TryWait()) return *e;
     bool closed;

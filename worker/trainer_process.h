@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/trainer_contract.h"
 
 namespace ltsweep::worker {
 
@@ -32,13 +33,6 @@ struct SpawnOptions {
   std::vector<std::pair<std::string, std::string>> env;
   std::string stderr_log_path;        // empty: stderr is only kept as a tail
   size_t stderr_tail_bytes = 4096;
-};
-
-struct ExitInfo {
-  bool signaled = false;
-  int code = 0;    // exit status when !signaled
-  int signal = 0;  // terminating signal when signaled
-  std::string Describe() const;
 };
 
 class TrainerProcess {
@@ -57,11 +51,13 @@ class TrainerProcess {
   // Sends `sig` to the child if it has not been reaped yet.
   void Signal(int sig);
 
-  // Reaps the child without blocking; nullopt while it runs.
-  std::optional<ExitInfo> TryWait();
+  // Reaps the child without blocking; nullopt while it runs. Only signaled,
+  // code and signal are set: what the worker saw on stdout and whether it
+  // asked the trainer to stop are for the caller to fill in.
+  std::optional<contract::TrainerExit> TryWait();
   // Blocks until the child exits (reading and discarding nothing: call
   // ReadLines until stdout closes first to keep its output).
-  ExitInfo Wait();
+  contract::TrainerExit Wait();
 
   // The last stderr_tail_bytes of the child's stderr.
   std::string StderrTail() const { return stderr_tail_; }
@@ -78,7 +74,7 @@ class TrainerProcess {
   size_t tail_bytes_ = 4096;
   std::string stdout_partial_;
   std::string stderr_tail_;
-  std::optional<ExitInfo> exit_;
+  std::optional<contract::TrainerExit> exit_;
 };
 
 // The `name` on $PATH, or `name` itself when it contains a slash; empty when

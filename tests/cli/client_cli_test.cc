@@ -69,7 +69,7 @@ TEST_F(ClientCliTest, SubmitWatchStatusResultsCancel) {
   ASSERT_EQ(r.code, 0) << r.err;
   nlohmann::json trial = nlohmann::json::parse(r.out);
   EXPECT_EQ(trial["trial_id"], 2);
-  EXPECT_EQ(trial["status"], "succeeded");
+  EXPECT_EQ(trial["state"], "succeeded");
   EXPECT_EQ(trial["metrics"].size(), 3u) << r.out;
   EXPECT_EQ(trial["attempt_history"].size(), 1u) << r.out;
 

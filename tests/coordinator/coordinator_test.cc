@@ -112,7 +112,7 @@ class CoordinatorTest : public ::testing::Test {
     c->set_class_index(1);
     auto* p = req.add_payloads();
     p->set_epoch(epoch);
-    p->set_name("confusion");
+    p->set_kind("confusion");
     p->set_json("[[1,0],[0,1]]");
     v1::ReportMetricsResponse resp;
     return workers_->ReportMetrics(req, &resp);
@@ -230,7 +230,7 @@ TEST_F(CoordinatorTest, ExpiredLeaseIsRetriedAndTheStaleTokenIsFenced) {
   ASSERT_OK(Finish(b, second, v1::SUCCEEDED, R"({"best_val_error":0.4,"best_epoch":0,"last_val_error":0.4})"));
   auto trial = store_->GetTrial(first.trial_id());
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kSucceeded);
+  EXPECT_EQ(trial->trial.state, TrialState::kSucceeded);
   EXPECT_DOUBLE_EQ(*trial->trial.best_metric, 0.4);
   auto rows = store_->GetMetrics(first.trial_id(), 2);
   ASSERT_OK(rows);
@@ -248,7 +248,7 @@ TEST_F(CoordinatorTest, PermanentFailureIsNotRetriedAndKeepsTheMessage) {
   ASSERT_OK(Finish(w, l, v1::FAILED_PERMANENT, "", "invalid config: data.root: no such folder"));
   auto trial = store_->GetTrial(l.trial_id());
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kFailed);
+  EXPECT_EQ(trial->trial.state, TrialState::kFailed);
   EXPECT_EQ(trial->trial.error, "invalid config: data.root: no such folder");
   EXPECT_EQ(trial->trial.attempts, 1);
 }
@@ -268,7 +268,7 @@ TEST_F(CoordinatorTest, CrashesAreRetriedUpToMaxAttempts) {
   ASSERT_OK(Finish(w, again, v1::FAILED_RETRYABLE, "", "trainer crashed again"));
   auto info = store_->GetTrial(trial);
   ASSERT_OK(info);
-  EXPECT_EQ(info->trial.status, TrialStatus::kFailed);
+  EXPECT_EQ(info->trial.state, TrialState::kFailed);
   EXPECT_EQ(info->trial.error, "trainer crashed again");
 }
 
@@ -516,7 +516,7 @@ TEST(CoordinatorServerTest, ManyConcurrentWorkersRunEachTrialOnceWithAllRows) {
   for (int64_t id : distinct) {
     auto trial = store.GetTrial(id);
     ASSERT_OK(trial);
-    EXPECT_EQ(trial->trial.status, TrialStatus::kSucceeded);
+    EXPECT_EQ(trial->trial.state, TrialState::kSucceeded);
     EXPECT_EQ(trial->trial.attempts, 1);
     ASSERT_TRUE(trial->trial.best_metric.has_value());
     EXPECT_NEAR(*trial->trial.best_metric, 0.3 + 0.001 * static_cast<double>(id), 1e-12);
@@ -527,7 +527,7 @@ TEST(CoordinatorServerTest, ManyConcurrentWorkersRunEachTrialOnceWithAllRows) {
   }
   auto sweep = store.GetSweep(sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
   EXPECT_EQ(store.stats().queued_writes, 0);
   EXPECT_OK(store.CheckIntegrity());
   server.Shutdown();

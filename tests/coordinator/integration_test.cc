@@ -251,7 +251,7 @@ TEST_F(IntegrationTest, FrozenWorkerCannotOverwriteTheNewAttempt) {
   auto info = (*store)->GetTrial(trial);
   ASSERT_OK(info);
   ASSERT_EQ(info->attempts.size(), 2u);
-  EXPECT_EQ(info->attempts[0].status, AttemptStatus::kLost);
+  EXPECT_EQ(info->attempts[0].state, AttemptState::kLost);
   auto stub = v1::WorkerService::NewStub(cluster_.channel());
   grpc::ClientContext ctx;
   v1::ReportMetricsRequest req;

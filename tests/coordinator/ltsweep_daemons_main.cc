@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
-#include "cli/daemon_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ltsweep daemons (test build)", "ltsweep-daemons"};

@@ -1,5 +1,6 @@
 // ltsweep-fake-train: a stand-in for ltsweep-train that obeys the same process
-// contract (DESIGN.md) in milliseconds, for coordinator and worker tests.
+// contract (common/trainer_contract.h: flags, events, exit codes) in
+// milliseconds, for coordinator and worker tests.
 //
 //   ltsweep-fake-train --config trial.json [--checkpoint-dir DIR] [--resume]
 //                      [--threads N] [--device D]
@@ -36,9 +37,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/trainer_contract.h"
+
 namespace {
 
 using Json = nlohmann::json;
+namespace c = ltsweep::contract;
 
 volatile std::sig_atomic_t g_term = 0;
 void OnTerm(int) { g_term = 1; }
@@ -72,7 +76,7 @@ void SleepMs(int ms) {
 int Usage(const std::string& why) {
   std::cerr << "ltsweep-fake-train: " << why << "\n"
             << "usage: ltsweep-fake-train --config FILE [--checkpoint-dir DIR] [--resume] [--threads N] [--device D]\n";
-  return 2;
+  return c::kExitInvalidConfig;
 }
 
 }  // namespace
@@ -84,27 +88,27 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (a == "--config") config_path = next();
-    else if (a == "--checkpoint-dir") checkpoint_dir = next();
-    else if (a == "--resume") resume = true;
-    else if (a == "--threads") threads = std::atoi(next().c_str());
-    else if (a == "--device") device = next();
+    if (a == c::kFlagConfig) config_path = next();
+    else if (a == c::kFlagCheckpointDir) checkpoint_dir = next();
+    else if (a == c::kFlagResume) resume = true;
+    else if (a == c::kFlagThreads) threads = std::atoi(next().c_str());
+    else if (a == c::kFlagDevice) device = next();
     else return Usage("unknown argument " + a);
   }
-  if (config_path.empty()) return Usage("--config is required");
+  if (config_path.empty()) return Usage(std::string(c::kFlagConfig) + " is required");
 
   Json config;
   {
     std::ifstream in(config_path);
     if (!in) {
       std::cerr << config_path << ": cannot open\n";
-      return 2;
+      return c::kExitInvalidConfig;
     }
     try {
       in >> config;
     } catch (const std::exception& e) {
       std::cerr << config_path << ": not JSON: " << e.what() << "\n";
-      return 2;
+      return c::kExitInvalidConfig;
     }
   }
   const Json train = config.value("train", Json::object());
@@ -129,8 +133,8 @@ int main(int argc, char** argv) {
   const std::string only_seed = Env("LTSWEEP_FAKE_ONLY_SEED");
   if (!fail.empty() && (only_seed.empty() || std::stoull(only_seed) == seed)) {
     int code = std::atoi(fail.c_str());
-    if (code == 2) std::cerr << "invalid config: train.seed " << seed << " is not allowed by the fake trainer\n";
-    if (code == 3) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
+    if (code == c::kExitInvalidConfig) std::cerr << "invalid config: train.seed " << seed << " is not allowed by the fake trainer\n";
+    if (code == c::kExitUnusableData) std::cerr << "unusable data: the fake data set for seed " << seed << " is empty\n";
     cleanup();
     return code;
   }
@@ -147,7 +151,7 @@ int main(int argc, char** argv) {
   const int epoch_ms = std::atoi(Env("LTSWEEP_FAKE_EPOCH_MS", "50").c_str());
   const char* cuda = std::getenv("CUDA_VISIBLE_DEVICES");
 
-  Emit({{"event", "start"}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
+  Emit({{c::kFieldEvent, c::kEventStart}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
         {"device", device}, {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
 
   double best = 1e9;
@@ -164,13 +168,13 @@ int main(int argc, char** argv) {
     const double v = val_error_at(e);
     Json per_class = Json::array();
     for (int c = 0; c < 4; ++c) per_class.push_back(std::min(1.0, v * (0.5 + 0.4 * c) + 0.01 * Noise(seed, e, c + 1)));
-    Emit({{"event", "epoch"},
-          {"epoch", e},
+    Emit({{c::kFieldEvent, c::kEventEpoch},
+          {c::kFieldEpoch, e},
           {"lr", lr},
           {"train_loss", 2.0 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 7)},
           {"val_loss", 2.1 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 8)},
           {"val_error", v},
-          {"per_class_error", per_class},
+          {std::string(c::kPerClassPrefix) + "error", per_class},
           {"many_shot_error", v * 0.5},
           {"samples_per_s", 1000.0},
           {"confusion", Json::array({Json::array({e, 1}), Json::array({1, e})})}});
@@ -180,7 +184,7 @@ int main(int argc, char** argv) {
       std::string tmp = marker + ".tmp";
       std::ofstream(tmp) << e << "\n";
       std::rename(tmp.c_str(), marker.c_str());
-      Emit({{"event", "checkpoint"}, {"epoch", e}, {"path", marker}});
+      Emit({{c::kFieldEvent, c::kEventCheckpoint}, {c::kFieldEpoch, e}, {c::kFieldPath, marker}});
     }
     if (!crash_epoch.empty() && !resumed && e == std::atoi(crash_epoch.c_str())) {
       std::cerr << "fake trainer: crashing after epoch " << e << " as asked\n";
@@ -189,12 +193,12 @@ int main(int argc, char** argv) {
     if (g_term) {
       std::cerr << "fake trainer: interrupted after epoch " << e << "\n";
       cleanup();
-      return 4;
+      return c::kExitInterrupted;
     }
   }
   if (first_epoch >= epochs) last = val_error_at(epochs - 1);
-  Emit({{"event", "done"}, {"best_val_error", best}, {"best_epoch", best_epoch}, {"last_val_error", last},
-        {"epochs", epochs}});
+  Emit({{c::kFieldEvent, c::kEventDone}, {c::kFieldBestValError, best}, {c::kFieldBestEpoch, best_epoch},
+        {c::kFieldLastValError, last}, {"epochs", epochs}});
   cleanup();
-  return 0;
+  return c::kExitOk;
 }

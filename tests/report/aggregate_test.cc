@@ -13,18 +13,27 @@ using nlohmann::json;
 
 // A succeeded trial of `loss` with `seed` whose val_error falls to `best` at
 // epoch 2 and ends at `last` at epoch 3.
-TrialRecord Trial(int64_t id, const std::string& loss, int seed, double best, double last) {
-  TrialRecord t;
-  t.trial_id = id;
-  t.sweep_id = 1;
-  t.status = "succeeded";
-  t.config = {{"method", {{"loss", loss}, {"defer", "none"}}}, {"train", {{"seed", seed}, {"lr", 0.1}}}};
-  t.scalar_series["val_error"] = {{0, 0.9}, {1, 0.6}, {2, best}, {3, last}};
-  t.scalar_series["train_loss"] = {{0, 2.0}, {1, 1.5}, {2, 1.0}, {3, 0.8}};
+TrialHistory Trial(int64_t id, const std::string& loss, int seed, double best, double last) {
+  TrialHistory t;
+  t.trial.id = id;
+  t.trial.sweep_id = 1;
+  t.trial.state = TrialState::kSucceeded;
+  t.trial.config_json =
+      json({{"method", {{"loss", loss}, {"defer", "none"}}}, {"train", {{"seed", seed}, {"lr", 0.1}}}}).dump();
+  t.metrics.scalars["val_error"] = {{0, 0.9}, {1, 0.6}, {2, best}, {3, last}};
+  t.metrics.scalars["train_loss"] = {{0, 2.0}, {1, 1.5}, {2, 1.0}, {3, 0.8}};
   return t;
 }
 
-std::vector<TrialRecord> FiveTrials() {
+// Applies `edit` to the trial's config.
+template <typename Edit>
+void EditConfig(TrialHistory& t, Edit edit) {
+  json config = json::parse(t.trial.config_json);
+  edit(config);
+  t.trial.config_json = config.dump();
+}
+
+std::vector<TrialHistory> FiveTrials() {
   return {Trial(1, "ce", 0, 0.30, 0.31), Trial(2, "ce", 1, 0.32, 0.35), Trial(3, "ce", 2, 0.34, 0.36),
           Trial(4, "ldam", 0, 0.25, 0.26), Trial(5, "ldam", 1, 0.27, 0.30)};
 }
@@ -41,8 +50,8 @@ TEST(MeanStdTest, SampleStdWithNMinusOne) {
 }
 
 TEST(ReduceTrialTest, BestAndLastHonourGoalAndSkipNaN) {
-  TrialRecord t = Trial(1, "ce", 0, 0.2, 0.4);
-  t.scalar_series["val_error"].push_back({4, std::nan("")});
+  TrialHistory t = Trial(1, "ce", 0, 0.2, 0.4);
+  t.metrics.scalars["val_error"].push_back({4, std::nan("")});
   auto best = ReduceTrial(t, "val_error", "minimize", true);
   ASSERT_TRUE(best);
   EXPECT_DOUBLE_EQ(best->value, 0.2);
@@ -122,9 +131,9 @@ TEST(AggregateTest, UnknownGroupKeyIsAnError) {
 }
 
 TEST(AggregateTest, FailedTrialsCountOnlyWhenAskedAndLinkedAlways) {
-  std::vector<TrialRecord> trials = FiveTrials();
-  trials[0].status = "failed";      // best 0.30 no longer counts
-  trials[1].status = "linked";      // reuses an earlier success: counts
+  std::vector<TrialHistory> trials = FiveTrials();
+  trials[0].trial.state = TrialState::kFailed;  // best 0.30 no longer counts
+  trials[1].trial.state = TrialState::kLinked;  // reuses an earlier success: counts
   ResultsOptions o;
   auto table = AggregateResults(trials, o);
   ASSERT_OK(table);
@@ -145,11 +154,11 @@ TEST(AggregateTest, NoTrialWithTheMetricIsNotFound) {
 }
 
 TEST(AggregateTest, ShotColumnsFromPerClassErrorAndCounts) {
-  TrialRecord t = Trial(1, "ce", 0, 0.30, 0.31);
-  t.class_counts = {500, 150, 50, 10};
+  TrialHistory t = Trial(1, "ce", 0, 0.30, 0.31);
+  t.metrics.payloads.push_back({-1, "start", R"({"class_counts":[500,150,50,10]})"});
   // At the best epoch (2); thresholds: many > 100, few < 20 (schema defaults).
-  t.per_class["per_class_error"][2] = {0.1, 0.2, 0.4, 0.8};
-  t.per_class["per_class_error"][3] = {0.9, 0.9, 0.9, 0.9};
+  t.metrics.per_class["error"][2] = {0.1, 0.2, 0.4, 0.8};
+  t.metrics.per_class["error"][3] = {0.9, 0.9, 0.9, 0.9};
   ResultsOptions o;
   o.columns = ExtraColumns::kShot;
   auto table = AggregateResults({t}, o);
@@ -162,7 +171,7 @@ TEST(AggregateTest, ShotColumnsFromPerClassErrorAndCounts) {
   EXPECT_NEAR(*row.cells[3].value, 80.0, 1e-9);
 
   // Thresholds come from the trial's config.
-  t.config["metrics"] = {{"many_shot_min", 400}, {"few_shot_max", 60}};
+  EditConfig(t, [](json& c) { c["metrics"] = {{"many_shot_min", 400}, {"few_shot_max", 60}}; });
   ShotErrors s = ComputeShotErrors(t, 2);
   EXPECT_NEAR(*s.many, 0.1, 1e-12);
   EXPECT_NEAR(*s.medium, 0.2, 1e-12);
@@ -170,10 +179,10 @@ TEST(AggregateTest, ShotColumnsFromPerClassErrorAndCounts) {
 }
 
 TEST(AggregateTest, PerClassColumnsUseClassNames) {
-  std::vector<TrialRecord> trials = {Trial(1, "ce", 0, 0.30, 0.31), Trial(2, "ce", 1, 0.32, 0.35)};
-  trials[0].per_class["per_class_error"][2] = {0.1, 0.5};
-  trials[1].per_class["per_class_error"][2] = {0.3, 0.5};
-  trials[0].class_names = {"neg", "pos"};
+  std::vector<TrialHistory> trials = {Trial(1, "ce", 0, 0.30, 0.31), Trial(2, "ce", 1, 0.32, 0.35)};
+  trials[0].metrics.per_class["error"][2] = {0.1, 0.5};
+  trials[1].metrics.per_class["error"][2] = {0.3, 0.5};
+  trials[0].metrics.payloads.push_back({-1, "start", R"({"class_names":["neg","pos"]})"});
   ResultsOptions o;
   o.columns = ExtraColumns::kPerClass;
   auto table = AggregateResults(trials, o);
@@ -207,9 +216,11 @@ TEST(AggregateTest, ParsersNameTheFlag) {
 }
 
 TEST(AggregateTest, VaryingKeysInSchemaOrder) {
-  std::vector<TrialRecord> trials = {Trial(1, "ce", 0, 0.3, 0.3), Trial(2, "ldam", 1, 0.3, 0.3)};
-  trials[1].config["method"]["defer"] = "drw";
-  trials[1].config["data"] = {{"imbalance", {{"ratio", 10}}}};  // absent from trial 1: varies too
+  std::vector<TrialHistory> trials = {Trial(1, "ce", 0, 0.3, 0.3), Trial(2, "ldam", 1, 0.3, 0.3)};
+  EditConfig(trials[1], [](json& c) {
+    c["method"]["defer"] = "drw";
+    c["data"] = {{"imbalance", {{"ratio", 10}}}};  // absent from trial 1: varies too
+  });
   EXPECT_EQ(VaryingConfigKeys(trials),
             (std::vector<std::string>{"data.imbalance.ratio", "method.loss", "method.defer"}));
 }

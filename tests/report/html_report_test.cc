@@ -10,39 +10,39 @@ namespace {
 
 using ltsweep::testing::CheckXml;
 
-TrialRecord Trial(int64_t id, const std::string& loss, int seed, double best) {
-  TrialRecord t;
-  t.trial_id = id;
-  t.sweep_id = 7;
-  t.status = "succeeded";
-  t.attempts = 1;
-  t.config = {{"method", {{"loss", loss}}}, {"train", {{"seed", seed}}}};
+TrialHistory Trial(int64_t id, const std::string& loss, int seed, double best) {
+  TrialHistory t;
+  t.trial.id = id;
+  t.trial.sweep_id = 7;
+  t.trial.state = TrialState::kSucceeded;
+  t.trial.attempts = 1;
+  t.trial.config_json = nlohmann::json({{"method", {{"loss", loss}}}, {"train", {{"seed", seed}}}}).dump();
   for (int e = 0; e < 5; ++e) {
-    t.scalar_series["train_loss"].push_back({e, 2.0 - 0.3 * e});
-    t.scalar_series["val_loss"].push_back({e, 2.1 - 0.25 * e});
-    t.scalar_series["val_error"].push_back({e, best + 0.05 * (4 - e)});
-    t.scalar_series["lr"].push_back({e, e < 3 ? 0.1 : 0.001});
-    t.per_class["per_class_error"][e] = {best / 2, best, best * 1.5};
+    t.metrics.scalars["train_loss"].push_back({e, 2.0 - 0.3 * e});
+    t.metrics.scalars["val_loss"].push_back({e, 2.1 - 0.25 * e});
+    t.metrics.scalars["val_error"].push_back({e, best + 0.05 * (4 - e)});
+    t.metrics.scalars["lr"].push_back({e, e < 3 ? 0.1 : 0.001});
+    t.metrics.per_class["error"][e] = {best / 2, best, best * 1.5};
   }
-  t.class_names = {"tee <shirt>", "bag", "boot"};
-  t.confusion = nlohmann::json::array({{90, 5, 5}, {10, 80, 10}, {20, 10, 70}});
+  t.metrics.payloads.push_back({-1, "start", R"({"class_names":["tee <shirt>","bag","boot"]})"});
+  t.metrics.payloads.push_back({4, "confusion", "[[90,5,5],[10,80,10],[20,10,70]]"});
   return t;
 }
 
-SweepRecord Sweep() {
-  SweepRecord s;
-  s.sweep_id = 7;
-  s.name = "fmnist <LT> & friends";
-  s.state = "done";
+SweepHistory Sweep() {
+  SweepHistory s;
+  s.sweep.id = 7;
+  s.sweep.name = "fmnist <LT> & friends";
+  s.sweep.state = SweepState::kDone;
   s.trials = {Trial(1, "ce", 0, 0.30), Trial(2, "ce", 1, 0.32), Trial(3, "ldam", 0, 0.25),
               Trial(4, "ldam", 1, 0.27)};
-  TrialRecord failed;
-  failed.trial_id = 5;
-  failed.sweep_id = 7;
-  failed.status = "failed";
-  failed.attempts = 3;
-  failed.config = {{"method", {{"loss", "focal"}}}, {"train", {{"seed", 0}}}};
-  failed.error = "trainer crashed: <signal 11> & \"core dumped\"";
+  TrialHistory failed;
+  failed.trial.id = 5;
+  failed.trial.sweep_id = 7;
+  failed.trial.state = TrialState::kFailed;
+  failed.trial.attempts = 3;
+  failed.trial.config_json = nlohmann::json({{"method", {{"loss", "focal"}}}, {"train", {{"seed", 0}}}}).dump();
+  failed.trial.error = "trainer crashed: <signal 11> & \"core dumped\"";
   s.trials.push_back(failed);
   return s;
 }
@@ -77,12 +77,13 @@ TEST(HtmlReportTest, WellFormedWithTableAndOneSvgPerCurve) {
 }
 
 TEST(HtmlReportTest, SweepWithoutResultsStillRenders) {
-  SweepRecord s;
-  s.sweep_id = 9;
-  s.name = "empty";
-  TrialRecord queued;
-  queued.trial_id = 1;
-  queued.status = "queued";
+  SweepHistory s;
+  s.sweep.id = 9;
+  s.sweep.name = "empty";
+  TrialHistory queued;
+  queued.trial.id = 1;
+  queued.trial.state = TrialState::kQueued;
+  queued.trial.config_json = "{}";
   s.trials.push_back(queued);
   auto html = RenderHtmlReport(s, ReportOptions());
   ASSERT_OK(html);

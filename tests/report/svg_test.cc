@@ -93,12 +93,12 @@ TEST(SvgTest, BarChartAndHeatmap) {
 }
 
 TEST(SvgTest, LearningCurvesOneChartPerQuantity) {
-  TrialRecord t;
-  t.trial_id = 3;
-  t.scalar_series["train_loss"] = {{0, 2.0}, {1, 1.0}};
-  t.scalar_series["val_loss"] = {{0, 2.2}, {1, 1.3}};
-  t.scalar_series["val_error"] = {{0, 0.6}, {1, 0.4}};
-  t.scalar_series["lr"] = {{0, 0.1}, {1, 0.01}};
+  TrialHistory t;
+  t.trial.id = 3;
+  t.metrics.scalars["train_loss"] = {{0, 2.0}, {1, 1.0}};
+  t.metrics.scalars["val_loss"] = {{0, 2.2}, {1, 1.3}};
+  t.metrics.scalars["val_error"] = {{0, 0.6}, {1, 0.4}};
+  t.metrics.scalars["lr"] = {{0, 0.1}, {1, 0.01}};
   std::vector<std::string> charts = LearningCurveCharts({&t}, {"ERM"});
   ASSERT_EQ(charts.size(), 3u);  // loss, val error, lr
   for (const auto& c : charts) EXPECT_TRUE(CheckXml(c).ok);

@@ -130,18 +130,18 @@ TEST_F(GroupCommitTest, AStaleTokenInAGroupIsRefusedAndTheOthersCommit) {
   EXPECT_NE(stale.message().find("stale token"), std::string::npos) << stale.message();
   EXPECT_OK(fresh);
   ASSERT_OK(finished);
-  EXPECT_EQ(finished->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finished->trial_state, TrialState::kSucceeded);
 
   EXPECT_EQ(MetricRows(first.trial_id, 1), 0u);  // nothing of the stale call
   EXPECT_EQ(MetricRows(second.trial_id, 2), 2u);
   auto trial = store_->GetTrial(second.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kRunning);
+  EXPECT_EQ(trial->trial.state, TrialState::kRunning);
   ASSERT_TRUE(trial->trial.best_metric.has_value());
   EXPECT_DOUBLE_EQ(*trial->trial.best_metric, 0.4);
   auto done = store_->GetTrial(other.trial_id);
   ASSERT_OK(done);
-  EXPECT_EQ(done->trial.status, TrialStatus::kSucceeded);
+  EXPECT_EQ(done->trial.state, TrialState::kSucceeded);
   EXPECT_OK(store_->CheckIntegrity());
 }
 
@@ -163,7 +163,7 @@ TEST_F(GroupCommitTest, AGroupWhoseCommitFailsFailsEveryCallAndWritesNothing) {
     EXPECT_EQ(MetricRows(l.trial_id, 1), 0u);
     auto trial = store_->GetTrial(l.trial_id);
     ASSERT_OK(trial);
-    EXPECT_EQ(trial->trial.status, TrialStatus::kLeased);  // not even marked running
+    EXPECT_EQ(trial->trial.state, TrialState::kLeased);  // not even marked running
   }
   // The same calls again, with commits allowed: all written.
   fail_commits_ = false;
@@ -228,7 +228,7 @@ TEST_F(GroupCommitTest, ConcurrentWritersEachGetTheirOwnResults) {
           if (!store_->ReportMetrics(l.trial_id, l.token, Rows(epoch, value)).ok()) ++failures;
         }
         auto finished = store_->FinishAttempt(l.trial_id, l.token, {});
-        if (!finished.ok() || finished->trial_status != TrialStatus::kSucceeded) ++failures;
+        if (!finished.ok() || finished->trial_state != TrialState::kSucceeded) ++failures;
         mine[t].push_back(l.trial_id);
       }
     });
@@ -242,7 +242,7 @@ TEST_F(GroupCommitTest, ConcurrentWritersEachGetTheirOwnResults) {
   for (int64_t id : all) {
     auto trial = store_->GetTrial(id);
     ASSERT_OK(trial);
-    EXPECT_EQ(trial->trial.status, TrialStatus::kSucceeded);
+    EXPECT_EQ(trial->trial.state, TrialState::kSucceeded);
     ASSERT_TRUE(trial->trial.best_metric.has_value());
     EXPECT_DOUBLE_EQ(*trial->trial.best_metric, static_cast<double>(id));
     EXPECT_EQ(trial->trial.best_epoch, 2);
@@ -259,7 +259,7 @@ TEST_F(GroupCommitTest, ConcurrentWritersEachGetTheirOwnResults) {
   EXPECT_EQ(stats.queued_writes, 0);
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
   EXPECT_OK(store_->CheckIntegrity());
 }
 
@@ -318,7 +318,7 @@ TEST_F(GroupCommitTest, AsyncWritesQueueBehindTheLeaderAndGetTheirOwnResults) {
   EXPECT_OK(reported);
   EXPECT_EQ(stale.code(), StatusCode::kFailedPrecondition) << stale.ToString();
   ASSERT_OK(finished);
-  EXPECT_EQ(finished->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finished->trial_state, TrialState::kSucceeded);
   ASSERT_OK(leased);
   ASSERT_TRUE(leased->has_value());
   EXPECT_NE((*leased)->trial_id, first.trial_id);

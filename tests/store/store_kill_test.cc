@@ -114,7 +114,7 @@ void ExpectIntactAndWritable(Store* store, const Ready& ready, int next_epoch) {
   EXPECT_OK(store->ReportMetrics(ready.trial_id, ready.token, batch));
   auto finish = store->FinishAttempt(ready.trial_id, ready.token, {});
   ASSERT_OK(finish);
-  EXPECT_EQ(finish->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finish->trial_state, TrialState::kSucceeded);
   NewSweep sweep;
   sweep.name = "after";
   sweep.spec_yaml = "name: after\n";

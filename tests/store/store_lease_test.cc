@@ -81,7 +81,7 @@ TEST_F(StoreLeaseTest, RenewExtendsTheDeadlineAndMarksRunning) {
   EXPECT_TRUE(expired->empty());
   auto trial = store_->GetTrial(l.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kRunning);
+  EXPECT_EQ(trial->trial.state, TrialState::kRunning);
   EXPECT_EQ(trial->trial.lease_deadline_ms, *deadline);
 
   // A heartbeat renews too, and answers per lease.
@@ -118,10 +118,10 @@ TEST_F(StoreLeaseTest, AnExpiredLeaseComesBackAsTheNextAttempt) {
 
   auto trial = store_->GetTrial(first.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kQueued);
+  EXPECT_EQ(trial->trial.state, TrialState::kQueued);
   EXPECT_TRUE(trial->trial.lease_token.empty());
   ASSERT_EQ(trial->attempts.size(), 1u);
-  EXPECT_EQ(trial->attempts[0].status, AttemptStatus::kLost);
+  EXPECT_EQ(trial->attempts[0].state, AttemptState::kLost);
   EXPECT_NE(trial->attempts[0].error.find("expired"), std::string::npos);
 
   Lease second = MustLease("w2");
@@ -131,7 +131,7 @@ TEST_F(StoreLeaseTest, AnExpiredLeaseComesBackAsTheNextAttempt) {
   ASSERT_OK(store_->ReportMetrics(second.trial_id, second.token, OneRow(0, 0.8)));
   auto finish = store_->FinishAttempt(second.trial_id, second.token, {});
   ASSERT_OK(finish);
-  EXPECT_EQ(finish->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finish->trial_state, TrialState::kSucceeded);
 
   // The latest attempt's rows are the trial's; attempt 1's stay readable.
   auto m = store_->GetMetrics(first.trial_id);
@@ -179,11 +179,11 @@ TEST_F(StoreLeaseTest, AStaleTokenWritesNothing) {
   EXPECT_DOUBLE_EQ(m2->metrics[0].value, 0.7);
   auto trial = store_->GetTrial(first.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kRunning);
+  EXPECT_EQ(trial->trial.state, TrialState::kRunning);
   EXPECT_EQ(trial->trial.attempts, 2);
   EXPECT_DOUBLE_EQ(trial->trial.best_metric.value_or(-1), 0.7);
-  EXPECT_EQ(trial->attempts[0].status, AttemptStatus::kLost);
-  EXPECT_EQ(trial->attempts[1].status, AttemptStatus::kRunning);
+  EXPECT_EQ(trial->attempts[0].state, AttemptState::kLost);
+  EXPECT_EQ(trial->attempts[1].state, AttemptState::kRunning);
 }
 
 TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
@@ -196,7 +196,7 @@ TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
                                   {139, AttemptOutcome::kFailedRetryable, "segfault", {}, {}, {}});
   ASSERT_OK(f1);
   EXPECT_TRUE(f1->requeued);
-  EXPECT_EQ(f1->trial_status, TrialStatus::kQueued);
+  EXPECT_EQ(f1->trial_state, TrialState::kQueued);
   Lease a2 = MustLease();
   EXPECT_EQ(a2.attempt, 2);
   auto f2 = store_->FinishAttempt(a2.trial_id, a2.token,
@@ -219,22 +219,22 @@ TEST_F(StoreLeaseTest, MaxAttemptsEndsInFailureWithTheLastError) {
 
   auto trial = store_->GetTrial(a1.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kFailed);
+  EXPECT_EQ(trial->trial.state, TrialState::kFailed);
   EXPECT_NE(trial->trial.error.find("attempt 4 lost (3 of 3 tries used)"), std::string::npos)
       << trial->trial.error;
   ASSERT_EQ(trial->attempts.size(), 4u);
-  EXPECT_EQ(trial->attempts[0].status, AttemptStatus::kFailed);
+  EXPECT_EQ(trial->attempts[0].state, AttemptState::kFailed);
   EXPECT_EQ(trial->attempts[0].exit_code, 139);
   EXPECT_EQ(trial->attempts[0].error, "segfault");
-  EXPECT_EQ(trial->attempts[1].status, AttemptStatus::kInterrupted);
-  EXPECT_EQ(trial->attempts[2].status, AttemptStatus::kFailed);
-  EXPECT_EQ(trial->attempts[3].status, AttemptStatus::kLost);
+  EXPECT_EQ(trial->attempts[1].state, AttemptState::kInterrupted);
+  EXPECT_EQ(trial->attempts[2].state, AttemptState::kFailed);
+  EXPECT_EQ(trial->attempts[3].state, AttemptState::kLost);
   auto none = store_->LeaseNextTrial("w1", seconds(30));
   ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kFailed);  // no trial succeeded
+  EXPECT_EQ(sweep->sweep.state, SweepState::kFailed);  // no trial succeeded
 }
 
 // Workers restarted again and again (deploys, preemptible machines) must not
@@ -248,7 +248,7 @@ TEST_F(StoreLeaseTest, InterruptionsByTheWorkerDoNotUseUpTries) {
                                    {4, AttemptOutcome::kInterrupted, "worker stopping", {}, {}, {}});
     ASSERT_OK(f);
     EXPECT_TRUE(f->requeued) << "interruption " << i;
-    EXPECT_EQ(f->trial_status, TrialStatus::kQueued);
+    EXPECT_EQ(f->trial_state, TrialState::kQueued);
   }
   // The one try it has: a crash now fails it.
   Lease last = MustLease();
@@ -257,7 +257,7 @@ TEST_F(StoreLeaseTest, InterruptionsByTheWorkerDoNotUseUpTries) {
                                  {139, AttemptOutcome::kFailedRetryable, "segfault", {}, {}, {}});
   ASSERT_OK(f);
   EXPECT_FALSE(f->requeued);
-  EXPECT_EQ(f->trial_status, TrialStatus::kFailed);
+  EXPECT_EQ(f->trial_state, TrialState::kFailed);
 }
 
 TEST_F(StoreLeaseTest, RetryableFailureOnTheLastAttemptKeepsItsError) {
@@ -268,7 +268,7 @@ TEST_F(StoreLeaseTest, RetryableFailureOnTheLastAttemptKeepsItsError) {
                                    {}, {}, {}});
   ASSERT_OK(f1);
   EXPECT_FALSE(f1->requeued);
-  EXPECT_EQ(f1->trial_status, TrialStatus::kFailed);
+  EXPECT_EQ(f1->trial_state, TrialState::kFailed);
   auto trial = store_->GetTrial(a1.trial_id);
   ASSERT_OK(trial);
   EXPECT_EQ(trial->trial.error, "CUDA error: OOM");
@@ -283,7 +283,7 @@ TEST_F(StoreLeaseTest, PermanentFailuresAreNotRetried) {
       {2, AttemptOutcome::kFailedPermanent, "train.lr: must be > 0", {}, {}, {}});
   ASSERT_OK(f);
   EXPECT_FALSE(f->requeued);
-  EXPECT_EQ(f->trial_status, TrialStatus::kFailed);
+  EXPECT_EQ(f->trial_state, TrialState::kFailed);
   Lease b = MustLease();
   EXPECT_EQ(b.trial_id, created->trial_ids[1]);  // the failed one is not handed out again
   ASSERT_OK(store_->FinishAttempt(b.trial_id, b.token, {}));
@@ -294,7 +294,7 @@ TEST_F(StoreLeaseTest, PermanentFailuresAreNotRetried) {
   // One success is enough for the sweep to be done.
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
   EXPECT_EQ(sweep->counts.failed, 1);
   EXPECT_EQ(sweep->counts.succeeded, 1);
 }
@@ -319,12 +319,12 @@ TEST_F(StoreLeaseTest, SucceededConfigsAreLinkedUnlessRerun) {
   auto trials = store_->ListTrials(second->sweep_id);
   ASSERT_OK(trials);
   const TrialRecord& linked = (*trials)[0];
-  EXPECT_EQ(linked.status, TrialStatus::kLinked);
+  EXPECT_EQ(linked.state, TrialState::kLinked);
   EXPECT_EQ(linked.reused_from_trial_id, l.trial_id);
   EXPECT_DOUBLE_EQ(linked.best_metric.value_or(-1), 0.3);
   EXPECT_DOUBLE_EQ(linked.last_metric.value_or(-1), 0.3);
   EXPECT_EQ(linked.best_epoch, 1);
-  EXPECT_EQ((*trials)[1].status, TrialStatus::kQueued);
+  EXPECT_EQ((*trials)[1].state, TrialState::kQueued);
 
   auto m = store_->GetMetrics(linked.id);
   ASSERT_OK(m);
@@ -347,7 +347,7 @@ TEST_F(StoreLeaseTest, SucceededConfigsAreLinkedUnlessRerun) {
   ASSERT_OK(all_known);
   auto sweep = store_->GetSweep(all_known->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
   EXPECT_EQ(sweep->counts.linked, 1);
 }
 
@@ -371,7 +371,7 @@ TEST_F(StoreLeaseTest, CancelStopsQueuedAndRunningTrials) {
 
   auto sweep = store_->GetSweep(doomed->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kCancelled);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kCancelled);
   EXPECT_EQ(sweep->counts.cancelled, 2);
   EXPECT_EQ(sweep->counts.succeeded, 1);
 
@@ -387,7 +387,7 @@ TEST_F(StoreLeaseTest, CancelStopsQueuedAndRunningTrials) {
             StatusCode::kFailedPrecondition);
   auto trial = store_->GetTrial(running.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->attempts[0].status, AttemptStatus::kCancelled);
+  EXPECT_EQ(trial->attempts[0].state, AttemptState::kCancelled);
 
   // Only the other sweep is leased from now on; cancelling twice is a no-op.
   Lease next = MustLease();
@@ -412,7 +412,7 @@ TEST_F(StoreLeaseTest, LeasesSurviveARestartWithTheirDeadlines) {
   ASSERT_OK(store_->ReportMetrics(l.trial_id, l.token, OneRow(0, 0.5)));
   auto finish = store_->FinishAttempt(l.trial_id, l.token, {});
   ASSERT_OK(finish);
-  EXPECT_EQ(finish->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finish->trial_state, TrialState::kSucceeded);
 }
 
 }  // namespace

@@ -226,7 +226,7 @@ TEST_F(StoreTest, SweepRoundTripSurvivesReopening) {
   ASSERT_OK(info);
   EXPECT_EQ(info->sweep.name, "table2");
   EXPECT_EQ(info->sweep.spec_yaml, sweep.spec_yaml);
-  EXPECT_EQ(info->sweep.status, SweepStatus::kPending);
+  EXPECT_EQ(info->sweep.state, SweepState::kPending);
   EXPECT_EQ(info->sweep.priority, 4);
   EXPECT_EQ(info->sweep.max_attempts, 5);
   EXPECT_TRUE(info->sweep.rerun);
@@ -247,7 +247,7 @@ TEST_F(StoreTest, SweepRoundTripSurvivesReopening) {
     EXPECT_EQ(t.ordinal, i);
     EXPECT_EQ(t.config_hash, sweep.trials[i].config_hash);
     EXPECT_EQ(t.config_json, sweep.trials[i].config_json);
-    EXPECT_EQ(t.status, TrialStatus::kQueued);
+    EXPECT_EQ(t.state, TrialState::kQueued);
     EXPECT_EQ(t.attempts, 0);
     EXPECT_TRUE(t.lease_token.empty());
   }
@@ -294,11 +294,11 @@ TEST_F(StoreTest, ListSweepsCountsTrialsPerStatusNewestFirst) {
   ASSERT_EQ(sweeps->size(), 2u);
   EXPECT_EQ((*sweeps)[0].sweep.id, b->sweep_id);
   EXPECT_EQ((*sweeps)[0].counts.queued, 3);
-  EXPECT_EQ((*sweeps)[0].sweep.status, SweepStatus::kPending);
+  EXPECT_EQ((*sweeps)[0].sweep.state, SweepState::kPending);
   EXPECT_EQ((*sweeps)[1].sweep.id, a->sweep_id);
   EXPECT_EQ((*sweeps)[1].counts.queued, 1);
   EXPECT_EQ((*sweeps)[1].counts.leased, 1);
-  EXPECT_EQ((*sweeps)[1].sweep.status, SweepStatus::kRunning);
+  EXPECT_EQ((*sweeps)[1].sweep.state, SweepState::kRunning);
   auto one = store_->ListSweeps(1);
   ASSERT_OK(one);
   EXPECT_EQ(one->size(), 1u);
@@ -328,7 +328,7 @@ TEST_F(StoreTest, WorkerRoundTripWithCurrentTrials) {
   EXPECT_EQ(w1.worker.host, "host-a");
   EXPECT_EQ(w1.worker.slots, 2);
   EXPECT_EQ(w1.worker.gpus, (std::vector<int>{0, 1}));
-  EXPECT_EQ(w1.worker.status, WorkerStatus::kAlive);
+  EXPECT_EQ(w1.worker.state, WorkerState::kAlive);
   EXPECT_EQ(w1.current_trials,
             (std::vector<int64_t>{(*l1)->trial_id, (*l2)->trial_id}));
 
@@ -363,7 +363,7 @@ TEST_F(StoreTest, LostWorkersAreMarkedAndComeBackWithAHeartbeat) {
   ASSERT_OK(store_->Heartbeat("w1", {}, seconds(30)));
   auto workers = store_->ListWorkers();
   ASSERT_OK(workers);
-  EXPECT_EQ((*workers)[0].worker.status, WorkerStatus::kAlive);
+  EXPECT_EQ((*workers)[0].worker.state, WorkerState::kAlive);
   EXPECT_EQ((*workers)[0].worker.last_seen_ms, clock_.NowMillis());
 
   auto events = store_->RecentEvents(2);
@@ -422,7 +422,7 @@ TEST_F(StoreTest, MetricsPerClassAndPayloadsRoundTrip) {
   // best/last of the sweep's metric (val_error, minimize) follow the reports.
   auto trial = store_->GetTrial(l.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kRunning);
+  EXPECT_EQ(trial->trial.state, TrialState::kRunning);
   ASSERT_TRUE(trial->trial.best_metric.has_value());
   EXPECT_DOUBLE_EQ(*trial->trial.best_metric, 0.4);
   EXPECT_EQ(trial->trial.best_epoch, 1);
@@ -432,13 +432,13 @@ TEST_F(StoreTest, MetricsPerClassAndPayloadsRoundTrip) {
   auto finish = store_->FinishAttempt(l.trial_id, l.token,
                                       {0, AttemptOutcome::kSucceeded, "", 0.4, 0.45, 1});
   ASSERT_OK(finish);
-  EXPECT_EQ(finish->trial_status, TrialStatus::kSucceeded);
+  EXPECT_EQ(finish->trial_state, TrialState::kSucceeded);
   EXPECT_FALSE(finish->requeued);
 
   Reopen();
   trial = store_->GetTrial(l.trial_id);
   ASSERT_OK(trial);
-  EXPECT_EQ(trial->trial.status, TrialStatus::kSucceeded);
+  EXPECT_EQ(trial->trial.state, TrialState::kSucceeded);
   EXPECT_TRUE(trial->trial.lease_token.empty());
   EXPECT_FALSE(trial->trial.lease_deadline_ms.has_value());
   EXPECT_EQ(trial->trial.worker_id, "w1");
@@ -449,13 +449,13 @@ TEST_F(StoreTest, MetricsPerClassAndPayloadsRoundTrip) {
   EXPECT_EQ(a.attempt, 1);
   EXPECT_EQ(a.worker_id, "w1");
   EXPECT_EQ(a.lease_token, l.token);
-  EXPECT_EQ(a.status, AttemptStatus::kSucceeded);
+  EXPECT_EQ(a.state, AttemptState::kSucceeded);
   EXPECT_EQ(a.exit_code, 0);
   EXPECT_EQ(a.ended_ms.value_or(0) - a.started_ms, 5000);
 
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
   EXPECT_EQ(sweep->sweep.finished_ms, clock_.NowMillis());
 
   auto events = store_->ListEvents({0, created->sweep_id, std::nullopt, 100});
@@ -539,7 +539,7 @@ TEST_F(StoreTest, AFailedCommitWritesNothing) {
   EXPECT_EQ(lease.status().message(), "injected commit failure");
   auto trials = (*store)->ListTrials(created->sweep_id);
   ASSERT_OK(trials);
-  EXPECT_EQ((*trials)[0].status, TrialStatus::kQueued);
+  EXPECT_EQ((*trials)[0].state, TrialState::kQueued);
   EXPECT_EQ((*trials)[0].attempts, 0);
   auto again = (*store)->LeaseNextTrial("w1", seconds(30));     // commit 3
   ASSERT_OK(again);
@@ -603,7 +603,7 @@ TEST_F(StoreTest, ManyThreadsLeaseEachTrialOnce) {
   auto sweep = store_->GetSweep(created->sweep_id);
   ASSERT_OK(sweep);
   EXPECT_EQ(sweep->counts.succeeded, kTrials);
-  EXPECT_EQ(sweep->sweep.status, SweepStatus::kDone);
+  EXPECT_EQ(sweep->sweep.state, SweepState::kDone);
 }
 
 TEST_F(StoreTest, AReaderInAnotherConnectionSeesCommittedWrites) {

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "trainer/core/training_options.h"
+
 namespace ltsweep::trainer {
 namespace {
 
@@ -189,19 +191,24 @@ void ExpectForward(bool normed, const double (&eval)[2][10], const double (&trai
 TEST(ModelsTest, DeterministicForwardLinearHead) { ExpectForward(false, kLinearEvalMode, kLinearTrainMode); }
 TEST(ModelsTest, DeterministicForwardNormedHead) { ExpectForward(true, kNormedEvalMode, kNormedTrainMode); }
 
+// model.head / method.loss as TrainingOptions reads them.
+bool NormedHead(const std::string& head, const std::string& loss) {
+  return UseNormedHead(ParseHeadKind(head), ParseLossKind(loss));
+}
+
 TEST(ModelsTest, SmallerFamilyAndFashionMnistShapes) {
   // ResNet-8/14/20: 6n+2 layers; 1x28x28 goes 28 -> 14 -> 7 and pools to 64.
   for (auto [arch, blocks] : {std::pair<const char*, int64_t>{"resnet8", 1}, {"resnet14", 2}, {"resnet20", 3}}) {
     EXPECT_EQ(BlocksPerStageForArch(arch), blocks);
-    auto model = MakeResNet(arch, "auto", "ce", 10, 1);
+    auto model = MakeResNet(arch, NormedHead("auto", "ce"), 10, 1);
     torch::NoGradGuard g;
     model->eval();
     EXPECT_EQ(model->forward(torch::randn({3, 1, 28, 28})).sizes(), torch::IntArrayRef({3, 10}));
   }
-  EXPECT_EQ(CountParameters(*MakeResNet("resnet20", "linear", "ce", 10, 3)), 269722);
-  EXPECT_TRUE(MakeResNet("resnet8", "auto", "ldam", 10, 3)->options().normed_head);
-  EXPECT_FALSE(MakeResNet("resnet8", "auto", "focal", 10, 3)->options().normed_head);
-  EXPECT_TRUE(MakeResNet("resnet8", "normed", "ce", 10, 3)->options().normed_head);
+  EXPECT_EQ(CountParameters(*MakeResNet("resnet20", NormedHead("linear", "ce"), 10, 3)), 269722);
+  EXPECT_TRUE(MakeResNet("resnet8", NormedHead("auto", "ldam"), 10, 3)->options().normed_head);
+  EXPECT_FALSE(MakeResNet("resnet8", NormedHead("auto", "focal"), 10, 3)->options().normed_head);
+  EXPECT_TRUE(MakeResNet("resnet8", NormedHead("normed", "ce"), 10, 3)->options().normed_head);
   EXPECT_THROW(BlocksPerStageForArch("resnet50"), std::exception);
 }
 

@@ -71,7 +71,7 @@ TEST(EventMapperTest, EpochEventBecomesScalarsPerClassRowsAndPayloads) {
   std::map<std::string, std::string> payloads;
   for (const auto& p : ev->payloads) {
     EXPECT_EQ(p.epoch(), 3);
-    payloads[p.name()] = p.json();
+    payloads[p.kind()] = p.json();
   }
   EXPECT_EQ(payloads["confusion"], "[[1,2],[3,4]]");
   EXPECT_EQ(payloads["note"], "\"x\"");
@@ -83,7 +83,7 @@ TEST(EventMapperTest, StartAndDoneArePayloads) {
   EXPECT_EQ(start->kind, EventKind::kStart);
   ASSERT_EQ(start->payloads.size(), 1u);
   EXPECT_EQ(start->payloads[0].epoch(), -1);
-  EXPECT_EQ(start->payloads[0].name(), "start");
+  EXPECT_EQ(start->payloads[0].kind(), "start");
   EXPECT_TRUE(start->rows.empty());
 
   auto done = MapTrainerLine(R"({"event":"done","best_val_error":0.2})", 7);
@@ -193,7 +193,7 @@ TEST_F(TrainerProcessTest, RunsToTheEndAndPassesEnvironmentAndArguments) {
   auto p = TrainerProcess::Spawn(Options(3, 1));
   ASSERT_OK(p);
   auto lines = ReadAll(**p);
-  ExitInfo exit = (*p)->Wait();
+  contract::TrainerExit exit = (*p)->Wait();
   EXPECT_FALSE(exit.signaled);
   EXPECT_EQ(exit.code, 0);
   ASSERT_EQ(lines.size(), 5u);  // start, 3 epochs, done
@@ -209,7 +209,7 @@ TEST_F(TrainerProcessTest, ExitTwoKeepsTheTrainersMessage) {
   auto p = TrainerProcess::Spawn(o);
   ASSERT_OK(p);
   ReadAll(**p);
-  ExitInfo exit = (*p)->Wait();
+  contract::TrainerExit exit = (*p)->Wait();
   EXPECT_EQ(exit.code, 2);
   EXPECT_NE((*p)->StderrTail().find("invalid config: train.seed 3"), std::string::npos) << (*p)->StderrTail();
   EXPECT_NE(testing::ReadFile(dir_.File("stderr.log")).find("invalid config"), std::string::npos);
@@ -224,7 +224,7 @@ TEST_F(TrainerProcessTest, SigtermInterruptsAndSigkillEndsAnIgnoringTrainer) {
     }
     (*p)->Signal(SIGTERM);
     ReadAll(**p);
-    ExitInfo exit = (*p)->Wait();
+    contract::TrainerExit exit = (*p)->Wait();
     EXPECT_FALSE(exit.signaled);
     EXPECT_EQ(exit.code, 4);
   }
@@ -240,7 +240,7 @@ TEST_F(TrainerProcessTest, SigtermInterruptsAndSigkillEndsAnIgnoringTrainer) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_FALSE((*p)->TryWait().has_value());  // still running: it ignores SIGTERM
     (*p)->Signal(SIGKILL);
-    ExitInfo exit = (*p)->Wait();
+    contract::TrainerExit exit = (*p)->Wait();
     EXPECT_TRUE(exit.signaled);
     EXPECT_EQ(exit.signal, SIGKILL);
   }

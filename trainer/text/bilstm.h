@@ -8,10 +8,12 @@
 // hidden states of both directions of the top layer -> dropout -> Linear(2 x
 // hidden, 2), or NormedLinear (cosine, trainer/models.h) for LDAM.
 //
-// Training (TrainBiLstm): method.loss ce / focal / ldam through the image
-// track's Loss (trainer/losses.h), method.reweight / resample / defer (DRW,
-// DRS) through BalanceForEpoch and WeightedSampler (trainer/class_weights.h),
-// so every method means what it means for images. Adam (betas 0.9/0.999) or
+// Training (TrainBiLstm): the loss, optimizer, head and class weights of the
+// trial's TrainingOptions through trainer/training_objects.h (method.loss ce /
+// focal / ldam, the NormedLinear head of trainer/models.h), method.reweight /
+// resample / defer (DRW, DRS) through BalanceForEpoch and WeightedSampler
+// (trainer/core/class_weights.h), so every method means what it means for
+// images. Adam (betas 0.9/0.999) or
 // SGD at a constant train.lr; the text track does not use
 // train.lr_schedule. method.oversample is a ConfigError for the BiLSTM (SMOTE
 // on token-id sequences is meaningless; see docs/text-track.md).
@@ -26,8 +28,10 @@
 
 #include <torch/torch.h>
 
-#include "trainer/events.h"
-#include "trainer/runtime.h"
+#include "common/config_schema.h"
+#include "trainer/core/events.h"
+#include "trainer/core/runtime.h"
+#include "trainer/core/training_options.h"
 #include "trainer/text/text_dataset.h"
 
 #include <nlohmann/json.hpp>
@@ -35,12 +39,13 @@
 namespace ltsweep::trainer::text {
 
 struct BiLstmOptions {
-  int64_t vocab_size = 6000;   // data.max_features (ids 1..vocab_size; 0 pads)
-  int64_t embedding_dim = 128;  // model.embedding_dim
-  int64_t hidden_size = 128;    // model.hidden_size
-  int64_t num_layers = 2;       // model.num_layers
-  double dropout = 0.5;         // model.dropout
-  bool normed_head = false;     // model.head (auto: normed for method.loss ldam)
+  // ids 1..vocab_size; 0 pads
+  int64_t vocab_size = SchemaDefault<int64_t>("data.max_features");
+  int64_t embedding_dim = SchemaDefault<int64_t>("model.embedding_dim");
+  int64_t hidden_size = SchemaDefault<int64_t>("model.hidden_size");
+  int64_t num_layers = SchemaDefault<int64_t>("model.num_layers");
+  double dropout = SchemaDefault<double>("model.dropout");
+  bool normed_head = false;  // TrainingOptions::normed_head() (model.head, method.loss)
 };
 
 class BiLstmClassifierImpl : public torch::nn::Module {
@@ -68,11 +73,12 @@ struct TextBatch {
 TextBatch MakeTextBatch(const TextSplit& split, const std::vector<int64_t>& rows, int64_t max_len);
 
 // Throws ConfigError for combinations the BiLSTM does not support
-// (method.oversample).
+// (method.oversample); the schema has checked every value.
 void CheckBiLstmConfig(const nlohmann::json& config);
 
 // Trains and evaluates the BiLSTM of `config` on `data`, emitting one "epoch"
 // event per epoch and the "done" event. Throws as text_trial.h says.
-void TrainBiLstm(const nlohmann::json& config, const TextData& data, const TrialRuntime& rt, EventWriter& events);
+void TrainBiLstm(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+                 const TrialRuntime& rt, EventWriter& events);
 
 }  // namespace ltsweep::trainer::text

@@ -1,12 +1,16 @@
 #include "trainer/text/classical_trial.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <random>
 
 #include <fmt/format.h>
 
-#include "trainer/errors.h"
+#include "common/trainer_contract.h"
+#include "trainer/core/class_weights.h"
+#include "trainer/core/errors.h"
 #include "trainer/text/features.h"
 #include "trainer/text/linear_models.h"
 #include "trainer/text/text_metrics.h"
@@ -51,27 +55,13 @@ void CheckClassicalConfig(const nlohmann::json& config) {
                       "and libxgboost-dev installed)");
 }
 
-int RunClassicalTrial(const nlohmann::json& config, const TextData& data, const TrialRuntime& rt,
-                      EventWriter& events) {
-  CheckClassicalConfig(config);
-  const auto& model = config.at("model");
-  const auto& method = config.at("method");
-  const std::string arch = model.at("arch");
-  const uint32_t seed = config.at("train").at("seed").get<uint32_t>();
-  const int threads = std::max(1, rt.threads);
+namespace {
 
-  auto kind = ParseFeatureKind(model.at("features").get<std::string>());
-  if (!kind.ok()) throw ConfigError(kind.status().message());
-  FeatureKind fk = arch == "knn" ? FeatureKind::kTfidf : *kind;
-  FeatureExtractor fx(fk, data.vocab.size());
-  fx.Fit(data.train.docs);
-  CsrMatrix x_train = fx.Transform(data.train.docs);
-  CsrMatrix x_dev = fx.Transform(data.dev.docs);
-  CsrMatrix x_test = fx.Transform(data.test.docs);
-  std::vector<int> y_train = data.train.labels;
-
-  auto t0 = std::chrono::steady_clock::now();
-  nlohmann::json extra;
+// The training rows after method.oversample (SMOTE on the feature vectors) or
+// method.resample inverse (random oversampling of the minority class up to
+// the majority's size); `extra` gets what was done.
+void Rebalance(const nlohmann::json& method, uint32_t seed, int threads, CsrMatrix& x_train,
+               std::vector<int>& y_train, nlohmann::json& extra) {
   const std::string oversample = method.at("oversample");
   if (oversample != "none") {
     TextSmoteOptions so;
@@ -87,7 +77,6 @@ int RunClassicalTrial(const nlohmann::json& config, const TextData& data, const 
     x_train = std::move(res->x);
     y_train = std::move(res->y);
   } else if (method.at("resample") == "inverse") {
-    // Random oversampling of the minority class up to the majority's size.
     std::array<std::vector<int64_t>, 2> by;
     for (size_t i = 0; i < y_train.size(); ++i) by[static_cast<size_t>(y_train[i])].push_back(static_cast<int64_t>(i));
     size_t minority = by[0].size() <= by[1].size() ? 0 : 1;
@@ -102,41 +91,58 @@ int RunClassicalTrial(const nlohmann::json& config, const TextData& data, const 
     y_train = std::move(y);
     extra["resampled_size"] = static_cast<int64_t>(rows.size());
   }
-  std::array<int64_t, 2> counts{0, 0};
-  for (int l : y_train) ++counts[static_cast<size_t>(l)];
-  auto cw = TextClassWeights(method.at("reweight").get<std::string>(), counts, method.at("cb_beta").get<double>());
-  std::vector<double> sw;
-  if (method.at("reweight") != "none") {
-    for (int l : y_train) sw.push_back(cw[static_cast<size_t>(l)]);
-  }
+}
 
-  std::vector<int> pred_dev, pred_test;
-  nlohmann::json epoch;
-  epoch["epoch"] = 0;
-  epoch["lr"] = nullptr;
-  epoch["train_loss"] = nullptr;
-  epoch["val_loss"] = nullptr;
+// The documents of one trial as feature rows.
+struct Features {
+  CsrMatrix train, dev, test;
+};
+
+Features MakeFeatures(const nlohmann::json& model, const TextData& data) {
+  auto kind = ParseFeatureKind(model.at("features").get<std::string>());
+  if (!kind.ok()) throw ConfigError(kind.status().message());
+  FeatureKind fk = model.at("arch") == "knn" ? FeatureKind::kTfidf : *kind;
+  FeatureExtractor fx(fk, data.vocab.size());
+  fx.Fit(data.train.docs);
+  return Features{fx.Transform(data.train.docs), fx.Transform(data.dev.docs), fx.Transform(data.test.docs)};
+}
+
+struct Predictions {
+  std::vector<int> dev, test;
+};
+
+// Fits model.arch on the (weighted) training rows and predicts dev and test;
+// the epoch event gets the losses and solver figures the model has.
+Predictions FitAndPredict(const nlohmann::json& model, const Features& x, const std::vector<int>& y_train,
+                          const std::vector<double>& class_weights, bool weighted, const TextData& data,
+                          uint32_t seed, int threads, nlohmann::json& epoch) {
+  const std::string arch = model.at("arch");
+  std::vector<double> sw;
+  if (weighted) {
+    for (int l : y_train) sw.push_back(class_weights[static_cast<size_t>(l)]);
+  }
+  Predictions p;
   if (arch == "logreg") {
     LogisticRegressionOptions lo;
     lo.c = model.at("l2").get<double>();
     LogisticRegression lr(lo);
-    if (auto st = lr.Fit(x_train, y_train, sw); !st.ok()) throw std::runtime_error(st.message());
-    auto z_test = lr.DecisionFunction(x_test);
-    for (double z : z_test) pred_test.push_back(z > 0 ? 1 : 0);
-    pred_dev = lr.Predict(x_dev);
-    epoch["train_loss"] = MeanLogLoss(lr.DecisionFunction(x_train), y_train);
+    if (auto st = lr.Fit(x.train, y_train, sw); !st.ok()) throw std::runtime_error(st.message());
+    auto z_test = lr.DecisionFunction(x.test);
+    for (double z : z_test) p.test.push_back(z > 0 ? 1 : 0);
+    p.dev = lr.Predict(x.dev);
+    epoch["train_loss"] = MeanLogLoss(lr.DecisionFunction(x.train), y_train);
     epoch["val_loss"] = MeanLogLoss(z_test, data.test.labels);
-    extra["solver_iterations"] = lr.iterations();
+    epoch["solver_iterations"] = lr.iterations();
   } else if (arch == "naive_bayes") {
     BernoulliNaiveBayes nb;
-    if (auto st = nb.Fit(x_train, y_train, sw); !st.ok()) throw ConfigError(st.message());
-    pred_test = nb.Predict(x_test);
-    pred_dev = nb.Predict(x_dev);
+    if (auto st = nb.Fit(x.train, y_train, sw); !st.ok()) throw ConfigError(st.message());
+    p.test = nb.Predict(x.test);
+    p.dev = nb.Predict(x.dev);
   } else if (arch == "knn") {
-    KnnClassifier knn(model.at("knn_k").get<int64_t>(), cw, threads);
-    if (auto st = knn.Fit(x_train, y_train); !st.ok()) throw ConfigError(st.message());
-    pred_test = knn.Predict(x_test);
-    pred_dev = knn.Predict(x_dev);
+    KnnClassifier knn(model.at("knn_k").get<int64_t>(), {class_weights[0], class_weights[1]}, threads);
+    if (auto st = knn.Fit(x.train, y_train); !st.ok()) throw ConfigError(st.message());
+    p.test = knn.Predict(x.test);
+    p.dev = knn.Predict(x.dev);
   } else if (arch == "xgboost") {
     XgbOptions xo;
     xo.rounds = model.at("xgb_rounds").get<int>();
@@ -144,32 +150,62 @@ int RunClassicalTrial(const nlohmann::json& config, const TextData& data, const 
     xo.threads = threads;
     xo.seed = seed;
     XgbClassifier xgb(xo);
-    if (auto st = xgb.Fit(x_train, y_train, sw); !st.ok()) throw std::runtime_error(st.message());
-    auto pt = xgb.Predict(x_test);
-    auto pd = xgb.Predict(x_dev);
+    if (auto st = xgb.Fit(x.train, y_train, sw); !st.ok()) throw std::runtime_error(st.message());
+    auto pt = xgb.Predict(x.test);
+    auto pd = xgb.Predict(x.dev);
     if (!pt.ok() || !pd.ok()) throw std::runtime_error("xgboost prediction failed");
-    pred_test = *pt;
-    pred_dev = *pd;
+    p.test = *pt;
+    p.dev = *pd;
   } else {
     throw ConfigError(fmt::format("model.arch: {} is not a classical text model", arch));
   }
+  return p;
+}
+
+}  // namespace
+
+int RunClassicalTrial(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+                      const TrialRuntime& rt, EventWriter& events) {
+  CheckClassicalConfig(config);
+  const auto& model = config.at("model");
+  const std::string arch = model.at("arch");
+  const uint32_t seed = config.at("train").at("seed").get<uint32_t>();
+  const int threads = std::max(1, rt.threads);
+
+  Features x = MakeFeatures(model, data);
+  std::vector<int> y_train = data.train.labels;
+  auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json extra;
+  Rebalance(config.at("method"), seed, threads, x.train, y_train, extra);
+  std::vector<int64_t> counts{0, 0};
+  for (int l : y_train) ++counts[static_cast<size_t>(l)];
+  const BalanceOptions& balance = training.balance;
+  const std::vector<double> cw = FitClassWeights(balance.reweight, counts, balance.cb_beta);
+
+  nlohmann::json epoch;
+  epoch[contract::kFieldEpoch] = 0;
+  epoch["lr"] = nullptr;
+  epoch["train_loss"] = nullptr;
+  epoch["val_loss"] = nullptr;
+  Predictions pred = FitAndPredict(model, x, y_train, cw, balance.reweight != BalanceKind::kNone, data, seed,
+                                   threads, epoch);
   if (rt.Interrupted()) throw Interrupted();
   double elapsed = Seconds(t0);
-  BinaryMetrics val = ComputeBinaryMetrics(data.test.labels, pred_test);
-  BinaryMetrics dev = ComputeBinaryMetrics(data.dev.labels, pred_dev);
+  BinaryMetrics val = ComputeBinaryMetrics(data.test.labels, pred.test);
+  BinaryMetrics dev = ComputeBinaryMetrics(data.dev.labels, pred.dev);
   val.AddTo(epoch);
   dev.AddTo(epoch, "dev_");
   epoch["samples_per_s"] = elapsed > 0 ? static_cast<double>(y_train.size()) / elapsed : 0.0;
   epoch["epoch_time_s"] = elapsed;
   epoch["confusion"] = {{val.confusion[0][0], val.confusion[0][1]}, {val.confusion[1][0], val.confusion[1][1]}};
   for (auto& [k, v] : extra.items()) epoch[k] = v;
-  events.Emit("epoch", epoch);
+  events.Emit(contract::kEventEpoch, epoch);
   std::fprintf(stderr, "[text] %s: test error %.4f (pos %.4f, neg %.4f, mean %.4f) in %.1fs\n", arch.c_str(),
                val.error, val.error_pos, val.error_neg, val.mean_error, elapsed);
   DoneTracker done;
   done.Add(0, val);
-  events.Emit("done", done.Fields());
-  return kExitOk;
+  events.Emit(contract::kEventDone, done.Fields());
+  return contract::kExitOk;
 }
 
 }  // namespace ltsweep::trainer::text

@@ -1,6 +1,7 @@
 // The classical path of a text trial (model.arch logreg, naive_bayes, knn,
 // xgboost): features from model.features (knn always uses TF-IDF, its cosine
-// metric's natural input), method.reweight as per-sample weights,
+// metric's natural input), method.reweight as per-sample weights
+// (FitClassWeights of trainer/core/class_weights.h, from TrainingOptions),
 // method.resample "inverse" as random oversampling of the minority rows,
 // method.oversample as SMOTE / borderline-SMOTE on the feature vectors
 // (text_smote.h), then one fit, one "epoch" event (epoch 0, metrics on the
@@ -16,8 +17,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trainer/events.h"
-#include "trainer/runtime.h"
+#include "trainer/core/events.h"
+#include "trainer/core/runtime.h"
+#include "trainer/core/training_options.h"
 #include "trainer/text/text_dataset.h"
 
 namespace ltsweep::trainer::text {
@@ -25,8 +27,9 @@ namespace ltsweep::trainer::text {
 // Checks the method keys for a classical arch; throws ConfigError.
 void CheckClassicalConfig(const nlohmann::json& config);
 
-// Runs the trial on prepared data and returns kExitOk; throws on errors.
-int RunClassicalTrial(const nlohmann::json& config, const TextData& data, const TrialRuntime& rt,
-                      EventWriter& events);
+// Runs the trial on prepared data and returns contract::kExitOk; throws on
+// errors.
+int RunClassicalTrial(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+                      const TrialRuntime& rt, EventWriter& events);
 
 }  // namespace ltsweep::trainer::text

@@ -26,6 +26,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/config_schema.h"
 #include "common/status.h"
 #include "trainer/text/features.h"
 
@@ -35,7 +36,7 @@ namespace ltsweep::trainer::text {
 std::array<double, 2> BalancedClassWeights(const std::vector<int>& y);
 
 struct LogisticRegressionOptions {
-  double c = 1.0;        // model.l2: inverse regularisation strength
+  double c = SchemaDefault<double>("model.l2");  // inverse regularisation strength
   int max_iter = 200;    // L-BFGS iterations
   double tol = 1e-4;     // stop when max |gradient| < tol
 };
@@ -90,8 +91,8 @@ class KnnClassifier {
 };
 
 struct XgbOptions {
-  int rounds = 100;      // model.xgb_rounds
-  int max_depth = 6;     // model.xgb_max_depth
+  int rounds = SchemaDefault<int>("model.xgb_rounds");
+  int max_depth = SchemaDefault<int>("model.xgb_max_depth");
   double eta = 0.3;      // XGBoost's default learning rate
   int threads = 1;
   uint32_t seed = 0;

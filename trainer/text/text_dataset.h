@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/config_schema.h"
 #include "common/status.h"
 #include "trainer/text/vocabulary.h"
 
@@ -41,10 +42,10 @@ namespace ltsweep::trainer::text {
 struct TextDataOptions {
   std::string root;              // data.root: aclImdb folder or folder with imdb_{train,test}.tsv[.gz]
   std::string cache_dir;         // data.cache_dir; empty: $LTSWEEP_CACHE_DIR, else ~/.cache/ltsweep
-  double keep_fraction = 0.1;    // data.imbalance.keep_fraction
-  double val_split = 0.2;        // data.val_split
-  int64_t max_features = 6000;   // data.max_features
-  uint32_t seed = 0;             // data.imbalance.seed
+  double keep_fraction = SchemaDefault<double>("data.imbalance.keep_fraction");
+  double val_split = SchemaDefault<double>("data.val_split");
+  int64_t max_features = SchemaDefault<int64_t>("data.max_features");
+  uint32_t seed = SchemaDefault<uint32_t>("data.imbalance.seed");
   int threads = 1;               // preprocessing threads (not part of the key)
   bool use_cache = true;         // false: never read or write the cache
 

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config_schema.h"
 #include "common/status.h"
 #include "trainer/text/features.h"
 
@@ -40,9 +41,9 @@ namespace ltsweep::trainer::text {
 
 struct TextSmoteOptions {
   std::string kind = "smote";  // method.oversample: smote, borderline1, borderline2
-  int64_t k = 5;               // method.smote_k
-  int64_t m = 10;              // method.smote_m (borderline only)
-  uint32_t seed = 0;           // train.seed
+  int64_t k = SchemaDefault<int64_t>("method.smote_k");
+  int64_t m = SchemaDefault<int64_t>("method.smote_m");  // borderline only
+  uint32_t seed = SchemaDefault<uint32_t>("train.seed");
   int threads = 1;
 };
 

@@ -9,9 +9,10 @@
 
 #include <fmt/format.h>
 
+#include "common/trainer_contract.h"
 #include "trainer/checkpoint.h"
-#include "trainer/class_weights.h"
-#include "trainer/errors.h"
+#include "trainer/core/class_weights.h"
+#include "trainer/core/errors.h"
 #include "trainer/losses.h"
 #include "trainer/models.h"
 #include "trainer/text/bilstm.h"
@@ -19,6 +20,7 @@
 #include "trainer/text/text_metrics.h"
 #include "trainer/text/trial_common.h"
 #include "trainer/text/vocabulary.h"
+#include "trainer/training_objects.h"
 
 namespace ltsweep::trainer {
 namespace text {
@@ -97,8 +99,6 @@ void CheckBiLstmConfig(const nlohmann::json& config) {
         "and the learned embedding does not exist before training); use it with logreg, naive_bayes, knn or xgboost, "
         "or use method.resample for the bilstm",
         method.at("oversample").get<std::string>()));
-  const std::string opt = config.at("train").at("optimizer");
-  if (opt != "adam" && opt != "sgd") throw ConfigError(fmt::format("train.optimizer: unknown value {}", opt));
 }
 
 TextBatch MakeTextBatch(const TextSplit& split, const std::vector<int64_t>& rows, int64_t max_len) {
@@ -122,165 +122,215 @@ TextBatch MakeTextBatch(const TextSplit& split, const std::vector<int64_t>& rows
   return batch;
 }
 
-void TrainBiLstm(const nlohmann::json& config, const TextData& data, const TrialRuntime& rt, EventWriter& events) {
-  const auto& model_cfg = config.at("model");
-  const auto& method = config.at("method");
-  const auto& train = config.at("train");
-  CheckBiLstmConfig(config);
-  const std::string optimizer_name = train.at("optimizer");
-  const double lr = train.at("lr").get<double>();
-  const int epochs = train.at("epochs").get<int>();
-  const int64_t batch_size = train.at("batch_size").get<int64_t>();
-  const int64_t eval_batch = train.at("eval_batch_size").get<int64_t>();
-  const int64_t max_len = config.at("data").at("max_len").get<int64_t>();
-  const uint64_t seed = train.at("seed").get<uint64_t>();
-  const std::string head = model_cfg.at("head");
-  const std::string loss_name = method.at("loss");
+namespace {
 
+// One BiLSTM trial: the model, loss and optimizer of the trial's
+// TrainingOptions (trainer/training_objects.h), trained epoch by epoch.
+class BiLstmTrial {
+ public:
+  BiLstmTrial(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+              const TrialRuntime& rt, EventWriter& events);
+  void Run();
+
+ private:
+  // Continues from rt_.checkpoint_dir when asked; returns the first epoch.
+  int Resume();
+  // Epoch order: a plain shuffle or class-aware draws with replacement,
+  // seeded from (train.seed, epoch) so a resumed run repeats it.
+  std::vector<int64_t> EpochOrder(int epoch, const EpochBalance& balance) const;
+  // Trains one epoch on `order`; returns the mean training loss.
+  double TrainEpoch(int epoch, const std::vector<int64_t>& order);
+  void FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0, const EpochBalance& balance);
+
+  const TrainingOptions& training_;
+  const TextData& data_;
+  const TrialRuntime& rt_;
+  EventWriter& events_;
+  const int epochs_;
+  const int64_t batch_size_, eval_batch_, max_len_;
+  const uint64_t seed_;
+  const std::vector<int64_t> counts_;
+  torch::Device device_;
+  BiLstmClassifier model_{nullptr};
+  Loss loss_;
+  Loss eval_loss_;  // unweighted, for val_loss / dev_loss
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  DoneTracker done_;
+  nlohmann::json history_ = nlohmann::json::array();
+};
+
+std::vector<int64_t> TrainCounts(const TextData& data) {
+  auto counts = data.train.ClassCounts();
+  return std::vector<int64_t>(counts.begin(), counts.end());
+}
+
+torch::Device TrialDevice(const TrialRuntime& rt) {
   torch::Device device(rt.device.empty() ? std::string("cpu") : rt.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw ConfigError(fmt::format("--device {}: CUDA is not available in this build or machine", rt.device));
+  return device;
+}
 
+BiLstmOptions ModelOptions(const nlohmann::json& config, const TrainingOptions& training, const TextData& data) {
+  const auto& model = config.at("model");
   BiLstmOptions mo;
   mo.vocab_size = std::max<int64_t>(1, data.vocab.size());
-  mo.embedding_dim = model_cfg.at("embedding_dim").get<int64_t>();
-  mo.hidden_size = model_cfg.at("hidden_size").get<int64_t>();
-  mo.num_layers = model_cfg.at("num_layers").get<int64_t>();
-  mo.dropout = model_cfg.at("dropout").get<double>();
-  mo.normed_head = head == "normed" || (head == "auto" && loss_name == "ldam");
+  mo.embedding_dim = model.at("embedding_dim").get<int64_t>();
+  mo.hidden_size = model.at("hidden_size").get<int64_t>();
+  mo.num_layers = model.at("num_layers").get<int64_t>();
+  mo.dropout = model.at("dropout").get<double>();
+  mo.normed_head = training.normed_head();
+  return mo;
+}
 
-  auto counts2 = data.train.ClassCounts();
-  std::vector<int64_t> counts(counts2.begin(), counts2.end());
-  LossOptions lo;
-  lo.kind = ParseLossKind(loss_name);
-  lo.focal_gamma = method.at("focal_gamma").get<double>();
-  lo.ldam_max_m = method.at("ldam_max_m").get<double>();
-  lo.ldam_s = method.at("ldam_s").get<double>();
-  lo.class_counts = counts;
-  Loss loss(lo);
-  Loss eval_loss(lo);  // unweighted, for val_loss / dev_loss
-  BalanceOptions balance = BalanceOptions::FromConfig(config);
+BiLstmTrial::BiLstmTrial(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+                         const TrialRuntime& rt, EventWriter& events)
+    : training_(training),
+      data_(data),
+      rt_(rt),
+      events_(events),
+      epochs_(config.at("train").at("epochs").get<int>()),
+      batch_size_(config.at("train").at("batch_size").get<int64_t>()),
+      eval_batch_(config.at("train").at("eval_batch_size").get<int64_t>()),
+      max_len_(config.at("data").at("max_len").get<int64_t>()),
+      seed_(config.at("train").at("seed").get<uint64_t>()),
+      counts_(TrainCounts(data)),
+      device_(TrialDevice(rt)),
+      loss_(MakeLoss(training.loss, counts_)),
+      eval_loss_(MakeLoss(training.loss, counts_)) {
+  const BiLstmOptions model_options = ModelOptions(config, training, data);
+  torch::manual_seed(seed_);
+  model_ = BiLstmClassifier(model_options);
+  model_->to(device_);
+  optimizer_ = MakeOptimizer(training.optimizer, model_->parameters());
+}
 
-  torch::manual_seed(seed);
-  BiLstmClassifier model(mo);
-  model->to(device);
-  std::unique_ptr<torch::optim::Optimizer> optimizer;
-  if (optimizer_name == "adam") {
-    optimizer = std::make_unique<torch::optim::Adam>(
-        model->parameters(),
-        torch::optim::AdamOptions(lr).weight_decay(train.at("weight_decay").get<double>()));
-  } else {
-    optimizer = std::make_unique<torch::optim::SGD>(model->parameters(),
-                                                    torch::optim::SGDOptions(lr)
-                                                        .momentum(train.at("momentum").get<double>())
-                                                        .weight_decay(train.at("weight_decay").get<double>()));
-  }
-
-  DoneTracker done;
-  nlohmann::json history = nlohmann::json::array();
+int BiLstmTrial::Resume() {
   int start_epoch = 0;
-  if (rt.resume && !rt.checkpoint_dir.empty()) {
+  if (rt_.resume && !rt_.checkpoint_dir.empty()) {
     nlohmann::json state;
-    if (LoadCheckpoint(rt.checkpoint_dir, *model, *optimizer, device, &state)) {
+    if (LoadCheckpoint(rt_.checkpoint_dir, *model_, *optimizer_, device_, &state)) {
       start_epoch = state.at("next_epoch").get<int>();
-      history = state.value("history", nlohmann::json::array());
-      std::fprintf(stderr, "[text] resumed from %s at epoch %d\n", rt.checkpoint_dir.c_str(), start_epoch);
+      history_ = state.value("history", nlohmann::json::array());
+      std::fprintf(stderr, "[text] resumed from %s at epoch %d\n", rt_.checkpoint_dir.c_str(), start_epoch);
     }
   }
   // Replaying the recorded epochs restores best/last exactly.
-  for (const auto& h : history) {
+  for (const auto& h : history_) {
     BinaryMetrics m;
     m.error = h.at("val_error");
     m.error_pos = h.at("error_pos");
     m.error_neg = h.at("error_neg");
     m.mean_error = h.at("mean_error");
-    done.Add(h.at("epoch").get<int>(), m);
+    done_.Add(h.at(contract::kFieldEpoch).get<int>(), m);
   }
+  return start_epoch;
+}
 
-  const int64_t n_train = data.train.size();
-  for (int epoch = start_epoch; epoch < epochs; ++epoch) {
-    auto t0 = Clock::now();
-    EpochBalance eb = BalanceForEpoch(balance, counts, epoch);
-    if (eb.class_weights) {
-      loss.SetClassWeights(std::vector<double>(eb.class_weights->begin(), eb.class_weights->end()));
-    } else {
-      loss.SetClassWeights({});
-    }
-    // Epoch order: a plain shuffle or class-aware draws with replacement,
-    // seeded from (train.seed, epoch) so a resumed run repeats it.
-    std::vector<int64_t> order;
-    std::mt19937_64 engine(seed * 1000003ULL + static_cast<uint64_t>(epoch));
-    if (eb.sampling_weights) {
-      std::vector<int32_t> labels(data.train.labels.begin(), data.train.labels.end());
-      WeightedSampler sampler(PerSampleWeights(labels, *eb.sampling_weights));
-      order = sampler.Sample(n_train, engine);
-    } else {
-      order.resize(static_cast<size_t>(n_train));
-      for (int64_t i = 0; i < n_train; ++i) order[static_cast<size_t>(i)] = i;
-      std::shuffle(order.begin(), order.end(), engine);
-    }
-    torch::manual_seed(seed * 1000003ULL + static_cast<uint64_t>(epoch) + 1);  // dropout stream per epoch
-    model->train();
-    double loss_sum = 0;
-    int64_t seen = 0;
-    std::vector<int64_t> rows;
-    for (int64_t b = 0; b < n_train; b += batch_size) {
-      if (rt.Interrupted()) throw Interrupted();
-      rows.assign(order.begin() + b, order.begin() + std::min(n_train, b + batch_size));
-      TextBatch batch = MakeTextBatch(data.train, rows, max_len);
-      optimizer->zero_grad();
-      torch::Tensor logits = model->forward(batch.ids.to(device), batch.lengths);
-      torch::Tensor l = loss(logits, batch.labels.to(device));
-      l.backward();
-      optimizer->step();
-      loss_sum += l.item<double>() * static_cast<double>(rows.size());
-      seen += static_cast<int64_t>(rows.size());
-      int64_t step = b / batch_size;
-      if (step % 20 == 0)
-        std::fprintf(stderr, "[text] epoch %d step %lld/%lld loss %.4f\n", epoch, static_cast<long long>(step),
-                     static_cast<long long>((n_train + batch_size - 1) / batch_size), l.item<double>());
-    }
-    double train_time = Seconds(t0);
-    EvalResult val = Evaluate(model, eval_loss, data.test, max_len, eval_batch, device);
-    EvalResult dev = Evaluate(model, eval_loss, data.dev, max_len, eval_batch, device);
-    double epoch_time = Seconds(t0);
-    nlohmann::json ev;
-    ev["epoch"] = epoch;
-    ev["lr"] = lr;
-    ev["train_loss"] = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
-    ev["val_loss"] = val.loss;
-    val.metrics.AddTo(ev);
-    ev["dev_loss"] = dev.loss;
-    dev.metrics.AddTo(ev, "dev_");
-    ev["samples_per_s"] = train_time > 0 ? static_cast<double>(seen) / train_time : 0.0;
-    ev["epoch_time_s"] = epoch_time;
-    if (eb.class_weights) ev["class_weights"] = *eb.class_weights;
-    if (epoch == epochs - 1) {
-      const auto& c = val.metrics.confusion;
-      ev["confusion"] = {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}};
-    }
-    events.Emit("epoch", ev);
-    std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %.4f (pos %.4f, neg %.4f), %.0f seq/s\n", epoch,
-                 ev["train_loss"].get<double>(), val.metrics.error, val.metrics.error_pos, val.metrics.error_neg,
-                 ev["samples_per_s"].get<double>());
-    done.Add(epoch, val.metrics);
-    history.push_back({{"epoch", epoch},
-                       {"val_error", val.metrics.error},
-                       {"error_pos", val.metrics.error_pos},
-                       {"error_neg", val.metrics.error_neg},
-                       {"mean_error", val.metrics.mean_error}});
-    if (!rt.checkpoint_dir.empty()) {
-      nlohmann::json state = {{"next_epoch", epoch + 1}, {"history", history}};
-      std::string path = WriteCheckpointBytes(rt.checkpoint_dir, SerializeCheckpoint(*model, *optimizer, state));
-      events.Emit("checkpoint", {{"epoch", epoch}, {"path", path}});
-    }
+std::vector<int64_t> BiLstmTrial::EpochOrder(int epoch, const EpochBalance& balance) const {
+  const int64_t n = data_.train.size();
+  std::vector<int64_t> order;
+  std::mt19937_64 engine(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
+  if (balance.sampling_weights) {
+    std::vector<int32_t> labels(data_.train.labels.begin(), data_.train.labels.end());
+    WeightedSampler sampler(PerSampleWeights(labels, *balance.sampling_weights));
+    order = sampler.Sample(n, engine);
+  } else {
+    order.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::shuffle(order.begin(), order.end(), engine);
   }
-  events.Emit("done", done.Fields());
+  return order;
+}
+
+double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
+  const int64_t n = data_.train.size();
+  torch::manual_seed(seed_ * 1000003ULL + static_cast<uint64_t>(epoch) + 1);  // dropout stream per epoch
+  model_->train();
+  double loss_sum = 0;
+  int64_t seen = 0;
+  std::vector<int64_t> rows;
+  for (int64_t b = 0; b < n; b += batch_size_) {
+    if (rt_.Interrupted()) throw Interrupted();
+    rows.assign(order.begin() + b, order.begin() + std::min(n, b + batch_size_));
+    TextBatch batch = MakeTextBatch(data_.train, rows, max_len_);
+    optimizer_->zero_grad();
+    torch::Tensor logits = model_->forward(batch.ids.to(device_), batch.lengths);
+    torch::Tensor l = loss_(logits, batch.labels.to(device_));
+    l.backward();
+    optimizer_->step();
+    loss_sum += l.item<double>() * static_cast<double>(rows.size());
+    seen += static_cast<int64_t>(rows.size());
+    int64_t step = b / batch_size_;
+    if (step % 20 == 0)
+      std::fprintf(stderr, "[text] epoch %d step %lld/%lld loss %.4f\n", epoch, static_cast<long long>(step),
+                   static_cast<long long>((n + batch_size_ - 1) / batch_size_), l.item<double>());
+  }
+  return seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+}
+
+void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0,
+                              const EpochBalance& balance) {
+  EvalResult val = Evaluate(model_, eval_loss_, data_.test, max_len_, eval_batch_, device_);
+  EvalResult dev = Evaluate(model_, eval_loss_, data_.dev, max_len_, eval_batch_, device_);
+  double epoch_time = Seconds(t0);
+  nlohmann::json ev;
+  ev[contract::kFieldEpoch] = epoch;
+  ev["lr"] = training_.optimizer.lr;
+  ev["train_loss"] = train_loss;
+  ev["val_loss"] = val.loss;
+  val.metrics.AddTo(ev);
+  ev["dev_loss"] = dev.loss;
+  dev.metrics.AddTo(ev, "dev_");
+  const double seen = static_cast<double>(data_.train.size());
+  ev["samples_per_s"] = train_s > 0 ? seen / train_s : 0.0;
+  ev["epoch_time_s"] = epoch_time;
+  if (balance.class_weights) ev["class_weights"] = *balance.class_weights;
+  if (epoch == epochs_ - 1) {
+    const auto& c = val.metrics.confusion;
+    ev["confusion"] = {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}};
+  }
+  events_.Emit(contract::kEventEpoch, ev);
+  std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %.4f (pos %.4f, neg %.4f), %.0f seq/s\n", epoch,
+               ev["train_loss"].get<double>(), val.metrics.error, val.metrics.error_pos, val.metrics.error_neg,
+               ev["samples_per_s"].get<double>());
+  done_.Add(epoch, val.metrics);
+  history_.push_back({{contract::kFieldEpoch, epoch},
+                      {"val_error", val.metrics.error},
+                      {"error_pos", val.metrics.error_pos},
+                      {"error_neg", val.metrics.error_neg},
+                      {"mean_error", val.metrics.mean_error}});
+  if (!rt_.checkpoint_dir.empty()) {
+    nlohmann::json state = {{"next_epoch", epoch + 1}, {"history", history_}};
+    std::string path = WriteCheckpointBytes(rt_.checkpoint_dir, SerializeCheckpoint(*model_, *optimizer_, state));
+    events_.Emit(contract::kEventCheckpoint, {{contract::kFieldEpoch, epoch}, {contract::kFieldPath, path}});
+  }
+}
+
+void BiLstmTrial::Run() {
+  for (int epoch = Resume(); epoch < epochs_; ++epoch) {
+    auto t0 = Clock::now();
+    EpochBalance balance = BalanceForEpoch(training_.balance, counts_, epoch);
+    ApplyEpochClassWeights(balance, loss_);
+    const double train_loss = TrainEpoch(epoch, EpochOrder(epoch, balance));
+    FinishEpoch(epoch, train_loss, Seconds(t0), t0, balance);
+  }
+  events_.Emit(contract::kEventDone, done_.Fields());
+}
+
+}  // namespace
+
+void TrainBiLstm(const nlohmann::json& config, const TrainingOptions& training, const TextData& data,
+                 const TrialRuntime& rt, EventWriter& events) {
+  CheckBiLstmConfig(config);
+  BiLstmTrial trial(config, training, data, rt, events);
+  trial.Run();
 }
 
 }  // namespace text
 
-int RunTextTrial(const nlohmann::json& config, const TrialRuntime& rt, EventWriter& events) {
+int RunTextTrial(const nlohmann::json& config, const TrainingOptions& training, const TrialRuntime& rt,
+                 EventWriter& events) {
   const std::string arch = config.at("model").at("arch");
   // Fail fast, before preprocessing.
   if (arch != "bilstm") {
@@ -297,12 +347,12 @@ int RunTextTrial(const nlohmann::json& config, const TrialRuntime& rt, EventWrit
                prepare_s, data.from_cache ? "cached" : "preprocessed", static_cast<long long>(data.train.size()),
                static_cast<long long>(data.dev.size()), static_cast<long long>(data.test.size()),
                static_cast<long long>(data.vocab.size()));
-  events.Emit("start", text::StartFields(config, data, prepare_s));
+  events.Emit(contract::kEventStart, text::StartFields(config, data, prepare_s));
   if (arch == "bilstm") {
-    text::TrainBiLstm(config, data, rt, events);
-    return kExitOk;
+    text::TrainBiLstm(config, training, data, rt, events);
+    return contract::kExitOk;
   }
-  return text::RunClassicalTrial(config, data, rt, events);
+  return text::RunClassicalTrial(config, training, data, rt, events);
 }
 
 }  // namespace ltsweep::trainer

@@ -10,18 +10,23 @@
 // Validation metrics ("val_*", "error_pos", ...) are on the balanced test set;
 // "dev_*" on the imbalanced dev split.
 //
-// Returns the exit status (kExitOk); throws ConfigError (exit 2), DataError
-// (exit 3) or Interrupted (exit 4, after the last epoch's checkpoint) as
-// trainer/errors.h says. Thread-safety: one trial per process.
+// Returns the exit status (contract::kExitOk); throws ConfigError, DataError
+// or Interrupted (after the last epoch's checkpoint), which main() maps to
+// the contract's exit codes (trainer/core/errors.h).
+// Thread-safety: one trial per process.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include "trainer/events.h"
-#include "trainer/runtime.h"
+#include "trainer/core/events.h"
+#include "trainer/core/runtime.h"
+#include "trainer/core/training_options.h"
 
 namespace ltsweep::trainer {
 
-int RunTextTrial(const nlohmann::json& config, const TrialRuntime& rt, EventWriter& events);
+// `training` holds the options main() read from `config`
+// (TrainingOptions::FromConfig).
+int RunTextTrial(const nlohmann::json& config, const TrainingOptions& training, const TrialRuntime& rt,
+                 EventWriter& events);
 
 }  // namespace ltsweep::trainer

@@ -1,10 +1,9 @@
 #include "trainer/text/trial_common.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
 
-#include "trainer/errors.h"
+#include "common/trainer_contract.h"
+#include "trainer/core/errors.h"
 #include "trainer/text/imbalance.h"
 
 namespace ltsweep::trainer::text {
@@ -31,18 +30,6 @@ TextData LoadTrialData(const nlohmann::json& config, int threads) {
                                 "reviews; both classes are needed",
                                 counts[0], counts[1]));
   return out;
-}
-
-std::array<double, 2> TextClassWeights(const std::string& reweight, const std::array<int64_t, 2>& counts, double beta) {
-  double n = static_cast<double>(counts[0] + counts[1]);
-  if (reweight == "inverse") return {n / (2.0 * counts[0]), n / (2.0 * counts[1])};
-  if (reweight == "cb") {
-    std::array<double, 2> w{};
-    for (size_t c = 0; c < 2; ++c) w[c] = (1.0 - beta) / (1.0 - std::pow(beta, static_cast<double>(counts[c])));
-    double s = w[0] + w[1];
-    return {2.0 * w[0] / s, 2.0 * w[1] / s};
-  }
-  return {1.0, 1.0};
 }
 
 nlohmann::json StartFields(const nlohmann::json& config, const TextData& data, double prepare_s) {
@@ -77,10 +64,10 @@ void DoneTracker::Add(int epoch, const BinaryMetrics& val) {
 
 nlohmann::json DoneTracker::Fields() const {
   nlohmann::json f;
-  f["best_epoch"] = best_epoch_;
+  f[contract::kFieldBestEpoch] = best_epoch_;
   f["last_epoch"] = last_epoch_;
-  f["best_val_error"] = best_.error;
-  f["last_val_error"] = last_.error;
+  f[contract::kFieldBestValError] = best_.error;
+  f[contract::kFieldLastValError] = last_.error;
   f["error_pos"] = last_.error_pos;
   f["error_neg"] = last_.error_neg;
   f["mean_error"] = last_.mean_error;

@@ -1,9 +1,9 @@
 // Pieces shared by the two paths of a text trial (classical models in
 // classical_trial.cc, the BiLSTM in text_trial.cc): loading the prepared data
-// for a resolved config, the class weights of method.reweight, and the
-// "start" / "done" events. Torch-free.
+// for a resolved config and the "start" / "done" events. Torch-free. (Class
+// weights are trainer/core/class_weights.h's, as for images.)
 //
-// Errors are thrown as trainer/errors.h exceptions (ConfigError -> exit 2,
+// Errors are thrown as trainer/core/errors.h exceptions (ConfigError -> exit 2,
 // DataError -> exit 3), with messages naming the key or file at fault.
 // Thread-safety: pure functions.
 #pragma once
@@ -23,13 +23,6 @@ namespace ltsweep::trainer::text {
 // data.limit_train (to the training part) and data.limit_test (to the test
 // set), both class-stratified and seeded by data.imbalance.seed.
 TextData LoadTrialData(const nlohmann::json& config, int threads);
-
-// Class weights for method.reweight given training class counts:
-//   none    -> {1, 1}
-//   inverse -> n / (2 n_c) (scikit-learn's "balanced")
-//   cb      -> (1 - beta) / (1 - beta^n_c), normalised to sum to 2
-std::array<double, 2> TextClassWeights(const std::string& reweight, const std::array<int64_t, 2>& counts,
-                                       double beta);
 
 // {"event":"start"} fields: dataset, arch, sizes, class counts, vocabulary
 // size, cache file and hit, preprocessing seconds.

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include "common/config_schema.h"
+#include "common/trainer_contract.h"
 #include "tests/testing/test_util.h"
-#include "trainer/errors.h"
+#include "trainer/core/errors.h"
+#include "trainer/core/training_options.h"
 #include "trainer/text/bilstm.h"
 
 namespace ltsweep::trainer {
@@ -52,7 +54,7 @@ Run RunTrial(const json& config, const TrialRuntime& rt = {}) {
   Run run;
   std::FILE* f = std::tmpfile();
   EventWriter events(f);
-  run.rc = RunTextTrial(config, rt, events);
+  run.rc = RunTextTrial(config, TrainingOptions::FromConfig(config), rt, events);
   std::rewind(f);
   char buf[1 << 16];
   while (std::fgets(buf, sizeof buf, f) != nullptr) run.events.push_back(json::parse(buf));
@@ -63,7 +65,7 @@ Run RunTrial(const json& config, const TrialRuntime& rt = {}) {
 TEST(RunTextTrial, LogisticRegressionEmitsStartEpochDoneAndBeatsChance) {
   TempDir dir;
   auto run = RunTrial(Config(dir, {{"method", {{"reweight", "inverse"}}}}));
-  EXPECT_EQ(run.rc, kExitOk);
+  EXPECT_EQ(run.rc, contract::kExitOk);
   ASSERT_EQ(run.Of("start").size(), 1u);
   ASSERT_EQ(run.Of("epoch").size(), 1u);
   ASSERT_EQ(run.Of("done").size(), 1u);
@@ -89,7 +91,7 @@ TEST(RunTextTrial, SmoteOnTfidfForLogisticRegression) {
   TempDir dir;
   auto run = RunTrial(Config(dir, {{"data", {{"imbalance", {{"keep_fraction", 0.5}}}}},
                                    {"method", {{"oversample", "smote"}, {"smote_k", 2}}}}));
-  EXPECT_EQ(run.rc, kExitOk);
+  EXPECT_EQ(run.rc, contract::kExitOk);
   auto epoch = run.Of("epoch")[0];
   EXPECT_EQ(epoch["synthetic_samples"], 3);  // 3 negatives brought up to 6 positives
   EXPECT_LT(epoch["val_error"].get<double>(), 0.5);
@@ -105,7 +107,7 @@ TEST(RunTextTrial, BiLstmTrainsOnTheFixtureAndBeatsChance) {
   TrialRuntime rt;
   rt.checkpoint_dir = (dir.path() / "ckpt").string();
   auto run = RunTrial(config, rt);
-  EXPECT_EQ(run.rc, kExitOk);
+  EXPECT_EQ(run.rc, contract::kExitOk);
   auto epochs = run.Of("epoch");
   ASSERT_EQ(epochs.size(), 12u);
   EXPECT_TRUE(epochs.back().contains("confusion"));
@@ -130,7 +132,7 @@ TEST(RunTextTrial, LdamDrwRuns) {
                              {"method", {{"loss", "ldam"}, {"defer", "drw"}, {"drw_epoch", 1}}},
                              {"train", {{"epochs", 2}, {"batch_size", 4}, {"optimizer", "adam"}, {"lr", 0.01}}}});
   auto run = RunTrial(config);
-  EXPECT_EQ(run.rc, kExitOk);
+  EXPECT_EQ(run.rc, contract::kExitOk);
   auto epochs = run.Of("epoch");
   ASSERT_EQ(epochs.size(), 2u);
   EXPECT_FALSE(epochs[0].contains("class_weights"));

@@ -1,0 +1,180 @@
+#include "trainer/image/data_file.h"
+
+#include <lzma.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "trainer/core/errors.h"
+
+namespace ltsweep::trainer {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f) std::fclose(f);
+  }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+File OpenOrThrow(const std::string& path) {
+  File f(std::fopen(path.c_str(), "rb"));
+  if (!f) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  return f;
+}
+
+std::vector<uint8_t> ReadPlain(const std::string& path) {
+  File f = OpenOrThrow(path);
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof(buf), f.get())) > 0) out.insert(out.end(), buf, buf + got);
+  if (std::ferror(f.get())) throw DataError(fmt::format("{}: read error", path));
+  return out;
+}
+
+const char* LzmaMessage(lzma_ret ret) {
+  switch (ret) {
+    case LZMA_MEM_ERROR: return "out of memory";
+    case LZMA_FORMAT_ERROR: return "not an xz stream (bad magic)";
+    case LZMA_OPTIONS_ERROR: return "unsupported xz options";
+    case LZMA_DATA_ERROR: return "corrupt xz data";
+    case LZMA_BUF_ERROR: return "xz stream truncated (unexpected end of file)";
+    default: return "xz decoder error";
+  }
+}
+
+std::vector<uint8_t> ReadXz(const std::string& path) {
+  File f = OpenOrThrow(path);
+  lzma_stream strm = LZMA_STREAM_INIT;
+  lzma_ret ret = lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED);
+  if (ret != LZMA_OK) throw DataError(fmt::format("{}: cannot start the xz decoder: {}", path, LzmaMessage(ret)));
+  std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&strm, lzma_end);
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> in(1 << 16);
+  size_t produced = 0;
+  out.resize(1 << 20);
+  lzma_action action = LZMA_RUN;
+  strm.next_out = out.data();
+  strm.avail_out = out.size();
+  for (;;) {
+    if (strm.avail_in == 0 && action == LZMA_RUN) {
+      size_t got = std::fread(in.data(), 1, in.size(), f.get());
+      if (std::ferror(f.get())) throw DataError(fmt::format("{}: read error", path));
+      strm.next_in = in.data();
+      strm.avail_in = got;
+      if (got == 0) action = LZMA_FINISH;
+    }
+    ret = lzma_code(&strm, action);
+    if (strm.avail_out == 0 || ret == LZMA_STREAM_END) {
+      produced = out.size() - strm.avail_out;
+      if (ret == LZMA_STREAM_END) break;
+      out.resize(out.size() * 2);
+      strm.next_out = out.data() + produced;
+      strm.avail_out = out.size() - produced;
+    }
+    if (ret != LZMA_OK && ret != LZMA_STREAM_END) {
+      throw DataError(fmt::format("{}: {} after {} decompressed bytes", path, LzmaMessage(ret),
+                                  out.size() - strm.avail_out));
+    }
+  }
+  out.resize(produced);
+  return out;
+}
+
+std::vector<uint8_t> ReadGz(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
+  gzbuffer(gz, 1 << 17);
+  std::vector<uint8_t> out;
+  std::vector<uint8_t> buf(1 << 17);
+  for (;;) {
+    int got = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
+    if (got < 0) {
+      int code = 0;
+      const char* msg = gzerror(gz, &code);
+      throw DataError(fmt::format("{}: gzip stream error: {}", path, msg ? msg : "unknown"));
+    }
+    if (got == 0) break;
+    out.insert(out.end(), buf.begin(), buf.begin() + got);
+  }
+  int code = 0;
+  const char* msg = gzerror(gz, &code);
+  if (code != Z_OK && code != Z_STREAM_END) {
+    throw DataError(fmt::format("{}: gzip stream error: {}", path, msg ? msg : "unknown"));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> ReadDataFile(const std::string& path) {
+  if (EndsWith(path, ".xz")) return ReadXz(path);
+  if (EndsWith(path, ".gz")) return ReadGz(path);
+  return ReadPlain(path);
+}
+
+std::string FindDataFile(const std::string& dir, const std::string& name) {
+  std::string tried;
+  for (const char* ext : {"", ".xz", ".gz"}) {
+    fs::path p = fs::path(dir) / (name + ext);
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) return p.string();
+    tried += (tried.empty() ? "" : ", ") + p.string();
+  }
+  throw DataError(fmt::format("{}: data file not found (tried {})", (fs::path(dir) / name).string(), tried));
+}
+
+std::vector<uint8_t> ReadDataFileCached(const std::string& dir, const std::string& name, const std::string& cache_dir,
+                                        std::string* path_read) {
+  std::string path = FindDataFile(dir, name);
+  if (path_read) *path_read = path;
+  if (cache_dir.empty() || !EndsWith(path, ".xz")) return ReadDataFile(path);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  auto mtime = fs::last_write_time(path, ec);
+  if (ec) return ReadDataFile(path);
+  auto stamp = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  fs::path cached = fs::path(cache_dir) / "decompressed" / fmt::format("{}.{}.{}", name, size, stamp);
+  if (fs::is_regular_file(cached, ec)) {
+    try {
+      if (path_read) *path_read = cached.string();
+      return ReadPlain(cached.string());
+    } catch (const DataError&) {
+      if (path_read) *path_read = path;  // unreadable cache entry: fall back to the original
+    }
+  }
+  std::vector<uint8_t> bytes = ReadDataFile(path);
+  fs::create_directories(cached.parent_path(), ec);
+  if (!ec) {
+    fs::path tmp = cached;
+    tmp += fmt::format(".tmp{}.{}", static_cast<long>(::getpid()),
+                      std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    File out(std::fopen(tmp.c_str(), "wb"));
+    bool ok = out && std::fwrite(bytes.data(), 1, bytes.size(), out.get()) == bytes.size();
+    ok = ok && std::fflush(out.get()) == 0;
+    out.reset();
+    if (ok) fs::rename(tmp, cached, ec);
+    if (!ok || ec) fs::remove(tmp, ec);
+  }
+  return bytes;
+}
+
+}  // namespace ltsweep::trainer

@@ -1,0 +1,134 @@
+#include "worker/attempt_reporter.h"
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace ltsweep::worker {
+
+using Ms = std::chrono::milliseconds;
+
+AttemptReporter::AttemptReporter(CoordinatorClient& client, Outbox& outbox, WorkerSession& session, Clock* clock,
+                                 std::chrono::milliseconds grace)
+    : client_(client), outbox_(outbox), session_(session), clock_(clock), grace_(grace) {}
+
+SendResult AttemptReporter::SendOne(const v1::ReportMetricsRequest& batch, ActiveLease& lease) {
+  auto reply = client_.ReportMetrics(batch);
+  if (reply.ok()) {
+    session_.NoteReachable(true, reply.status());
+    return SendResult::kOk;
+  }
+  const Status& s = reply.status();
+  switch (ClassifyRpcError(s)) {
+    case RpcFailure::kLeaseGone:
+      MarkLeaseGone(lease, "metrics refused: " + s.message(), session_);
+      return SendResult::kGone;
+    case RpcFailure::kRefused:
+      session_.Log(fmt::format("trial {}: a metric batch of {} rows was refused and dropped: {}", lease.trial_id(),
+                               batch.rows_size() + batch.payloads_size(), DescribeRpcError(s)));
+      return SendResult::kOk;
+    case RpcFailure::kTransient:
+      break;
+  }
+  session_.NoteReachable(false, s);
+  return SendResult::kPending;
+}
+
+SendResult AttemptReporter::Drain(ActiveLease& lease) {
+  while (auto batch = outbox_.Front(lease.trial_id(), lease.token())) {
+    SendResult r = SendOne(*batch, lease);
+    if (r == SendResult::kPending) return r;
+    if (r == SendResult::kGone) {
+      outbox_.Drop(lease.trial_id(), lease.token());
+      return r;
+    }
+    outbox_.Pop(lease.trial_id(), lease.token());
+  }
+  return SendResult::kOk;
+}
+
+bool AttemptReporter::HasBuffered(const ActiveLease& lease) {
+  return !outbox_.Empty(lease.trial_id(), lease.token());
+}
+
+void AttemptReporter::Drop(const ActiveLease& lease) { outbox_.Drop(lease.trial_id(), lease.token()); }
+
+void AttemptReporter::Buffer(const v1::ReportMetricsRequest& batch) {
+  Status st = outbox_.Push(batch);
+  if (!st.ok()) session_.Log("cannot buffer a metric batch: " + st.ToString());
+}
+
+SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& lease) {
+  if (batch.rows_size() == 0 && batch.payloads_size() == 0) return SendResult::kOk;
+  const bool gone = lease.gone();
+  SendResult r = SendResult::kGone;  // a gone lease's batch is discarded
+  if (!gone && outbox_.Empty(lease.trial_id(), lease.token())) {
+    r = SendOne(batch, lease);
+    if (r == SendResult::kPending) Buffer(batch);
+  } else if (!gone) {
+    Buffer(batch);  // behind earlier unsent batches, which go first
+    r = Drain(lease);
+  }
+  batch.clear_rows();
+  batch.clear_payloads();
+  return r;
+}
+
+AttemptReporter::FinishTry AttemptReporter::TryFinish(ActiveLease& lease, const v1::FinishAttemptRequest& finish) {
+  auto reply = client_.FinishAttempt(finish);
+  if (reply.ok()) {
+    session_.NoteReachable(true, reply.status());
+    session_.Log(fmt::format("trial {} attempt {} finished: {}{}{} -> {}", lease.trial_id(), lease.attempt(),
+                             v1::AttemptOutcome_Name(finish.outcome()), finish.error().empty() ? "" : ": ",
+                             finish.error().substr(0, 200), reply->trial_state()));
+    return FinishTry::kAccepted;
+  }
+  if (!IsTransient(reply.status())) {
+    session_.Log(fmt::format("trial {} attempt {}: finish refused: {}; dropped", lease.trial_id(), lease.attempt(),
+                             DescribeRpcError(reply.status())));
+    Drop(lease);
+    return FinishTry::kDropped;
+  }
+  session_.NoteReachable(false, reply.status());
+  return FinishTry::kRetry;
+}
+
+bool AttemptReporter::Finish(ActiveLease& lease, const v1::FinishAttemptRequest& finish) {
+  Backoff backoff = session_.MakeBackoff();
+  const int64_t give_up_at = clock_->NowMillis() + grace_.count();
+  while (true) {
+    SendResult r = lease.gone() ? SendResult::kGone : Drain(lease);
+    if (r == SendResult::kGone) {
+      session_.Log(fmt::format("trial {} attempt {}: lease gone before the finish was reported; dropped",
+                               lease.trial_id(), lease.attempt()));
+      return false;
+    }
+    if (r == SendResult::kOk) {
+      const FinishTry tried = TryFinish(lease, finish);
+      if (tried != FinishTry::kRetry) return tried == FinishTry::kAccepted;
+    }
+    if (session_.stopping() && clock_->NowMillis() >= give_up_at) {
+      session_.Log(fmt::format("trial {} attempt {}: coordinator unreachable while shutting down; its lease will expire",
+                               lease.trial_id(), lease.attempt()));
+      return false;
+    }
+    const Ms delay(backoff.NextDelayMs());
+    // Not WaitFor: reporting continues while stopping, until the give-up time.
+    std::this_thread::sleep_for(std::min(delay, Ms(std::max<int64_t>(1, grace_.count()))));
+  }
+}
+
+void AttemptReporter::DrainLeftovers() {
+  for (const v1::LeaseRef& ref : outbox_.Leases()) {
+    ActiveLease lease(ref.trial_id(), ref.attempt(), ref.token());
+    SendResult r = Drain(lease);
+    session_.Log(fmt::format("resent batches of trial {} attempt {} left by an earlier run: {}", lease.trial_id(),
+                             lease.attempt(),
+                             r == SendResult::kOk     ? "delivered"
+                             : r == SendResult::kGone ? "lease gone, dropped"
+                                                      : "still pending"));
+  }
+}
+
+}  // namespace ltsweep::worker

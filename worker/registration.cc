@@ -1,0 +1,58 @@
+#include "worker/registration.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ltsweep::worker {
+
+v1::RegisterRequest Registrar::MakeRequest() const {
+  v1::RegisterRequest request;
+  const std::string id = session_.id();
+  request.set_worker_id(id.empty() ? options_.worker_id : id);
+  if (options_.host.empty()) {
+    char hostname[256] = {0};
+    gethostname(hostname, sizeof(hostname) - 1);
+    request.set_host(hostname);
+  } else {
+    request.set_host(options_.host);
+  }
+  request.set_slots(options_.slots);
+  for (int g : options_.gpus) request.add_gpus(g);
+  request.set_pid(getpid());
+  return request;
+}
+
+void Registrar::Accept(const v1::RegisterRequest& request, const v1::RegisterResponse& response) {
+  session_.set_id(response.worker_id());
+  session_.SetReachable();
+  const std::chrono::milliseconds heartbeat =
+      options_.heartbeat_interval.count() > 0
+          ? options_.heartbeat_interval
+          : std::chrono::milliseconds(std::max<int64_t>(100, response.heartbeat_interval_ms()));
+  session_.set_heartbeat_interval(heartbeat);
+  session_.Log(fmt::format("registered: host {}, {} slot(s), trainer {}, heartbeat {} ms", request.host(),
+                           options_.slots, options_.trainer_path, heartbeat.count()));
+}
+
+bool Registrar::RegisterUntilAccepted() {
+  Backoff backoff = session_.MakeBackoff();
+  while (!session_.stopping()) {
+    const v1::RegisterRequest request = MakeRequest();
+    auto response = client_.Register(request);
+    if (response.ok()) {
+      Accept(request, *response);
+      return true;
+    }
+    if (!IsTransient(response.status())) {
+      session_.Log("registration refused: " + DescribeRpcError(response.status()) + "; retrying");
+    }
+    session_.NoteReachable(false, response.status());
+    if (!session_.WaitFor(std::chrono::milliseconds(backoff.NextDelayMs()))) break;
+  }
+  return false;
+}
+
+}  // namespace ltsweep::worker

@@ -1,0 +1,50 @@
+// SlotLoop: one trial slot of the worker (one per GPU, or per CPU share).
+// Until the worker stops it asks the coordinator for a lease, runs the
+// granted attempt to its end (worker/attempt_runner.h), and asks again;
+// "nothing yet" waits the retry_after the coordinator suggests, an
+// unreachable coordinator waits with backoff. A lease granted just as the
+// worker stops is handed back as interrupted without starting a trainer.
+// When the coordinator does not know the worker any more, slot 0 registers
+// again (the others wait for it).
+//
+// Ownership: borrows everything. Thread-safety: Run() on the slot's own
+// thread; it returns once the session stops (after the running attempt has
+// been reported).
+#pragma once
+
+#include "worker/attempt_reporter.h"
+#include "worker/attempt_runner.h"
+#include "worker/coordinator_client.h"
+#include "worker/registration.h"
+#include "worker/worker_session.h"
+
+namespace ltsweep::worker {
+
+class SlotLoop {
+ public:
+  SlotLoop(int slot, CoordinatorClient& client, WorkerSession& session, Registrar& registrar,
+           AttemptRunner& runner, AttemptReporter& reporter)
+      : slot_(slot),
+        client_(client),
+        session_(session),
+        registrar_(registrar),
+        runner_(runner),
+        reporter_(reporter) {}
+
+  void Run();
+
+ private:
+  // After a failed Lease call: registers again or notes the outage.
+  void OnLeaseError(const Status& error);
+  // Reports a lease granted while stopping as interrupted.
+  void HandBack(const v1::LeaseResponse& lease);
+
+  const int slot_;
+  CoordinatorClient& client_;
+  WorkerSession& session_;
+  Registrar& registrar_;
+  AttemptRunner& runner_;
+  AttemptReporter& reporter_;
+};
+
+}  // namespace ltsweep::worker

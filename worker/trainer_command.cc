@@ -1,0 +1,43 @@
+#include "worker/trainer_command.h"
+
+#include <fmt/format.h>
+
+#include "common/trainer_contract.h"
+
+namespace ltsweep::worker {
+
+SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation) {
+  namespace c = contract;
+  SpawnOptions spawn;
+  spawn.path = invocation.trainer;
+  const std::string threads = std::to_string(invocation.threads);
+  spawn.args = {c::kFlagConfig, invocation.config_path, c::kFlagThreads, threads};
+  if (invocation.gpu) {
+    spawn.args.insert(spawn.args.end(), {c::kFlagDevice, "cuda"});
+    spawn.env.push_back({"CUDA_VISIBLE_DEVICES", std::to_string(*invocation.gpu)});
+  } else {
+    spawn.args.insert(spawn.args.end(), {c::kFlagDevice, "cpu"});
+    spawn.env.push_back({"CUDA_VISIBLE_DEVICES", ""});
+  }
+  if (!invocation.checkpoint_dir.empty()) {
+    spawn.args.insert(spawn.args.end(), {c::kFlagCheckpointDir, invocation.checkpoint_dir, c::kFlagResume});
+  }
+  spawn.env.push_back({"OMP_NUM_THREADS", threads});
+  spawn.stderr_log_path = invocation.stderr_log_path;
+  return spawn;
+}
+
+std::optional<int> SlotGpu(const std::vector<int>& gpus, int slot) {
+  if (gpus.empty()) return std::nullopt;
+  return gpus[static_cast<size_t>(slot) % gpus.size()];
+}
+
+std::string CheckpointName(int64_t trial_id, const std::string& config_hash) {
+  std::string name = std::to_string(trial_id);
+  if (!config_hash.empty()) name += "-" + config_hash.substr(0, 16);
+  return name;
+}
+
+std::string AttemptDirName(int64_t trial_id, int attempt) { return fmt::format("trial-{}-a{}", trial_id, attempt); }
+
+}  // namespace ltsweep::worker

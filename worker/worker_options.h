@@ -1,0 +1,76 @@
+// WorkerOptions: every setting of a worker daemon, with its default. The
+// defaults here are the daemon's defaults: `ltsweep worker` overrides a field
+// only when its flag is given, and its --help shows these values.
+//
+// Worker::Run() resolves the "0: ..." and "empty: ..." fields once (slots,
+// trainer_path, threads_per_trial, clock) and hands the resolved copy to the
+// parts of the run (worker/slot_loop.h, worker/attempt_runner.h, ...).
+//
+// Thread-safety: a value; the parts of a running worker only read it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "worker/backoff.h"
+
+namespace ltsweep::worker {
+
+struct WorkerOptions {
+  // Coordinator address, "host:port". Required.
+  std::string coordinator;
+  // Trial slots. 0: one per GPU when gpus is given, else 1.
+  int slots = 0;
+  // GPU index of each slot (slot i uses gpus[i % gpus.size()]). Empty: CPU
+  // only; trainers get CUDA_VISIBLE_DEVICES="" and --device cpu.
+  std::vector<int> gpus;
+  // The trainer executable. Empty: ltsweep-train next to this program's
+  // executable, else on $PATH.
+  std::string trainer_path;
+  // Per-attempt folders (<work_dir>/trial-<id>-a<attempt>: config, stderr
+  // log) and the metric outbox.
+  std::string work_dir = "ltsweep-work";
+  // Keep the folder of an attempt whose success the coordinator accepted.
+  // false: it is removed (the results are in the database); folders of
+  // failed, interrupted or dropped attempts are always kept, for their
+  // stderr.log.
+  bool keep_work_dirs = false;
+  // Shared checkpoint folder. Empty: no checkpoints; a retry starts over.
+  std::string checkpoint_root;
+  // SIGTERM -> SIGKILL grace period for trainers (also how long a stopping
+  // worker keeps trying to report its interrupted attempts).
+  std::chrono::milliseconds grace{30'000};
+  // Heartbeat period. 0: what the coordinator asks for at registration.
+  std::chrono::milliseconds heartbeat_interval{0};
+  // Metric rows are batched for at most this long (and flushed at every
+  // checkpoint and at the end).
+  std::chrono::milliseconds metric_flush_interval{1'000};
+  // Deadline of each RPC.
+  std::chrono::milliseconds rpc_timeout{10'000};
+  // --threads of each trainer. 0: hardware threads / slots (at least 1).
+  int threads_per_trial = 0;
+  // Retry schedule while the coordinator is unreachable: 100 ms doubling up
+  // to 5 s, +-20 % jitter.
+  BackoffOptions backoff{100, 5'000, 2.0, 0.2};
+  // Bound of the on-disk outbox.
+  uint64_t outbox_max_bytes = 64ull << 20;
+  // gRPC message size limit (both directions).
+  int max_message_bytes = 16 << 20;
+  // Reported host name. Empty: gethostname().
+  std::string host;
+  // Id to register under. Empty: the coordinator assigns one.
+  std::string worker_id;
+  // Seed of the backoff jitter. 0: random.
+  uint64_t seed = 0;
+  // Borrowed. nullptr: SystemClock::Default().
+  Clock* clock = nullptr;
+  // Receives one line per state change ("worker <id>: <text>"). Empty: each
+  // line goes to stderr with a UTC timestamp (common/log.h).
+  LogFn log;
+};
+
+}  // namespace ltsweep::worker
