@@ -1,10 +1,13 @@
 #include "tests/coordinator/auth_test_util.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <fstream>
 #include <sstream>
 
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include "proto/client_service.pb.h"
 #include "proto/worker_service.pb.h"
@@ -66,6 +69,20 @@ std::vector<std::string> AllRpcs() {
     }
   }
   return out;
+}
+
+grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                        const char* authorization) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (authorization != nullptr) ctx.AddMetadata("authorization", authorization);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  return done.get_future().get();
 }
 
 }  // namespace ltsweep::testing

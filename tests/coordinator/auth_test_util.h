@@ -1,4 +1,4 @@
-// Helpers of the auth tests: every RPC of the protos, and test certificates
+// Helpers of the auth tests: every RPC of the protos, a generic call, and test certificates
 // made at run time with the openssl command (Debian's openssl package), so no
 // key is ever committed: two CAs, a server certificate for localhost /
 // 127.0.0.1 signed by the first, and one client certificate signed by each.
@@ -7,8 +7,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "common/status.h"
 
@@ -30,5 +33,11 @@ StatusOr<TestPki> MakeTestPki(const std::filesystem::path& dir);
 // Every RPC of proto/client_service.proto and proto/worker_service.proto, as
 // "/ltsweep.v1.Service/Method", read from the compiled descriptors.
 std::vector<std::string> AllRpcs();
+
+// One unary call of `method` ("/pkg.Service/Method") with an empty request
+// over `channel`, through gRPC's generic stub; `authorization`, when not
+// null, is sent as that header by hand. Waits up to 10 s.
+grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                        const char* authorization = nullptr);
 
 }  // namespace ltsweep::testing

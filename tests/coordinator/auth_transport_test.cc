@@ -4,14 +4,12 @@
 // TLS with certificates made by the openssl command at run time.
 #include <chrono>
 #include <cstdlib>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <gtest/gtest.h>
@@ -78,20 +76,9 @@ class TestServer {
   std::unique_ptr<grpc::Server> server_;
 };
 
-// One unary call of `method` with an empty request; `authorization`, when
-// not null, is sent as that header by hand.
 grpc::Status Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
                   const char* authorization = nullptr) {
-  grpc::GenericStub stub(channel);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  if (authorization != nullptr) ctx.AddMetadata("authorization", authorization);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  return done.get_future().get();
+  return ::ltsweep::testing::CallMethod(channel, method, authorization);
 }
 
 bool Reached(const grpc::Status& s) {
