@@ -20,14 +20,14 @@
 
 namespace ltsweep::cli {
 
+namespace {
+
 struct TokenCreateArgs {
   std::string role;
   std::string tokens_file;
   std::string name;
   std::string out_file;  // empty: print the token on stdout
 };
-
-namespace {
 
 // Writes `token` to a new file readable by its owner only.
 Status WritePrivateFile(const std::string& path, const std::string& token) {
@@ -44,8 +44,6 @@ Status WritePrivateFile(const std::string& path, const std::string& token) {
   close(fd);
   return result;
 }
-
-}  // namespace
 
 // Runs `token create`: the token goes to `out` (or to args.out_file), what was
 // done to `err`. Errors name the flag at fault.
@@ -68,6 +66,8 @@ Status RunTokenCreate(const TokenCreateArgs& args, std::ostream& out, std::ostre
                                            : "the token is in " + args.out_file + " (mode 0600)");
   return Status::Ok();
 }
+
+}  // namespace
 
 // Adds `token create` to `app`.
 void RegisterTokenCommands(CLI::App& app) {
