@@ -66,7 +66,8 @@ struct StoreOptions {
   Clock* clock = nullptr;
 
   // Seed for the lease-token generator. Default (nullopt): tokens come from
-  // /dev/urandom. Set it in tests to get reproducible tokens.
+  // the kernel's CSPRNG (store/lease_token.h). Set it in tests only, to get
+  // reproducible (and predictable) tokens.
   std::optional<uint64_t> token_seed;
 
   // Fault injection for tests: called inside every write transaction just
