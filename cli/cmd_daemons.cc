@@ -120,9 +120,8 @@ void RegisterCoordinator(CLI::App& app) {
   cmd->add_option("--port-file", flags->port_file, "Write the bound port to this file once listening");
   AddServerSecurityOptions(cmd, &flags->security);
   cmd->footer(
-      "Examples:\n  ltsweep coordinator --db sweeps.db\n"
-      "  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --tls-cert server.crt --tls-key server.key "
-      "--auth-tokens tokens\n"
+      "Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --tls-cert server.crt --tls-key server.key "
+      "--auth-tokens tokens\n  ltsweep coordinator --db sweeps.db   (127.0.0.1:50051, plain text, no tokens)\n"
       "A non-loopback --listen needs TLS or --insecure; see docs/security.md.");
   cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file); });
 }

@@ -84,7 +84,7 @@ void RegisterTokenCommands(CLI::App& app) {
   create->add_option("--name", args->name, "A name for people and logs (default: <role>-<hash prefix>)");
   create->add_option("--out", args->out_file, "Write the token to this new file (mode 0600) instead of stdout");
   create->footer(
-      "Examples:\n  ltsweep token create --role submit --tokens tokens.txt --name alice\n"
+      "Example:\n  ltsweep token create --role submit --tokens tokens.txt --name alice\n"
       "  ltsweep token create --role worker --tokens tokens.txt --out worker.token\n"
       "The coordinator reads the file at start: restart it to add or revoke tokens (delete a line to revoke).");
   create->callback([args] { ThrowIfError(RunTokenCreate(*args, std::cout, std::cerr)); });
