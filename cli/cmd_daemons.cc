@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/security_flags.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/memory_limit.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -137,6 +138,8 @@ std::string DurationText(std::chrono::milliseconds d) {
 // them from a default-constructed WorkerOptions.
 struct WorkerFlags {
   std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max;
+  std::string memory_limit;
+  std::vector<std::string> data_roots;
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
@@ -167,6 +170,14 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
   cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
       ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
+  cmd->add_option("--data-root", f.data_roots,
+                  "A folder the trials' data.root and data.cache_dir may lie in (repeatable; default: "
+                  "/usr/share/datasets and the cache folder, $LTSWEEP_CACHE_DIR or ~/.cache/ltsweep). A trial "
+                  "naming another folder is refused and retried elsewhere");
+  cmd->add_option("--memory-limit", f.memory_limit,
+                  "Address-space limit of each trainer (e.g. 8G, 512M; 0: none). A trainer past it crashes "
+                  "and the error says 'memory limit 8G reached?'")
+      ->default_str("0");
   AddClientSecurityOptions(cmd, &f.security);
   cmd->footer(
       "Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt "
@@ -200,6 +211,12 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   if (given("--threads")) options.threads_per_trial = f.threads;
   if (given("--worker-id")) options.worker_id = f.worker_id;
   if (given("--backoff-max")) options.backoff.max_ms = DurationOrThrow(f.backoff_max, "--backoff-max").count();
+  if (given("--data-root")) options.data_roots = f.data_roots;
+  if (given("--memory-limit")) {
+    auto limit = worker::ParseMemoryLimit(f.memory_limit);
+    if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
+    options.memory_limit_bytes = *limit;
+  }
   auto security = ResolveClientSecurity(f.security);
   if (!security.ok()) throw CommandError(ExitCodeFor(security.status()), security.status().message());
   options.security = std::move(security).value();

@@ -35,6 +35,8 @@
 #include "report/table_format.h"
 #include "spec/expand.h"
 #include "store/store.h"
+#include "worker/lease_validation.h"
+#include "worker/memory_limit.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -44,7 +46,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RunArgs {
-  std::string spec, db = "ltsweep.db", trainer, report, gpus;
+  std::string spec, db = "ltsweep.db", trainer, report, gpus, memory_limit = "0";
   std::string work_dir = worker::WorkerOptions{}.work_dir;  // the worker's default
   int workers = 1;
   int threads = 0;
@@ -151,10 +153,21 @@ int64_t ResumeOrSubmit(const RunArgs& a, const std::string& yaml, coordinator::C
   return submitted->sweep_id();
 }
 
+// Local mode needs no set-up: its worker allows the trainer's default data
+// places and every data.root / data.cache_dir its own spec names (the user
+// who runs the spec wrote them; a worker daemon allows only --data-root).
+std::vector<std::string> LocalDataRoots(const spec::ExpandedSweep& expanded) {
+  std::vector<std::string> configs;
+  for (const auto& trial : expanded.trials) configs.push_back(trial.config.dump());
+  std::vector<std::string> roots = worker::DefaultDataRoots();
+  for (std::string& folder : worker::DataFoldersOfConfigs(configs)) roots.push_back(std::move(folder));
+  return roots;
+}
+
 // The local worker: CPU slots or one per GPU, checkpoints under the work
 // dir, metrics sent twice a second.
 worker::WorkerOptions LocalWorkerOptions(const RunArgs& a, const std::vector<int>& gpus, const std::string& address,
-                                         const std::string& log_path) {
+                                         const std::string& log_path, const std::vector<std::string>& data_roots) {
   worker::WorkerOptions wo;
   wo.coordinator = address;
   wo.gpus = gpus;
@@ -166,6 +179,10 @@ worker::WorkerOptions LocalWorkerOptions(const RunArgs& a, const std::vector<int
   wo.metric_flush_interval = std::chrono::milliseconds(500);
   wo.backoff.max_ms = 1'000;
   wo.log = FileLog(log_path, "worker");
+  wo.data_roots = data_roots;
+  auto limit = worker::ParseMemoryLimit(a.memory_limit);
+  if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
+  wo.memory_limit_bytes = *limit;
   return wo;
 }
 
@@ -210,6 +227,9 @@ LoopEnd ProgressLoop(int64_t sweep_id, CoordinatorClient& client, const sigset_t
 void RunLocal(const RunArgs& a) {
   if (a.workers < 1) throw CommandError(kExitUsage, "--workers: must be at least 1");
   if (a.threads < 0) throw CommandError(kExitUsage, "--threads: must be at least 1");
+  if (auto limit = worker::ParseMemoryLimit(a.memory_limit); !limit.ok()) {
+    throw CommandError(kExitUsage, limit.status().message());
+  }
   const std::string yaml = ReadSpecOrThrow(a.spec);
   // The data is on this machine: check its paths too.
   auto expanded = spec::ValidateSweepText(yaml, a.spec);
@@ -233,7 +253,7 @@ void RunLocal(const RunArgs& a) {
   CoordinatorClient client(address);
   const int64_t sweep_id = ResumeOrSubmit(a, yaml, server, client);
 
-  worker::Worker w(LocalWorkerOptions(a, gpus, address, log_path));
+  worker::Worker w(LocalWorkerOptions(a, gpus, address, log_path, LocalDataRoots(*expanded)));
   std::atomic<bool> worker_ended{false};
   Status worker_status;
   std::thread worker_thread([&] {
@@ -279,6 +299,9 @@ void RegisterLocalCommands(CLI::App& app) {
   cmd->add_option("--work-dir", a->work_dir, "Per-trial files, checkpoints and the daemon log (ltsweep-run.log)")
       ->capture_default_str();
   cmd->add_flag("--rerun", a->rerun, "Run every trial again instead of reusing earlier identical results");
+  cmd->add_option("--memory-limit", a->memory_limit,
+                  "Address-space limit of each trainer (e.g. 8G, 512M; 0: none)")
+      ->capture_default_str();
   cmd->footer(
       "Example:\n  ltsweep run sweeps/quickstart.yaml --workers 2 --report report.html\n"
       "Exit status: 0 when every trial succeeded, 1 when any failed or on Ctrl-C (run the same command again to "

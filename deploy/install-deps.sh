@@ -19,6 +19,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # tools the tests use
   xz-utils procps openssl
+  # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
+  clang libclang-rt-14-dev
 )
 
 missing=()

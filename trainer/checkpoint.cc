@@ -1,23 +1,48 @@
 #include "trainer/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
-#include "trainer/core/runtime.h"
+#include "common/status.h"
+#include "trainer/core/checkpoint_file.h"
 
 namespace ltsweep::trainer {
 namespace {
 
-namespace fs = std::filesystem;
+// Loads a payload's model and optimizer archives; returns its state text.
+// Throws (c10::Error, std::runtime_error) when torch cannot read it; model and
+// optimizer may then be partly overwritten.
+std::string LoadArchives(const std::string& payload, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                         const torch::Device& device) {
+  torch::serialize::InputArchive root;
+  root.load_from(payload.data(), payload.size(), device);
+  torch::serialize::InputArchive model_archive;
+  root.read("model", model_archive);
+  model.load(model_archive);
+  torch::serialize::InputArchive optimizer_archive;
+  root.read("optimizer", optimizer_archive);
+  optimizer.load(optimizer_archive);
+  c10::IValue value;
+  root.read("state", value);
+  return value.toStringRef();
+}
 
-std::runtime_error IoError(const std::string& what, const std::string& path) {
-  return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+// Loads one checkpoint payload; false with *problem set when it is unusable.
+bool LoadPayload(const std::string& payload, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                 const torch::Device& device, nlohmann::json* state, std::string* problem) {
+  try {
+    nlohmann::json parsed = nlohmann::json::parse(LoadArchives(payload, model, optimizer, device));
+    if (!parsed.is_object() || !parsed.contains("next_epoch") || !parsed["next_epoch"].is_number_integer()) {
+      *problem = "its state has no integer next_epoch";
+      return false;
+    }
+    *state = std::move(parsed);
+    return true;
+  } catch (const std::exception& e) {
+    *problem = std::string("cannot be loaded: ") + e.what();
+    return false;
+  }
 }
 
 }  // namespace
@@ -38,46 +63,33 @@ std::string SerializeCheckpoint(torch::nn::Module& model, torch::optim::Optimize
 }
 
 std::string WriteCheckpointBytes(const std::string& dir, const std::string& bytes) {
-  fs::create_directories(dir);
-  const std::string tmp = (fs::path(dir) / kCheckpointTmpFile).string();
-  const std::string final_path = (fs::path(dir) / kCheckpointFile).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError("cannot create", tmp);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      throw IoError("cannot write", tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw IoError("cannot flush", tmp);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw IoError("cannot rename to", final_path);
-  return final_path;
+  return WriteCheckpointFile(dir, bytes);
 }
 
 bool LoadCheckpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                     const torch::Device& device, nlohmann::json* state) {
-  const std::string path = (fs::path(dir) / kCheckpointFile).string();
-  if (!fs::exists(path)) return false;
-  try {
-    torch::serialize::InputArchive root;
-    root.load_from(path, device);
-    torch::serialize::InputArchive model_archive;
-    root.read("model", model_archive);
-    model.load(model_archive);
-    torch::serialize::InputArchive optimizer_archive;
-    root.read("optimizer", optimizer_archive);
-    optimizer.load(optimizer_archive);
-    c10::IValue value;
-    root.read("state", value);
-    *state = nlohmann::json::parse(value.toStringRef());
-  } catch (const std::exception& e) {
-    throw std::runtime_error("cannot read checkpoint " + path + ": " + e.what());
+  RemoveStaleCheckpointTemps(dir);
+  const std::vector<std::string> candidates = CheckpointCandidates(dir);
+  std::string before;  // model + optimizer as built, restored if a load fails half-way
+  for (const std::string& path : candidates) {
+    StatusOr<std::string> payload = ReadCheckpointFile(path);
+    std::string problem;
+    if (payload.ok()) {
+      if (before.empty()) before = SerializeCheckpoint(model, optimizer, nlohmann::json::object());
+      if (LoadPayload(*payload, model, optimizer, device, state, &problem)) return true;
+      problem = path + ": " + problem;
+    } else {
+      problem = payload.status().message();
+    }
+    std::fprintf(stderr, "[ltsweep-train] unusable checkpoint %s; set aside as %s%s\n", problem.c_str(), path.c_str(),
+                 kCorruptCheckpointSuffix);
+    SetAsideCorruptCheckpoint(path);
   }
-  return true;
+  if (!before.empty()) LoadArchives(before, model, optimizer, device);
+  if (!candidates.empty()) {
+    std::fprintf(stderr, "[ltsweep-train] no usable checkpoint in %s: starting from epoch 0\n", dir.c_str());
+  }
+  return false;
 }
 
 }  // namespace ltsweep::trainer

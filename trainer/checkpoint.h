@@ -1,13 +1,19 @@
-// Checkpoints of the image track: model parameters and buffers (BatchNorm
-// running statistics), optimizer state (momentum / Adam moments) and a JSON
-// TrainState (next epoch, best-so-far metrics, history, range-test points,
-// config hash) in one torch archive.
+// Checkpoints of both tracks: model parameters and buffers (BatchNorm running
+// statistics), optimizer state (momentum / Adam moments) and a JSON state
+// object (next epoch, best-so-far metrics, history, config hash) in one torch
+// archive: the payload of a checkpoint file (trainer/core/checkpoint_file.h:
+// a header with magic, format version, length and CRC-32s).
 //
-// Written atomically: the bytes go to DIR/ckpt.tmp, which is then renamed to
-// DIR/checkpoint.pt, so a crash or SIGTERM never leaves a half-written
-// checkpoint behind. A checkpoint can also be kept in memory (Serialize) and
-// written later (WriteCheckpointBytes): the SIGTERM path writes the state of
-// the last completed epoch even when checkpoint.every skipped it.
+// Written atomically under a temporary name of this process, fsynced and
+// renamed into place; the last two are kept (checkpoint.pt,
+// checkpoint.prev.pt). A checkpoint can also be kept in memory (Serialize)
+// and written later (WriteCheckpointBytes): the SIGTERM path writes the state
+// of the last completed epoch even when checkpoint.every skipped it.
+//
+// Reading falls back: a newest checkpoint that is torn or corrupt (short
+// file, bad magic or version, checksum mismatch, an archive torch cannot
+// load) is set aside with a line on stderr and the previous one is tried,
+// then none (epoch 0). A bad checkpoint never stops a trial from running.
 //
 // No random-engine state is stored because the loop has none that carries
 // over epochs: shuffling, sampling and augmentation engines are re-seeded
@@ -28,15 +34,17 @@ namespace ltsweep::trainer {
 std::string SerializeCheckpoint(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                                 const nlohmann::json& state);
 
-// Writes `bytes` to dir/ckpt.tmp, fsyncs, renames it to dir/checkpoint.pt
-// (creating dir). Returns the final path. Throws std::runtime_error on I/O
-// failure.
+// Frames `bytes` and writes them to dir/checkpoint.pt, keeping the one before
+// as dir/checkpoint.prev.pt (creating dir). Returns the final path. Throws
+// CannotRunHere when this machine cannot write there (disk full, read-only,
+// permission denied), std::runtime_error on other I/O failures.
 std::string WriteCheckpointBytes(const std::string& dir, const std::string& bytes);
 
-// Loads dir/checkpoint.pt into `model` and `optimizer` (already built with
-// the same shapes, on the target device) and returns the state object.
-// Returns false when no checkpoint exists. A checkpoint that cannot be read
-// throws std::runtime_error naming the file.
+// Loads the newest usable checkpoint of `dir` into `model` and `optimizer`
+// (already built with the same shapes, on the target device) and returns its
+// state object in *state. Returns false when there is none: no checkpoint,
+// or every one unusable (each named on stderr and renamed to *.corrupt); then
+// model and optimizer are as they were before the call.
 bool LoadCheckpoint(const std::string& dir, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                     const torch::Device& device, nlohmann::json* state);
 

@@ -14,7 +14,8 @@
 // stdout: JSON lines (trainer/core/events.h); stderr: human-readable progress.
 // Flags, event names and exit codes are those of common/trainer_contract.h:
 // the trainer's exceptions (trainer/core/errors.h) map to kExitInvalidConfig,
-// kExitUnusableData and kExitInterrupted, anything else to kExitCrash.
+// kExitUnusableData, kExitInterrupted and kExitCannotRunHere, anything else to
+// kExitCrash.
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 
 #include "common/config_schema.h"
 #include "common/trainer_contract.h"
+#include "trainer/core/checkpoint_file.h"
 #include "trainer/core/errors.h"
 #include "trainer/core/events.h"
 #include "trainer/core/runtime.h"
@@ -176,6 +178,8 @@ int Main(int argc, char** argv) {
   rt.threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   rt.device = ResolveDevice(args.device);
   rt.checkpoint_dir = args.checkpoint_dir;
+  // A trial that could never save its state stops here, not after an epoch.
+  if (!rt.checkpoint_dir.empty()) CheckCheckpointDirWritable(rt.checkpoint_dir);
   rt.resume = args.resume;
   rt.interrupt = &g_interrupt;
   rt.stop_after_epochs = args.stop_after;
@@ -200,6 +204,9 @@ int main(int argc, char** argv) {
   } catch (const DataError& e) {
     std::fprintf(stderr, "ltsweep-train: unusable data: %s\n", e.what());
     return contract::kExitUnusableData;
+  } catch (const CannotRunHere& e) {
+    std::fprintf(stderr, "ltsweep-train: cannot run here: %s\n", e.what());
+    return contract::kExitCannotRunHere;
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "ltsweep-train: %s\n", e.what());
     return contract::kExitInterrupted;

@@ -12,21 +12,21 @@ namespace ltsweep::trainer {
 std::string ResolveDevice(const std::string& requested) {
   if (requested.empty()) return torch::cuda::is_available() ? "cuda" : "cpu";
   if (requested == "cpu") return requested;
-  if (requested == "cuda" || requested.rfind("cuda:", 0) == 0) {
-    if (!torch::cuda::is_available()) {
-      throw ConfigError("--device " + requested + ": CUDA is not available in this build or on this machine");
-    }
-    if (requested.size() > 5) {
-      const std::string index = requested.substr(5);
-      if (index.empty() || index.find_first_not_of("0123456789") != std::string::npos ||
-          std::stoll(index) >= static_cast<long long>(torch::cuda::device_count())) {
-        throw ConfigError("--device " + requested + ": no such CUDA device (" +
-                          std::to_string(torch::cuda::device_count()) + " present)");
-      }
-    }
-    return requested;
+  const bool indexed = requested.rfind("cuda:", 0) == 0;
+  const std::string index = indexed ? requested.substr(5) : "";
+  if (requested != "cuda" &&
+      (!indexed || index.empty() || index.size() > 6 || index.find_first_not_of("0123456789") != std::string::npos)) {
+    throw ConfigError("--device " + requested + ": expected cpu, cuda or cuda:N");
   }
-  throw ConfigError("--device " + requested + ": expected cpu, cuda or cuda:N");
+  // Well-formed: what is missing now is missing on this machine only.
+  if (!torch::cuda::is_available()) {
+    throw CannotRunHere("--device " + requested + ": CUDA is not available in this build or on this machine");
+  }
+  if (indexed && std::stoll(index) >= static_cast<long long>(torch::cuda::device_count())) {
+    throw CannotRunHere("--device " + requested + ": no such CUDA device (" +
+                        std::to_string(torch::cuda::device_count()) + " present)");
+  }
+  return requested;
 }
 
 void ConfigureTorchThreads(int threads) {

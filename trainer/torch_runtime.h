@@ -9,7 +9,8 @@
 namespace ltsweep::trainer {
 
 // "" -> "cuda" when CUDA is available, else "cpu"; checks "cpu", "cuda" and
-// "cuda:N" (N below the device count). Throws ConfigError naming --device.
+// "cuda:N" (N below the device count). Throws ConfigError naming --device for
+// anything else, CannotRunHere when CUDA or device N is not on this machine.
 std::string ResolveDevice(const std::string& requested);
 
 // at::set_num_threads(threads) and at::set_num_interop_threads(1). Call once,

@@ -10,6 +10,8 @@
 
 #include "worker/attempt_rules.h"
 #include "worker/event_mapper.h"
+#include "worker/lease_validation.h"
+#include "worker/memory_limit.h"
 #include "worker/trainer_command.h"
 #include "worker/trainer_process.h"
 
@@ -43,6 +45,7 @@ SpawnOptions PrepareAttempt(const WorkerOptions& options, int slot, const v1::Le
     invocation.checkpoint_dir = ckpt.string();
   }
   invocation.stderr_log_path = (dir / "stderr.log").string();
+  invocation.memory_limit_bytes = options.memory_limit_bytes;
   return MakeSpawnOptions(invocation);
 }
 
@@ -174,6 +177,10 @@ void AttemptRunner::Run(int slot, const v1::LeaseResponse& lease) {
   leases_.Put(slot, active);
   session_.Log(fmt::format("slot {}: leased trial {} (sweep {}) attempt {}", slot, lease.trial_id(),
                            lease.sweep_id(), lease.attempt()));
+  if (!LeaseIsValid(slot, *active, lease)) {
+    leases_.Erase(slot);
+    return;
+  }
   const fs::path dir = fs::path(options_.work_dir) / AttemptDirName(lease.trial_id(), lease.attempt());
   const SpawnOptions spawn = PrepareAttempt(options_, slot, lease, dir);
   const std::string worker_id = session_.id();
@@ -189,10 +196,27 @@ void AttemptRunner::Run(int slot, const v1::LeaseResponse& lease) {
   leases_.Erase(slot);
 }
 
+bool AttemptRunner::LeaseIsValid(int slot, ActiveLease& active, const v1::LeaseResponse& lease) {
+  const LeaseFields fields{lease.trial_id(), lease.attempt(), lease.token(), lease.config_hash(), lease.config_json()};
+  const Status valid =
+      ValidateLease(fields, DataRootPolicy(options_.data_roots.empty() ? DefaultDataRoots() : options_.data_roots));
+  if (valid.ok()) return true;
+  FinishPlan plan;
+  plan.outcome = RefusalMayRunElsewhere(valid) ? v1::RETRY_ELSEWHERE : v1::FAILED_PERMANENT;
+  plan.error = "lease refused by the worker: " + valid.message();
+  plan.exit_code = -1;
+  session_.Log(fmt::format("slot {}: {} (trial {})", slot, plan.error, lease.trial_id()));
+  reporter_.Finish(active, MakeFinishRequest(session_.id(), active.Ref(), plan));
+  return false;
+}
+
 void AttemptRunner::Conclude(int slot, ActiveLease& lease, const std::string& dir, const contract::TrainerExit& exit,
                              const std::string& done_json, const std::string& stderr_tail,
                              const std::string& worker_id) {
-  const FinishPlan plan = PlanFinish(exit, done_json, stderr_tail, lease.gone());
+  FinishPlan plan = PlanFinish(exit, done_json, stderr_tail, lease.gone());
+  if (plan.outcome == v1::FAILED_RETRYABLE) {
+    plan.error = MemoryLimitNote(options_.memory_limit_bytes, stderr_tail) + plan.error;  // "memory limit 8G reached? "
+  }
   if (plan.drop) {
     reporter_.Drop(lease);
     session_.Log(fmt::format("slot {}: dropped trial {} attempt {} ({}); trainer {}", slot, lease.trial_id(),

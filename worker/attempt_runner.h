@@ -37,6 +37,11 @@ class AttemptRunner {
   void Run(int slot, const v1::LeaseResponse& lease);
 
  private:
+  // Checks the lease before any path is built from it
+  // (worker/lease_validation.h). A refused lease is finished at once
+  // (FAILED_PERMANENT, or RETRY_ELSEWHERE for a data folder this worker does
+  // not allow) and false is returned.
+  bool LeaseIsValid(int slot, ActiveLease& active, const v1::LeaseResponse& lease);
   // Reports the attempt's end (or drops it) once its trainer has exited.
   void Conclude(int slot, ActiveLease& lease, const std::string& dir, const contract::TrainerExit& exit,
                 const std::string& done_json, const std::string& stderr_tail, const std::string& worker_id);

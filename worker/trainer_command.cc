@@ -24,6 +24,7 @@ SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation) {
   }
   spawn.env.push_back({"OMP_NUM_THREADS", threads});
   spawn.stderr_log_path = invocation.stderr_log_path;
+  spawn.memory_limit_bytes = invocation.memory_limit_bytes;
   return spawn;
 }
 

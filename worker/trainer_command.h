@@ -25,6 +25,7 @@ struct TrainerInvocation {
   std::optional<int> gpu;       // nullopt: CPU only
   std::string checkpoint_dir;   // empty: no checkpoints (a retry starts over)
   std::string stderr_log_path;  // where the trainer's stderr is copied
+  uint64_t memory_limit_bytes = 0;  // RLIMIT_AS of the trainer; 0: none
 };
 
 SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation);

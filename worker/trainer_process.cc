@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,8 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
     p->log_fd_ = open(options.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   }
   const pid_t parent = getpid();
+  rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
+  if (options.memory_limit_bytes > 0) limit.rlim_cur = limit.rlim_max = options.memory_limit_bytes;
   pid_t pid = fork();
   if (pid < 0) {
     for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
@@ -91,6 +94,7 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
+    if (limit.rlim_cur != RLIM_INFINITY) setrlimit(RLIMIT_AS, &limit);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     dup2(out[1], 1);

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ struct SpawnOptions {
   std::vector<std::pair<std::string, std::string>> env;
   std::string stderr_log_path;        // empty: stderr is only kept as a tail
   size_t stderr_tail_bytes = 4096;
+  // RLIMIT_AS (address space) of the child, set before exec. 0: none.
+  uint64_t memory_limit_bytes = 0;
 };
 
 class TrainerProcess {

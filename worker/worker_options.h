@@ -45,6 +45,13 @@ struct WorkerOptions {
   bool keep_work_dirs = false;
   // Shared checkpoint folder. Empty: no checkpoints; a retry starts over.
   std::string checkpoint_root;
+  // Folders a lease's data.root and data.cache_dir must lie in
+  // (worker/lease_validation.h); a lease naming another folder is refused
+  // (RETRY_ELSEWHERE). Empty: DefaultDataRoots(), the places the trainer
+  // looks by default (/usr/share/datasets and the cache folder).
+  std::vector<std::string> data_roots;
+  // RLIMIT_AS of each trainer, bytes (worker/memory_limit.h). 0: none.
+  uint64_t memory_limit_bytes = 0;
   // SIGTERM -> SIGKILL grace period for trainers (also how long a stopping
   // worker keeps trying to report its interrupted attempts).
   std::chrono::milliseconds grace{30'000};

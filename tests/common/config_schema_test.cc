@@ -80,5 +80,42 @@ TEST(ConfigSchemaTest, PathHelpers) {
   EXPECT_FALSE(IsConfigSection("train.lr"));
 }
 
+// Issue 12: a config cannot ask for absurd memory or time, so every numeric
+// key (and numeric list) has a maximum, and a value past it is refused with
+// the key's name.
+TEST(ConfigSchemaTest, EveryNumericKeyHasAMaximum) {
+  for (const auto& key : TrialConfigSchema()) {
+    if (key.type == ValueType::kString || key.type == ValueType::kBool) continue;
+    EXPECT_TRUE(key.max.has_value()) << key.path << " has no maximum";
+    EXPECT_TRUE(key.min.has_value()) << key.path << " has no minimum";
+    if (key.max && key.min) {
+      EXPECT_LE(*key.min, *key.max) << key.path;
+    }
+  }
+}
+
+TEST(ConfigSchemaTest, AValuePastTheMaximumIsRefusedNamingTheKey) {
+  for (const auto& key : TrialConfigSchema()) {
+    if (!key.max) continue;
+    const bool is_list = key.type == ValueType::kIntList || key.type == ValueType::kNumberList;
+    const bool is_int = key.type == ValueType::kInt || key.type == ValueType::kIntList;
+    const Json past = is_int ? Json(static_cast<int64_t>(*key.max) + 1) : Json(*key.max * 1.5 + 1);
+    Json config = Json::object();
+    SetPath(config, key.path, is_list ? Json::array({past}) : past);
+    auto resolved = ResolveTrialConfig(config);
+    ASSERT_FALSE(resolved.ok()) << key.path << " accepted " << past.dump();
+    EXPECT_EQ(resolved.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(resolved.status().message().rfind(key.path, 0), 0u) << resolved.status().message();
+    EXPECT_NE(resolved.status().message().find("above the maximum"), std::string::npos)
+        << resolved.status().message();
+    // The maximum itself is a valid value of the key.
+    const Json at_max = is_int ? Json(static_cast<int64_t>(*key.max)) : Json(*key.max);
+    EXPECT_OK(CheckConfigValue(key, is_list ? Json::array({at_max}) : at_max));
+  }
+  auto epochs = ResolveTrialConfig({{"train", {{"epochs", 1000000000}}}});
+  ASSERT_FALSE(epochs.ok());
+  EXPECT_EQ(epochs.status().message(), "train.epochs: 1000000000 is above the maximum 100000");
+}
+
 }  // namespace
 }  // namespace ltsweep

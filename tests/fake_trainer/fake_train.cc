@@ -11,7 +11,11 @@
 // so a resumed run reports exactly what an uninterrupted one would.
 //
 // With --checkpoint-dir the last finished epoch is written to DIR/last_epoch
-// after each epoch; with --resume training continues after it.
+// after each epoch, the way ltsweep-train writes its checkpoints (a temporary
+// name of this process, fsync, rename into place: never torn); with --resume
+// training continues after it, or from epoch 0 when the marker is garbage.
+// A marker that cannot be written exits 5 (kExitCannotRunHere), as the real
+// trainer does for an unwritable checkpoint folder.
 //
 // Faults on request (environment):
 //   LTSWEEP_FAKE_EXIT=C           exit with status C before training (2, 3: with
@@ -21,18 +25,28 @@
 //   LTSWEEP_FAKE_IGNORE_TERM=1    ignore SIGTERM (to test the SIGKILL fallback)
 //   LTSWEEP_FAKE_PID_DIR=DIR      write DIR/<pid> while running (tests count
 //                                 live trainers); removed on normal exit
+//   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
+//                                 (memory limits: past RLIMIT_AS the
+//                                 std::bad_alloc is left uncaught, so the
+//                                 process aborts naming it on stderr)
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +85,39 @@ double Noise(uint64_t seed, int epoch, int k) {
 // Sleeps `ms`, waking early on SIGTERM.
 void SleepMs(int ms) {
   for (int t = 0; t < ms && !g_term; t += 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+// Writes `epoch` to `marker` as ltsweep-train writes a checkpoint: temporary
+// file named for this process, fsync, rename. False (and a line on stderr)
+// when it cannot be written.
+bool WriteMarker(const std::string& marker, int epoch) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(marker).parent_path(), ec);  // as ltsweep-train
+  const std::string tmp = marker + ".tmp." + std::to_string(getpid());
+  const std::string text = std::to_string(epoch) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = fd >= 0 && ::fsync(fd) == 0 && ok;
+  if (fd >= 0) ok = ::close(fd) == 0 && ok;
+  ok = ok && std::rename(tmp.c_str(), marker.c_str()) == 0;
+  if (!ok) {
+    std::cerr << "fake trainer: cannot write the checkpoint marker " << marker << ": " << std::strerror(errno) << "\n";
+    ::unlink(tmp.c_str());
+  }
+  return ok;
+}
+
+// The last finished epoch in `marker`, or -1 when there is none or it is not
+// a whole non-negative number on one line (then training starts over).
+int ReadMarker(const std::string& marker) {
+  std::ifstream in(marker);
+  std::string line;
+  if (!std::getline(in, line) || line.empty() || line.size() > 9 ||
+      line.find_first_not_of("0123456789") != std::string::npos) {
+    if (in.is_open()) std::cerr << "fake trainer: unusable checkpoint marker " << marker << "; starting from epoch 0\n";
+    return -1;
+  }
+  return std::stoi(line);
 }
 
 int Usage(const std::string& why) {
@@ -139,13 +186,17 @@ int main(int argc, char** argv) {
     return code;
   }
 
+  // --- LTSWEEP_FAKE_ALLOC_MB (memory-limit tests) ---
+  if (const int alloc_mb = std::atoi(Env("LTSWEEP_FAKE_ALLOC_MB", "0").c_str()); alloc_mb > 0) {
+    const size_t bytes = static_cast<size_t>(alloc_mb) << 20;
+    std::unique_ptr<char[]> block(new char[bytes]);  // throws std::bad_alloc past the limit
+    for (size_t i = 0; i < bytes; i += 4096) block[i] = static_cast<char>(i);
+    std::cerr << "fake trainer: allocated and touched " << alloc_mb << " MiB\n";
+  }
+
   int first_epoch = 0;
   const std::string marker = checkpoint_dir.empty() ? "" : checkpoint_dir + "/last_epoch";
-  if (resume && !marker.empty()) {
-    std::ifstream in(marker);
-    int last = -1;
-    if (in >> last) first_epoch = last + 1;
-  }
+  if (resume && !marker.empty()) first_epoch = ReadMarker(marker) + 1;
   const std::string crash_epoch = Env("LTSWEEP_FAKE_CRASH_EPOCH");
   const bool resumed = first_epoch > 0;
   const int epoch_ms = std::atoi(Env("LTSWEEP_FAKE_EPOCH_MS", "50").c_str());
@@ -181,9 +232,10 @@ int main(int argc, char** argv) {
     if (v < best) best = v, best_epoch = e;
     last = v;
     if (!marker.empty()) {
-      std::string tmp = marker + ".tmp";
-      std::ofstream(tmp) << e << "\n";
-      std::rename(tmp.c_str(), marker.c_str());
+      if (!WriteMarker(marker, e)) {
+        cleanup();
+        return c::kExitCannotRunHere;
+      }
       Emit({{c::kFieldEvent, c::kEventCheckpoint}, {c::kFieldEpoch, e}, {c::kFieldPath, marker}});
     }
     if (!crash_epoch.empty() && !resumed && e == std::atoi(crash_epoch.c_str())) {

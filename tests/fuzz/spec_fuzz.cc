@@ -3,12 +3,10 @@
 // a submitted spec. It must never crash, hang or exhaust memory, and it
 // must answer OK, INVALID_ARGUMENT or RESOURCE_EXHAUSTED with a message.
 //
-// Not built by CMake yet. By hand, with clang, from the repository root:
-//   clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined \
-//     -fno-sanitize-recover=all -I. \
-//     -DFMT_HEADER_ONLY tests/fuzz/spec_fuzz.cc spec/*.cc common/*.cc \
-//     -lyaml-cpp -o spec_fuzz
-//   ./spec_fuzz -max_total_time=60 -rss_limit_mb=2048 tests/fuzz/corpus/spec
+// Built by tests/fuzz/CMakeLists.txt with clang (`make fuzz`, or a few
+// seconds of it under ctest, label "fuzz"). By hand:
+//   make fuzz FUZZ_SECONDS=60
+//   build-fuzz/spec_fuzz -max_total_time=60 -rss_limit_mb=2048 tests/fuzz/corpus/spec
 // The seed corpus (tests/fuzz/make_spec_corpus.py) holds the hostile inputs
 // of issue 12 and two valid specs.
 #include <cstddef>

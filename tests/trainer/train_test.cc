@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -29,7 +30,9 @@ using ::ltsweep::testing::ReadFile;
 // A running ltsweep-train: stdout through a pipe, stderr into a file.
 class Child {
  public:
-  Child(const std::vector<std::string>& args, const std::string& stderr_path) {
+  // drop_root: when the test runs as root, the child runs as nobody (65534),
+  // so that file permissions bind it (root ignores them).
+  Child(const std::vector<std::string>& args, const std::string& stderr_path, bool drop_root = false) {
     int fds[2];
     if (pipe(fds) != 0) throw std::runtime_error("pipe");
     pid_ = fork();
@@ -39,6 +42,7 @@ class Child {
       dup2(err, 2);
       close(fds[0]);
       close(fds[1]);
+      if (drop_root && geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
       std::vector<char*> argv;
       std::string binary = LTSWEEP_TRAIN_BINARY;
       argv.push_back(binary.data());
@@ -96,7 +100,7 @@ struct RunResult {
 };
 
 RunResult RunTrainer(const TempDir& dir, const Json& config, std::vector<std::string> extra = {},
-              const std::string& name = "trial") {
+                     const std::string& name = "trial", bool drop_root = false) {
   std::string config_path = dir.File(name + ".json");
   WriteFile(config_path, config.dump());
   std::vector<std::string> args = {"--config", config_path, "--device", "cpu", "--threads", "1"};
@@ -104,7 +108,7 @@ RunResult RunTrainer(const TempDir& dir, const Json& config, std::vector<std::st
   std::string err_path = dir.File(name + ".stderr");
   RunResult r;
   {
-    Child child(args, err_path);
+    Child child(args, err_path, drop_root);
     std::string line;
     while (child.ReadLine(&line)) {
       Json e = Json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -131,6 +135,25 @@ Json SyntheticConfig(int epochs) {
                 {"lr", 0.05},
                 {"seed", 3},
                 {"lr_schedule", {{"type", "reference"}, {"warmup_epochs", 1}, {"milestones", Json::array({2})}}}}}};
+}
+
+// The names of the files in `dir`, sorted.
+std::vector<std::string> FileNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Expects the epochs of `got` to be those of `want` with the same numbers.
+void ExpectSameEpochs(const std::vector<Json>& got, const std::vector<Json>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i]["epoch"], want[i]["epoch"]);
+    EXPECT_NEAR(got[i]["val_loss"].get<double>(), want[i]["val_loss"].get<double>(), 1e-6) << i;
+    EXPECT_NEAR(got[i]["train_loss"].get<double>(), want[i]["train_loss"].get<double>(), 1e-6) << i;
+    EXPECT_EQ(got[i]["val_error"], want[i]["val_error"]) << i;
+  }
 }
 
 TEST(TrainTest, SyntheticRunEmitsTheEventStream) {
@@ -179,6 +202,8 @@ TEST(TrainTest, SyntheticRunEmitsTheEventStream) {
   EXPECT_EQ(ckpts[1]["epoch"], 1);
   EXPECT_TRUE(fs::exists(ckpts[1]["path"].get<std::string>()));
   EXPECT_FALSE(fs::exists(dir.File("ckpt/ckpt.tmp")));
+  // The last two checkpoints are kept; no temporary file is left behind.
+  EXPECT_EQ(FileNames(dir.path() / "ckpt"), (std::vector<std::string>{"checkpoint.prev.pt", "checkpoint.pt"}));
 
   const Json& done = r.events.back();
   EXPECT_EQ(done["epochs"], 2);
@@ -213,6 +238,99 @@ TEST(TrainTest, ResumeReachesTheSameMetricsAsAStraightRun) {
   }
   EXPECT_EQ(second.events.back()["best_val_error"], straight.events.back()["best_val_error"]);
   EXPECT_EQ(second.events.back()["best_epoch"], straight.events.back()["best_epoch"]);
+}
+
+// Issue 11: a torn or corrupt checkpoint never turns into a crash loop.
+TEST(TrainTest, CorruptCheckpointsFallBackToThePreviousOneOrToEpochZero) {
+  TempDir dir;
+  Json config = SyntheticConfig(3);
+  RunResult straight = RunTrainer(dir, config, {"--checkpoint-dir", dir.File("a")}, "straight");
+  ASSERT_EQ(straight.exit_code, 0) << straight.stderr_text;
+  // Epochs 0 and 1, then stop: checkpoint.pt holds epoch 1, checkpoint.prev.pt epoch 0.
+  RunResult first = RunTrainer(dir, config, {"--checkpoint-dir", dir.File("b"), "--stop-after", "2"}, "first");
+  ASSERT_EQ(first.exit_code, 4) << first.stderr_text;
+  ASSERT_TRUE(fs::exists(dir.File("b/checkpoint.prev.pt")));
+  fs::copy(dir.File("b"), dir.File("c"));
+
+  // The newest torn in half (a crash while the file system lost the tail).
+  fs::resize_file(dir.File("b/checkpoint.pt"), fs::file_size(dir.File("b/checkpoint.pt")) / 2);
+  RunResult torn = RunTrainer(dir, config, {"--checkpoint-dir", dir.File("b"), "--resume"}, "torn");
+  ASSERT_EQ(torn.exit_code, 0) << torn.stderr_text;
+  EXPECT_EQ(torn.events.front()["start_epoch"], 1);
+  EXPECT_NE(torn.stderr_text.find("checkpoint.pt"), std::string::npos) << torn.stderr_text;
+  const std::vector<Json> want = straight.Of("epoch");
+  ExpectSameEpochs(torn.Of("epoch"), std::vector<Json>(want.begin() + 1, want.end()));
+  EXPECT_EQ(torn.events.back()["best_val_error"], straight.events.back()["best_val_error"]);
+  EXPECT_EQ(torn.events.back()["best_epoch"], straight.events.back()["best_epoch"]);
+
+  // Both unusable: garbage in the newest, one flipped byte in the previous.
+  WriteFile(dir.File("c/checkpoint.pt"), std::string(5000, 'x'));
+  std::string prev = ReadFile(dir.File("c/checkpoint.prev.pt"));
+  prev[prev.size() / 2] = static_cast<char>(prev[prev.size() / 2] ^ 0x5a);
+  WriteFile(dir.File("c/checkpoint.prev.pt"), prev);
+  RunResult both = RunTrainer(dir, config, {"--checkpoint-dir", dir.File("c"), "--resume"}, "both");
+  ASSERT_EQ(both.exit_code, 0) << both.stderr_text;
+  EXPECT_EQ(both.events.front()["start_epoch"], 0);
+  EXPECT_NE(both.stderr_text.find("checkpoint.prev.pt"), std::string::npos) << both.stderr_text;
+  EXPECT_NE(both.stderr_text.find("epoch 0"), std::string::npos) << both.stderr_text;
+  ExpectSameEpochs(both.Of("epoch"), want);
+  EXPECT_EQ(both.events.back()["best_val_error"], straight.events.back()["best_val_error"]);
+}
+
+TEST(TrainTest, GarbageCheckpointStartsFromEpochZero) {
+  TempDir dir;
+  WriteFile(dir.File("ckpt/checkpoint.pt"), "PK\x03\x04 this is not a checkpoint");
+  RunResult r = RunTrainer(dir, SyntheticConfig(2), {"--checkpoint-dir", dir.File("ckpt"), "--resume"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.events.front()["start_epoch"], 0);
+  EXPECT_EQ(r.Of("epoch").size(), 2u);
+  EXPECT_NE(r.stderr_text.find("checkpoint.pt"), std::string::npos) << r.stderr_text;
+}
+
+// Issue 11: "this machine cannot run it" is exit 5, distinct from unusable data (3).
+TEST(TrainTest, MissingDataOnThisNodeExits5) {
+  TempDir dir;
+  Json config = {{"data", {{"dataset", "fashion_mnist"}, {"root", dir.File("not-mounted")}}},
+                 {"model", {{"arch", "resnet8"}}},
+                 {"train", {{"epochs", 1}}}};
+  RunResult r = RunTrainer(dir, config, {}, "fmnist");
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("not-mounted"), std::string::npos) << r.stderr_text;
+  EXPECT_TRUE(r.Of("epoch").empty());
+
+  config = {{"data", {{"dataset", "imdb"}, {"root", dir.File("not-mounted")}, {"cache_dir", dir.File("cache")}}},
+            {"model", {{"arch", "logreg"}}}};
+  r = RunTrainer(dir, config, {}, "imdb");
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("not-mounted"), std::string::npos) << r.stderr_text;
+}
+
+TEST(TrainTest, CudaDeviceThatIsNotHereExits5) {
+  TempDir dir;
+  RunResult r = RunTrainer(dir, SyntheticConfig(2), {"--device", "cuda:999"});
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("cuda:999"), std::string::npos) << r.stderr_text;
+  EXPECT_TRUE(r.events.empty());
+  // A malformed device is still an invalid config.
+  r = RunTrainer(dir, SyntheticConfig(2), {"--device", "tpu"});
+  EXPECT_EQ(r.exit_code, 2) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("--device tpu"), std::string::npos) << r.stderr_text;
+}
+
+TEST(TrainTest, UnwritableCheckpointDirExits5BeforeTraining) {
+  TempDir dir;
+  // The child runs as nobody when the test runs as root: let it read the config.
+  fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                  fs::perms::others_read | fs::perms::others_exec);
+  fs::create_directories(dir.path() / "ro");
+  fs::permissions(dir.path() / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                         fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  RunResult r = RunTrainer(dir, SyntheticConfig(2), {"--checkpoint-dir", dir.File("ro/ckpt")}, "trial",
+                           /*drop_root=*/true);
+  EXPECT_EQ(r.exit_code, 5) << r.stderr_text;
+  EXPECT_NE(r.stderr_text.find("ro/ckpt"), std::string::npos) << r.stderr_text;
+  EXPECT_TRUE(r.Of("epoch").empty());
+  fs::permissions(dir.path() / "ro", fs::perms::owner_all);
 }
 
 TEST(TrainTest, SigtermWritesACheckpointAndExits4) {

@@ -20,9 +20,10 @@ struct TrialRuntime {
   int threads = 1;
   // "cpu", "cuda" or "cuda:N". Default resolved by main(): cuda if available.
   std::string device = "cpu";
-  // Folder for checkpoint.pt; empty = no checkpoints are written.
+  // Folder for checkpoint.pt and checkpoint.prev.pt (the file names and
+  // format are trainer/core/checkpoint_file.h's); empty = no checkpoints.
   std::string checkpoint_dir;
-  // Continue from checkpoint_dir/checkpoint.pt when it exists.
+  // Continue from the newest usable checkpoint in checkpoint_dir, if any.
   bool resume = false;
   // Set (by a SIGTERM handler) to ask the trial to stop at the next batch
   // boundary, write a checkpoint of the last completed epoch and throw
@@ -35,10 +36,5 @@ struct TrialRuntime {
 
   bool Interrupted() const { return interrupt != nullptr && interrupt->load(std::memory_order_relaxed); }
 };
-
-// Name of the checkpoint file inside checkpoint_dir, and of the temporary
-// file it is written to before the atomic rename.
-inline constexpr const char* kCheckpointFile = "checkpoint.pt";
-inline constexpr const char* kCheckpointTmpFile = "ckpt.tmp";
 
 }  // namespace ltsweep::trainer

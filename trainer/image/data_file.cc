@@ -2,8 +2,10 @@
 
 #include <lzma.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -33,19 +35,47 @@ struct FileCloser {
 };
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
+// A file that is not there, or not readable, on this node: another node may
+// have it (CannotRunHere). Anything else wrong with it is DataError.
+[[noreturn]] void ThrowOpenError(const std::string& path, int err) {
+  std::string message = fmt::format("{}: cannot open: {}", path, std::strerror(err));
+  if (err == ENOENT || err == ENOTDIR || err == EACCES || err == EPERM) throw CannotRunHere(message);
+  throw DataError(message);
+}
+
 File OpenOrThrow(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
-  if (!f) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (!f) ThrowOpenError(path, errno);
   return f;
 }
 
-std::vector<uint8_t> ReadPlain(const std::string& path) {
+// How a read ends when the content goes on past max_bytes.
+enum class PastLimit { kRefuse, kStop };
+
+[[noreturn]] void ThrowTooLong(const std::string& path, uint64_t max_bytes) {
+  throw DataError(fmt::format("{}: wrong size: more than {} bytes, the most this file may hold; refused "
+                              "before reading further (a decompression bomb?)",
+                              path, max_bytes));
+}
+
+std::vector<uint8_t> ReadPlain(const std::string& path, uint64_t max_bytes, PastLimit past) {
   File f = OpenOrThrow(path);
+  struct stat st;
+  if (past == PastLimit::kRefuse && ::fstat(::fileno(f.get()), &st) == 0 &&
+      static_cast<uint64_t>(st.st_size) > max_bytes) {
+    ThrowTooLong(path, max_bytes);
+  }
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];
   size_t got;
-  while ((got = std::fread(buf, 1, sizeof(buf), f.get())) > 0) out.insert(out.end(), buf, buf + got);
+  while (out.size() <= max_bytes && (got = std::fread(buf, 1, sizeof(buf), f.get())) > 0) {
+    out.insert(out.end(), buf, buf + got);
+  }
   if (std::ferror(f.get())) throw DataError(fmt::format("{}: read error", path));
+  if (out.size() > max_bytes) {
+    if (past == PastLimit::kRefuse) ThrowTooLong(path, max_bytes);
+    out.resize(max_bytes);
+  }
   return out;
 }
 
@@ -60,16 +90,17 @@ const char* LzmaMessage(lzma_ret ret) {
   }
 }
 
-std::vector<uint8_t> ReadXz(const std::string& path) {
+// Decompresses at most max_bytes (+1 to tell a longer stream): the output
+// buffer never grows past that, whatever the stream claims.
+std::vector<uint8_t> ReadXz(const std::string& path, uint64_t max_bytes, PastLimit past) {
   File f = OpenOrThrow(path);
   lzma_stream strm = LZMA_STREAM_INIT;
   lzma_ret ret = lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED);
   if (ret != LZMA_OK) throw DataError(fmt::format("{}: cannot start the xz decoder: {}", path, LzmaMessage(ret)));
   std::unique_ptr<lzma_stream, void (*)(lzma_stream*)> guard(&strm, lzma_end);
-  std::vector<uint8_t> out;
+  const uint64_t cap = max_bytes + 1;
+  std::vector<uint8_t> out(static_cast<size_t>(std::min<uint64_t>(1 << 20, cap)));
   std::vector<uint8_t> in(1 << 16);
-  size_t produced = 0;
-  out.resize(1 << 20);
   lzma_action action = LZMA_RUN;
   strm.next_out = out.data();
   strm.avail_out = out.size();
@@ -82,25 +113,31 @@ std::vector<uint8_t> ReadXz(const std::string& path) {
       if (got == 0) action = LZMA_FINISH;
     }
     ret = lzma_code(&strm, action);
-    if (strm.avail_out == 0 || ret == LZMA_STREAM_END) {
-      produced = out.size() - strm.avail_out;
-      if (ret == LZMA_STREAM_END) break;
-      out.resize(out.size() * 2);
+    const size_t produced = out.size() - strm.avail_out;
+    if (produced > max_bytes) {
+      if (past == PastLimit::kRefuse) ThrowTooLong(path, max_bytes);
+      out.resize(static_cast<size_t>(max_bytes));
+      return out;
+    }
+    if (ret == LZMA_STREAM_END) {
+      out.resize(produced);
+      return out;
+    }
+    if (ret != LZMA_OK) {
+      throw DataError(fmt::format("{}: {} after {} decompressed bytes", path, LzmaMessage(ret), produced));
+    }
+    if (strm.avail_out == 0) {
+      out.resize(static_cast<size_t>(std::min<uint64_t>(out.size() * 2, cap)));
       strm.next_out = out.data() + produced;
       strm.avail_out = out.size() - produced;
     }
-    if (ret != LZMA_OK && ret != LZMA_STREAM_END) {
-      throw DataError(fmt::format("{}: {} after {} decompressed bytes", path, LzmaMessage(ret),
-                                  out.size() - strm.avail_out));
-    }
   }
-  out.resize(produced);
-  return out;
 }
 
-std::vector<uint8_t> ReadGz(const std::string& path) {
+std::vector<uint8_t> ReadGz(const std::string& path, uint64_t max_bytes, PastLimit past) {
+  errno = 0;
   gzFile gz = gzopen(path.c_str(), "rb");
-  if (!gz) throw DataError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  if (!gz) ThrowOpenError(path, errno);
   std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(gz, gzclose);
   gzbuffer(gz, 1 << 17);
   std::vector<uint8_t> out;
@@ -113,6 +150,11 @@ std::vector<uint8_t> ReadGz(const std::string& path) {
       throw DataError(fmt::format("{}: gzip stream error: {}", path, msg ? msg : "unknown"));
     }
     if (got == 0) break;
+    if (out.size() + static_cast<size_t>(got) > max_bytes) {
+      if (past == PastLimit::kRefuse) ThrowTooLong(path, max_bytes);
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<int64_t>(max_bytes - out.size()));
+      return out;
+    }
     out.insert(out.end(), buf.begin(), buf.begin() + got);
   }
   int code = 0;
@@ -123,12 +165,20 @@ std::vector<uint8_t> ReadGz(const std::string& path) {
   return out;
 }
 
+std::vector<uint8_t> Read(const std::string& path, uint64_t max_bytes, PastLimit past) {
+  if (EndsWith(path, ".xz")) return ReadXz(path, max_bytes, past);
+  if (EndsWith(path, ".gz")) return ReadGz(path, max_bytes, past);
+  return ReadPlain(path, max_bytes, past);
+}
+
 }  // namespace
 
-std::vector<uint8_t> ReadDataFile(const std::string& path) {
-  if (EndsWith(path, ".xz")) return ReadXz(path);
-  if (EndsWith(path, ".gz")) return ReadGz(path);
-  return ReadPlain(path);
+std::vector<uint8_t> ReadDataFile(const std::string& path, uint64_t max_bytes) {
+  return Read(path, max_bytes, PastLimit::kRefuse);
+}
+
+std::vector<uint8_t> ReadDataFileHead(const std::string& path, uint64_t bytes) {
+  return Read(path, bytes, PastLimit::kStop);
 }
 
 std::string FindDataFile(const std::string& dir, const std::string& name) {
@@ -139,29 +189,30 @@ std::string FindDataFile(const std::string& dir, const std::string& name) {
     if (fs::is_regular_file(p, ec)) return p.string();
     tried += (tried.empty() ? "" : ", ") + p.string();
   }
-  throw DataError(fmt::format("{}: data file not found (tried {})", (fs::path(dir) / name).string(), tried));
+  throw CannotRunHere(fmt::format("{}: data file not found on this node (tried {})", (fs::path(dir) / name).string(),
+                                 tried));
 }
 
 std::vector<uint8_t> ReadDataFileCached(const std::string& dir, const std::string& name, const std::string& cache_dir,
-                                        std::string* path_read) {
+                                        uint64_t max_bytes, std::string* path_read) {
   std::string path = FindDataFile(dir, name);
   if (path_read) *path_read = path;
-  if (cache_dir.empty() || !EndsWith(path, ".xz")) return ReadDataFile(path);
+  if (cache_dir.empty() || !EndsWith(path, ".xz")) return ReadDataFile(path, max_bytes);
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   auto mtime = fs::last_write_time(path, ec);
-  if (ec) return ReadDataFile(path);
+  if (ec) return ReadDataFile(path, max_bytes);
   auto stamp = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
   fs::path cached = fs::path(cache_dir) / "decompressed" / fmt::format("{}.{}.{}", name, size, stamp);
   if (fs::is_regular_file(cached, ec)) {
     try {
       if (path_read) *path_read = cached.string();
-      return ReadPlain(cached.string());
-    } catch (const DataError&) {
+      return ReadDataFile(cached.string(), max_bytes);
+    } catch (const std::runtime_error&) {
       if (path_read) *path_read = path;  // unreadable cache entry: fall back to the original
     }
   }
-  std::vector<uint8_t> bytes = ReadDataFile(path);
+  std::vector<uint8_t> bytes = ReadDataFile(path, max_bytes);
   fs::create_directories(cached.parent_path(), ec);
   if (!ec) {
     fs::path tmp = cached;

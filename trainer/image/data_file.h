@@ -1,7 +1,13 @@
 // Whole-file reads of data files that may be compressed: plain, .xz (liblzma
-// streaming decoder) or .gz (zlib gzread). Errors throw DataError naming the
-// file and what is wrong (missing, unreadable, xz/gzip stream error,
-// truncated stream).
+// streaming decoder) or .gz (zlib gzread), bounded by the size the caller's
+// format expects: content longer than max_bytes is refused (DataError naming
+// the file) once max_bytes + 1 bytes are out, so a small file that expands to
+// gigabytes (a decompression bomb) never gets that memory.
+//
+// Errors: a file that is missing or unreadable on this node throws
+// CannotRunHere (another node may have it); a file that is there but wrong
+// (too long, xz/gzip stream error, truncated stream) throws DataError. Both
+// name the file.
 //
 // Thread-safety: free functions without shared state.
 #pragma once
@@ -12,11 +18,16 @@
 
 namespace ltsweep::trainer {
 
-// Reads `path`; decompresses when the name ends in .xz or .gz.
-std::vector<uint8_t> ReadDataFile(const std::string& path);
+// Reads `path`, decompressing when the name ends in .xz or .gz; at most
+// max_bytes (decompressed) or DataError ("wrong size: more than ...").
+std::vector<uint8_t> ReadDataFile(const std::string& path, uint64_t max_bytes);
+
+// The first `bytes` bytes of `path` (decompressed), or all of it when it is
+// shorter: for reading a header that says how long the rest is.
+std::vector<uint8_t> ReadDataFileHead(const std::string& path, uint64_t bytes);
 
 // Finds `name` in `dir` as `name`, `name.xz` or `name.gz` (first that exists).
-// Throws DataError listing the tried paths when none exists.
+// Throws CannotRunHere listing the tried paths when none exists.
 std::string FindDataFile(const std::string& dir, const std::string& name);
 
 // Like ReadDataFile(FindDataFile(dir, name)), but an .xz file is decompressed
@@ -24,8 +35,9 @@ std::string FindDataFile(const std::string& dir, const std::string& name);
 // from there afterwards; the cache entry is keyed by the compressed file's
 // size and mtime and written atomically (temp file + rename). An empty
 // cache_dir, or a cache that cannot be written, reads the compressed file
-// directly. *path_read (optional) receives the file actually read.
+// directly. At most max_bytes, as ReadDataFile. *path_read (optional)
+// receives the file actually read.
 std::vector<uint8_t> ReadDataFileCached(const std::string& dir, const std::string& name, const std::string& cache_dir,
-                                        std::string* path_read = nullptr);
+                                        uint64_t max_bytes, std::string* path_read = nullptr);
 
 }  // namespace ltsweep::trainer

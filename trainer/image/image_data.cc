@@ -18,6 +18,9 @@ namespace {
 
 constexpr int kCifarPixels = 3 * 32 * 32;
 constexpr const char* kDefaultFashionMnistRoot = "/usr/share/datasets/fashion-mnist";
+// The most an IDX file (header and body) may hold: 1 GiB, about 20 times
+// Fashion-MNIST's training images.
+constexpr uint64_t kMaxIdxBytes = uint64_t{1} << 30;
 
 std::vector<std::string> ReadClassNames(const std::string& dir, const std::string& file, int num_classes,
                                         std::vector<std::string> fallback) {
@@ -40,9 +43,10 @@ std::vector<std::string> ReadClassNames(const std::string& dir, const std::strin
 void ReadCifarFile(const std::string& dir, const std::string& name, const std::string& cache_dir, int label_bytes,
                    int64_t records, int num_classes, ImageSet* set) {
   std::string path;
-  std::vector<uint8_t> bytes = ReadDataFileCached(dir, name, cache_dir, &path);
   const int64_t record = label_bytes + kCifarPixels;
   const int64_t expected = records * record;
+  // Never more than a batch holds, however far the stream would expand.
+  std::vector<uint8_t> bytes = ReadDataFileCached(dir, name, cache_dir, static_cast<uint64_t>(expected), &path);
   if (static_cast<int64_t>(bytes.size()) != expected) {
     throw DataError(fmt::format("{}: wrong size: {} bytes, expected {} ({} records of {} bytes){}", path, bytes.size(),
                                 expected, records, record,
@@ -74,6 +78,42 @@ ImageSet EmptyCifar(int num_classes) {
 uint32_t ReadBigEndian32(const std::vector<uint8_t>& b, size_t offset) {
   return (uint32_t{b[offset]} << 24) | (uint32_t{b[offset + 1]} << 16) | (uint32_t{b[offset + 2]} << 8) |
          uint32_t{b[offset + 3]};
+}
+
+struct IdxFile {
+  std::string path;
+  std::vector<uint64_t> dims;
+  std::vector<uint8_t> bytes;  // header and body
+};
+
+// Reads an IDX uint8 file of `num_dims` dimensions: the header first, then at
+// most the size it implies (capped by kMaxIdxBytes), so a small compressed
+// file cannot expand past what its header declares. Images are at most
+// 4096 x 4096.
+IdxFile ReadIdx(const std::string& path, uint32_t magic, int num_dims, const char* kind) {
+  IdxFile idx{path, {}, {}};
+  const size_t header = 4 + 4 * static_cast<size_t>(num_dims);
+  std::vector<uint8_t> head = ReadDataFileHead(path, header);
+  if (head.size() < header) throw DataError(fmt::format("{}: truncated: {} bytes, no IDX header", path, head.size()));
+  if (uint32_t got = ReadBigEndian32(head, 0); got != magic) {
+    throw DataError(fmt::format("{}: bad magic number {} (expected {}, {})", path, got, magic, kind));
+  }
+  uint64_t body = 1;
+  for (int d = 0; d < num_dims; ++d) idx.dims.push_back(ReadBigEndian32(head, 4 + 4 * static_cast<size_t>(d)));
+  if (num_dims == 3 && (idx.dims[1] == 0 || idx.dims[2] == 0 || idx.dims[1] > 4096 || idx.dims[2] > 4096)) {
+    throw DataError(fmt::format("{}: implausible image size {} x {}", path, idx.dims[1], idx.dims[2]));
+  }
+  for (uint64_t d : idx.dims) body = d == 0 ? 0 : (body > kMaxIdxBytes / d ? kMaxIdxBytes + 1 : body * d);
+  if (header + body > kMaxIdxBytes) {
+    throw DataError(fmt::format("{}: the IDX header declares more than {} bytes, the most this reader accepts",
+                                path, kMaxIdxBytes));
+  }
+  idx.bytes = ReadDataFile(path, header + body);
+  if (idx.bytes.size() != header + body) {
+    throw DataError(fmt::format("{}: wrong size: {} bytes, expected {} for {} items (truncated)", path,
+                                idx.bytes.size(), header + body, idx.dims[0]));
+  }
+  return idx;
 }
 
 std::string ResolveCacheDir(const std::string& configured) {
@@ -147,34 +187,11 @@ ImageSet ReadCifar100(const std::string& dir, bool train, const std::string& cac
 
 ImageSet ReadFashionMnist(const std::string& dir, bool train) {
   const std::string prefix = train ? "train" : "t10k";
-  std::string image_path = FindDataFile(dir, prefix + "-images-idx3-ubyte");
-  std::string label_path = FindDataFile(dir, prefix + "-labels-idx1-ubyte");
-  std::vector<uint8_t> images = ReadDataFile(image_path);
-  std::vector<uint8_t> labels = ReadDataFile(label_path);
-  if (images.size() < 16) throw DataError(fmt::format("{}: truncated: {} bytes, no IDX header", image_path, images.size()));
-  if (labels.size() < 8) throw DataError(fmt::format("{}: truncated: {} bytes, no IDX header", label_path, labels.size()));
-  if (uint32_t magic = ReadBigEndian32(images, 0); magic != 2051) {
-    throw DataError(fmt::format("{}: bad magic number {} (expected 2051, IDX uint8 3-D)", image_path, magic));
-  }
-  if (uint32_t magic = ReadBigEndian32(labels, 0); magic != 2049) {
-    throw DataError(fmt::format("{}: bad magic number {} (expected 2049, IDX uint8 1-D)", label_path, magic));
-  }
-  const uint64_t n = ReadBigEndian32(images, 4), rows = ReadBigEndian32(images, 8), cols = ReadBigEndian32(images, 12);
-  const uint64_t n_labels = ReadBigEndian32(labels, 4);
-  if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) {
-    throw DataError(fmt::format("{}: implausible image size {} x {}", image_path, rows, cols));
-  }
-  if (images.size() != 16 + n * rows * cols) {
-    throw DataError(fmt::format("{}: wrong size: {} bytes, expected {} for {} images of {} x {}{}", image_path,
-                                images.size(), 16 + n * rows * cols, n, rows, cols,
-                                images.size() < 16 + n * rows * cols ? " (truncated)" : ""));
-  }
-  if (labels.size() != 8 + n_labels) {
-    throw DataError(fmt::format("{}: wrong size: {} bytes, expected {} for {} labels{}", label_path, labels.size(),
-                                8 + n_labels, n_labels, labels.size() < 8 + n_labels ? " (truncated)" : ""));
-  }
-  if (n != n_labels) {
-    throw DataError(fmt::format("{}: {} labels but {} has {} images", label_path, n_labels, image_path, n));
+  const IdxFile images = ReadIdx(FindDataFile(dir, prefix + "-images-idx3-ubyte"), 2051, 3, "IDX uint8 3-D");
+  const IdxFile labels = ReadIdx(FindDataFile(dir, prefix + "-labels-idx1-ubyte"), 2049, 1, "IDX uint8 1-D");
+  const uint64_t n = images.dims[0], rows = images.dims[1], cols = images.dims[2];
+  if (n != labels.dims[0]) {
+    throw DataError(fmt::format("{}: {} labels but {} has {} images", labels.path, labels.dims[0], images.path, n));
   }
   ImageSet set;
   set.num = static_cast<int>(n);
@@ -182,11 +199,11 @@ ImageSet ReadFashionMnist(const std::string& dir, bool train) {
   set.height = static_cast<int>(rows);
   set.width = static_cast<int>(cols);
   set.num_classes = 10;
-  set.pixels.assign(images.begin() + 16, images.end());
+  set.pixels.assign(images.bytes.begin() + 16, images.bytes.end());
   set.labels.resize(n);
   for (uint64_t i = 0; i < n; ++i) {
-    int label = labels[8 + i];
-    if (label >= 10) throw DataError(fmt::format("{}: label {} of item {} out of range 0..9", label_path, label, i));
+    int label = labels.bytes[8 + i];
+    if (label >= 10) throw DataError(fmt::format("{}: label {} of item {} out of range 0..9", labels.path, label, i));
     set.labels[i] = label;
   }
   set.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",

@@ -4,8 +4,12 @@
 // imbalance.h to the training set of a resolved trial config.
 //
 // Corrupt or truncated files throw DataError naming the file and what is
-// wrong (wrong size, bad magic, label out of range, stream error); invalid
-// config values throw ConfigError naming the key.
+// wrong (wrong size, bad magic, label out of range, stream error); a file
+// missing on this node throws CannotRunHere; invalid config values throw
+// ConfigError naming the key. Compressed files are decompressed at most to
+// the size their format expects (a CIFAR batch: its records x record size;
+// an IDX file: what its header declares, at most 1 GiB): a file that expands
+// further is refused as DataError before that memory is taken.
 //
 // Ownership: ImageSet is a plain value. Thread-safety: free functions.
 #pragma once

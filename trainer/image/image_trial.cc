@@ -19,6 +19,7 @@
 #include "common/config_hash.h"
 #include "common/trainer_contract.h"
 #include "trainer/checkpoint.h"
+#include "trainer/core/checkpoint_file.h"
 #include "trainer/core/class_weights.h"
 #include "trainer/core/errors.h"
 #include "trainer/core/lr_schedule.h"

@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Reads a whole (optionally gzip-compressed) file.
-StatusOr<std::string> ReadMaybeGzip(const std::string& path) {
+// Reads a whole (optionally gzip-compressed) file of at most max_bytes.
+StatusOr<std::string> ReadMaybeGzip(const std::string& path, uint64_t max_bytes) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) return NotFoundError(fmt::format("{}: cannot open", path));
   gzbuffer(f, 1 << 18);
@@ -31,6 +31,12 @@ StatusOr<std::string> ReadMaybeGzip(const std::string& path) {
       return DataLossError(fmt::format("{}: corrupt or truncated gzip data ({})", path, msg));
     }
     if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      gzclose(f);
+      return DataLossError(fmt::format("{}: decompresses to more than {} bytes, the most an IMDB TSV may hold; "
+                                       "refused (a decompression bomb?)",
+                                       path, max_bytes));
+    }
     out.append(buf.data(), static_cast<size_t>(n));
   }
   // gzread returns 0 at a truncated end without an error on some zlib
@@ -119,8 +125,8 @@ StatusOr<std::string> UnescapeTsvText(std::string_view field, std::string_view w
   return out;
 }
 
-StatusOr<std::vector<Review>> ReadImdbTsv(const std::string& path) {
-  LTSWEEP_ASSIGN_OR_RETURN(std::string data, ReadMaybeGzip(path));
+StatusOr<std::vector<Review>> ReadImdbTsv(const std::string& path, uint64_t max_bytes) {
+  LTSWEEP_ASSIGN_OR_RETURN(std::string data, ReadMaybeGzip(path, max_bytes));
   return ParseTsv(data, path);
 }
 

@@ -35,9 +35,15 @@ struct Review {
 // trailing lone backslash, is an error naming `where`.
 StatusOr<std::string> UnescapeTsvText(std::string_view field, std::string_view where = "");
 
+// The most a TSV file may hold once decompressed: 512 MiB (the IMDB training
+// split is about 33 MB).
+inline constexpr uint64_t kMaxImdbTsvBytes = uint64_t{512} << 20;
+
 // Reads imdb_<split>.tsv.gz or imdb_<split>.tsv (gzip is detected by zlib, so
-// either works under either name).
-StatusOr<std::vector<Review>> ReadImdbTsv(const std::string& path);
+// either works under either name). Decompresses at most max_bytes: a file
+// that expands further is kDataLoss naming it, refused before that memory is
+// taken. A file that cannot be opened is kNotFound.
+StatusOr<std::vector<Review>> ReadImdbTsv(const std::string& path, uint64_t max_bytes = kMaxImdbTsvBytes);
 
 // Reads <root>/<split>/{pos,neg}/*.txt.
 StatusOr<std::vector<Review>> ReadAclImdbSplit(const std::string& root, const std::string& split);

@@ -167,7 +167,7 @@ std::vector<int64_t> TrainCounts(const TextData& data) {
 torch::Device TrialDevice(const TrialRuntime& rt) {
   torch::Device device(rt.device.empty() ? std::string("cpu") : rt.device);
   if (device.is_cuda() && !torch::cuda::is_available())
-    throw ConfigError(fmt::format("--device {}: CUDA is not available in this build or machine", rt.device));
+    throw CannotRunHere(fmt::format("--device {}: CUDA is not available in this build or machine", rt.device));
   return device;
 }
 

@@ -15,6 +15,10 @@ TextData LoadTrialData(const nlohmann::json& config, int threads) {
   auto data = PrepareTextData(*options);
   if (!data.ok()) {
     if (data.status().code() == StatusCode::kInvalidArgument) throw ConfigError(data.status().message());
+    // Not there (or not readable) on this node: another worker may have it.
+    if (data.status().code() == StatusCode::kNotFound || data.status().code() == StatusCode::kPermissionDenied) {
+      throw CannotRunHere(data.status().message());
+    }
     throw DataError(data.status().message());
   }
   TextData out = std::move(data).value();

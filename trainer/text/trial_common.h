@@ -4,7 +4,8 @@
 // weights are trainer/core/class_weights.h's, as for images.)
 //
 // Errors are thrown as trainer/core/errors.h exceptions (ConfigError -> exit 2,
-// DataError -> exit 3), with messages naming the key or file at fault.
+// DataError -> exit 3, CannotRunHere -> exit 5 for data missing on this
+// node), with messages naming the key or file at fault.
 // Thread-safety: pure functions.
 #pragma once
 

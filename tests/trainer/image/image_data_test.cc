@@ -55,6 +55,16 @@ std::vector<uint8_t> FakeCifarBatch(int bad_label_record = -1) {
 }
 
 template <typename F>
+std::string CannotRunHereMessage(F&& f) {
+  try {
+    f();
+  } catch (const CannotRunHere& e) {
+    return e.what();
+  }
+  return "(no CannotRunHere)";
+}
+
+template <typename F>
 std::string DataErrorMessage(F&& f) {
   try {
     f();
@@ -77,8 +87,8 @@ TEST(ImageDataTest, CifarReadsPlainAndXzAndCachesXz) {
   // With a cache folder the decompressed copy is written once and read back.
   std::string cache = dir.File("cache");
   std::string first, second;
-  auto a = ReadDataFileCached(dir.path().string(), "test_batch.bin", cache, &first);
-  auto b = ReadDataFileCached(dir.path().string(), "test_batch.bin", cache, &second);
+  auto a = ReadDataFileCached(dir.path().string(), "test_batch.bin", cache, batch.size(), &first);
+  auto b = ReadDataFileCached(dir.path().string(), "test_batch.bin", cache, batch.size(), &second);
   EXPECT_EQ(a, batch);
   EXPECT_EQ(b, batch);
   EXPECT_NE(first.find(".xz"), std::string::npos);
@@ -110,7 +120,8 @@ TEST(ImageDataTest, CorruptCifarFilesNameTheFile) {
   msg = DataErrorMessage([&] { ReadCifar10(dir.path().string(), false); });
   EXPECT_NE(msg.find("not an xz stream"), std::string::npos) << msg;
 
-  msg = DataErrorMessage([&] { ReadCifar10(dir.path().string(), true); });
+  // Missing on this node is not corrupt data: another worker may have it.
+  msg = CannotRunHereMessage([&] { ReadCifar10(dir.path().string(), true); });
   EXPECT_NE(msg.find("data_batch_1.bin"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not found"), std::string::npos) << msg;
 }
@@ -164,6 +175,72 @@ TEST(ImageDataTest, CorruptIdxFilesNameTheFile) {
   EXPECT_NE(msg.find("t10k-images-idx3-ubyte.gz"), std::string::npos) << msg;
 }
 
+// `copies` gzip members of `member_bytes` zeros each, concatenated: a small
+// file that gzread expands to copies * member_bytes.
+std::string GzipBomb(size_t member_bytes, int copies) {
+  std::vector<uint8_t> zeros(member_bytes, 0);
+  uLongf size = compressBound(static_cast<uLong>(zeros.size())) + 64;
+  std::vector<uint8_t> member(size);
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);  // gzip wrapper
+  z.next_in = zeros.data();
+  z.avail_in = static_cast<uInt>(zeros.size());
+  z.next_out = member.data();
+  z.avail_out = static_cast<uInt>(member.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  member.resize(z.total_out);
+  deflateEnd(&z);
+  std::string out;
+  for (int i = 0; i < copies; ++i) out.append(member.begin(), member.end());
+  return out;
+}
+
+TEST(ImageDataTest, DecompressionBombsAreRefusedNamingTheFile) {
+  testing::TempDir dir;
+  // A CIFAR batch that expands to 4 GB: refused once past the 30,730,000
+  // bytes a batch holds, long before 4 GB are taken.
+  testing::WriteFile(dir.File("test_batch.bin.gz"), GzipBomb(size_t{100} << 20, 40));
+  std::string msg = DataErrorMessage([&] { ReadCifar10(dir.path().string(), false); });
+  EXPECT_NE(msg.find("test_batch.bin.gz"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than 30730000 bytes"), std::string::npos) << msg;
+  fs::remove(dir.File("test_batch.bin.gz"));
+
+  WriteBytes(dir.File("test_batch.bin.xz"), XzCompress(std::vector<uint8_t>(40000000, 0)));
+  msg = DataErrorMessage([&] { ReadCifar10(dir.path().string(), false); });
+  EXPECT_NE(msg.find("test_batch.bin.xz"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than 30730000 bytes"), std::string::npos) << msg;
+  fs::remove(dir.File("test_batch.bin.xz"));
+
+  // A plain file one byte too long is refused before it is read.
+  auto batch = FakeCifarBatch();
+  batch.push_back(0);
+  WriteBytes(dir.File("test_batch.bin"), batch);
+  msg = DataErrorMessage([&] { ReadCifar10(dir.path().string(), false); });
+  EXPECT_NE(msg.find("test_batch.bin: wrong size: more than 30730000 bytes"), std::string::npos) << msg;
+}
+
+TEST(ImageDataTest, IdxFilesDecompressAtMostWhatTheirHeaderDeclares) {
+  testing::TempDir dir;
+  WriteGz(dir.File("t10k-labels-idx1-ubyte.gz"), IdxLabels(20));
+  // The header says 20 images of 28 x 28 (15,696 bytes with it); the stream
+  // goes on for 4 GB.
+  std::vector<uint8_t> header = IdxImages(2051, 20, 28, 28);
+  header.resize(16);
+  WriteGz(dir.File("head.gz"), header);
+  testing::WriteFile(dir.File("t10k-images-idx3-ubyte.gz"),
+                     testing::ReadFile(dir.File("head.gz")) + GzipBomb(size_t{100} << 20, 40));
+  std::string msg = DataErrorMessage([&] { ReadFashionMnist(dir.path().string(), false); });
+  EXPECT_NE(msg.find("t10k-images-idx3-ubyte.gz"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("more than 15696 bytes"), std::string::npos) << msg;
+
+  // A header that declares more than the reader's cap (1 GiB) is refused
+  // before anything past it is decompressed.
+  header[4] = 0x7f;  // 0x7f000014 images of 28 x 28
+  WriteGz(dir.File("t10k-images-idx3-ubyte.gz"), header);
+  msg = DataErrorMessage([&] { ReadFashionMnist(dir.path().string(), false); });
+  EXPECT_NE(msg.find("t10k-images-idx3-ubyte.gz: the IDX header declares more than"), std::string::npos) << msg;
+}
+
 TEST(ImageDataTest, RealFashionMnist) {
   if (!fs::exists(kFashionMnist)) GTEST_SKIP() << kFashionMnist << " not present (package dataset-fashion-mnist)";
   ImageSet train = ReadFashionMnist(kFashionMnist, true);
@@ -179,7 +256,8 @@ TEST(ImageDataTest, RealCifar10FirstBatchLabelCounts) {
   LTSWEEP_REQUIRE_SHARED();
   std::string dir = (testing::SharedDir() / "data" / "cifar10").string();
   // Decompressed once into the build tree (DESIGN.md: ../shared is read-only).
-  auto bytes = ReadDataFileCached(dir, "data_batch_1.bin", (testing::BinaryDir() / "data_cache").string());
+  auto bytes = ReadDataFileCached(dir, "data_batch_1.bin", (testing::BinaryDir() / "data_cache").string(),
+                                  10000 * 3073);
   ASSERT_EQ(bytes.size(), 30730000u);
   std::vector<int64_t> counts(10, 0);
   for (size_t i = 0; i < 10000; ++i) ++counts.at(bytes[i * 3073]);

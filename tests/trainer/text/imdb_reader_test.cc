@@ -77,6 +77,23 @@ TEST(ReadImdbTsv, TruncatedGzipIsDataLoss) {
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
 }
 
+TEST(ReadImdbTsv, DecompressesAtMostTheCap) {
+  EXPECT_EQ(kMaxImdbTsvBytes, uint64_t{512} << 20);
+  TempDir dir;
+  std::string body = "label\tid\trating\ttext\n";
+  while (body.size() < (3u << 20)) body += "pos\t1\t9\t" + std::string(1000, 'a') + "\n";
+  std::string gz = dir.File("imdb_train.tsv.gz");
+  gzFile f = gzopen(gz.c_str(), "wb");
+  gzwrite(f, body.data(), static_cast<unsigned>(body.size()));
+  gzclose(f);
+  auto r = ReadImdbTsv(gz, uint64_t{1} << 20);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status().message().find("imdb_train.tsv.gz: decompresses to more than 1048576 bytes"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(ReadImdbTsv(gz, uint64_t{4} << 20).ok());
+}
+
 TEST(ReadAclImdb, ReadsTheFixtureInTsvOrder) {
   auto root = (SourceDir() / "tests/trainer/text/fixtures/aclImdb").string();
   auto train = ReadImdbSplit(root, "train");

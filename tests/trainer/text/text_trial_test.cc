@@ -145,9 +145,17 @@ TEST(RunTextTrial, UnsupportedCombinationsAreConfigErrors) {
   EXPECT_THROW(RunTrial(Config(dir, {{"model", {{"arch", "bilstm"}}}, {"method", {{"oversample", "smote"}}}})),
                ConfigError);
   EXPECT_THROW(RunTrial(Config(dir, {{"method", {{"loss", "ldam"}}}})), ConfigError);
+  // Missing on this node: another worker may have it (exit 5). Present but
+  // corrupt: unusable everywhere (exit 3).
   auto missing = Config(dir, json::object());
   missing["data"]["root"] = (dir.path() / "absent").string();
-  EXPECT_THROW(RunTrial(missing), DataError);
+  EXPECT_THROW(RunTrial(missing), CannotRunHere);
+  for (const char* split : {"train", "test"}) {
+    ltsweep::testing::WriteFile(dir.path() / "corrupt" / (std::string("imdb_") + split + ".tsv"), "no header\n");
+  }
+  auto corrupt = Config(dir, json::object());
+  corrupt["data"]["root"] = (dir.path() / "corrupt").string();
+  EXPECT_THROW(RunTrial(corrupt), DataError);
 }
 
 TEST(MakeTextBatch, TrimsToTheLongestSequenceOfTheBatch) {
