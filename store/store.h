@@ -176,6 +176,10 @@ struct FinishRequest {
   std::optional<double> best_metric;
   std::optional<double> last_metric;
   std::optional<int> best_epoch;
+  // The worker finishing; not empty: the lease must have been issued to it.
+  // (A default member initializer, so brace-initialisations that stop
+  // before it stay warning-free.)
+  std::string worker_id = {};
 };
 
 struct FinishResult {
