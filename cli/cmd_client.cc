@@ -18,6 +18,7 @@
 
 #include "cli/commands.h"
 #include "cli/coordinator_client.h"
+#include "cli/security_flags.h"
 #include "cli/progress.h"
 #include "common/utc_time.h"
 #include "report/table_format.h"
@@ -50,14 +51,31 @@ std::string Ago(int64_t ms) {
   return FormatSeconds(static_cast<double>(NowMs() - ms) / 1e3) + " ago";
 }
 
+// Which coordinator a command calls, and how (TLS, token).
+struct CoordinatorTarget {
+  std::string address;  // empty: DefaultCoordinatorAddress()
+  ClientSecurityFlags security;
+};
+
 // Adds --coordinator to `cmd`, defaulting to $LTSWEEP_COORDINATOR or
-// localhost:50051 (resolved when the command runs).
-void AddCoordinatorOption(CLI::App* cmd, std::string& address) {
-  cmd->add_option("--coordinator", address,
+// localhost:50051 (resolved when the command runs), and the security flags
+// (cli/security_flags.h).
+void AddCoordinatorOption(CLI::App* cmd, CoordinatorTarget& target) {
+  cmd->add_option("--coordinator", target.address,
                   "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
+  AddClientSecurityOptions(cmd, &target.security);
 }
 
 std::string Resolve(const std::string& address) { return address.empty() ? DefaultCoordinatorAddress() : address; }
+
+// A client for `target`; throws a usage error for bad security flags (an
+// unreadable token file, a token to a remote plain-text address).
+CoordinatorClient Connect(const CoordinatorTarget& target) {
+  const std::string address = Resolve(target.address);
+  proto::ChannelSecurityOptions security = ValueOrThrow(ResolveClientSecurity(target.security));
+  auto channel = ValueOrThrow(proto::MakeChannel(address, security, ClientChannelArguments()));
+  return CoordinatorClient(address, std::move(channel), security.tls());
+}
 
 // 128 random bits in hex: one submission, however often it is sent.
 std::string NewRequestId() {
@@ -82,7 +100,8 @@ v1::SubmitSweepResponse SubmitWithRetries(CoordinatorClient& client, const std::
 
 void RegisterSubmit(CLI::App& app) {
   struct Args {
-    std::string spec, coordinator;
+    std::string spec;
+    CoordinatorTarget coordinator;
     bool rerun = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -94,7 +113,7 @@ void RegisterSubmit(CLI::App& app) {
   cmd->footer("Example:\n  ltsweep submit sweeps/quickstart.yaml --coordinator head:50051");
   cmd->callback([a] {
     const std::string yaml = ReadSpecOrThrow(a->spec);
-    CoordinatorClient client(Resolve(a->coordinator));
+    CoordinatorClient client = Connect(a->coordinator);
     auto r = SubmitWithRetries(client, yaml, a->spec, a->rerun);
     if (a->quiet) {
       std::cout << r.sweep_id() << "\n";
@@ -108,7 +127,7 @@ void RegisterSubmit(CLI::App& app) {
 void RegisterCancel(CLI::App& app) {
   struct Args {
     int64_t sweep = 0;
-    std::string coordinator;
+    CoordinatorTarget coordinator;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("cancel", "Cancel a sweep: queued trials never run, running ones are stopped");
@@ -116,7 +135,7 @@ void RegisterCancel(CLI::App& app) {
   AddCoordinatorOption(cmd, a->coordinator);
   cmd->footer("Example:\n  ltsweep cancel 3");
   cmd->callback([a] {
-    CoordinatorClient client(Resolve(a->coordinator));
+    CoordinatorClient client = Connect(a->coordinator);
     auto r = ValueOrThrow(client.Cancel(a->sweep));
     std::cout << fmt::format("sweep {} cancelled: {} trial(s) will not finish\n", a->sweep, r.trials_cancelled());
   });
@@ -146,7 +165,8 @@ std::string Gpus(const v1::WorkerInfo& w) {
 
 void RegisterWorkers(CLI::App& app) {
   struct Args {
-    std::string coordinator, format = "table", release;
+    CoordinatorTarget coordinator;
+    std::string format = "table", release;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("workers", "The workers the coordinator knows and what they run");
@@ -158,7 +178,7 @@ void RegisterWorkers(CLI::App& app) {
       "A worker whose last attempts kept failing (crash, cannot run here, worker fault, lost lease) is\n"
       "quarantined for a cool-down and shows 'quarantined: <last error>'.");
   cmd->callback([a] {
-    CoordinatorClient client(Resolve(a->coordinator));
+    CoordinatorClient client = Connect(a->coordinator);
     if (!a->release.empty()) {
       auto r = ValueOrThrow(client.ReleaseWorker(a->release));
       std::cout << (r.released() ? fmt::format("worker {} released from quarantine\n", a->release)
@@ -181,7 +201,7 @@ void RegisterWorkers(CLI::App& app) {
 void RegisterStatus(CLI::App& app) {
   struct Args {
     int64_t sweep = 0;
-    std::string coordinator;
+    CoordinatorTarget coordinator;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("status", "Progress per sweep (trial counts, ETA) and per worker");
@@ -189,7 +209,7 @@ void RegisterStatus(CLI::App& app) {
   AddCoordinatorOption(cmd, a->coordinator);
   cmd->footer("Example:\n  ltsweep status\n  ltsweep status 3 --coordinator head:50051");
   cmd->callback([a] {
-    CoordinatorClient client(Resolve(a->coordinator));
+    CoordinatorClient client = Connect(a->coordinator);
     std::vector<v1::SweepInfo> sweeps;
     if (a->sweep > 0) {
       sweeps.push_back(ValueOrThrow(client.GetSweep(a->sweep)));
@@ -219,7 +239,7 @@ void RegisterStatus(CLI::App& app) {
 void RegisterWatch(CLI::App& app) {
   struct Args {
     int64_t sweep = 0;
-    std::string coordinator;
+    CoordinatorTarget coordinator;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("watch", "Live progress of a sweep on stderr until it ends");
@@ -229,7 +249,7 @@ void RegisterWatch(CLI::App& app) {
       "Example:\n  ltsweep watch 3\nExit status: 0 when every trial succeeded, 1 when any failed or the sweep was "
       "cancelled.");
   cmd->callback([a] {
-    CoordinatorClient client(Resolve(a->coordinator));
+    CoordinatorClient client = Connect(a->coordinator);
     ProgressTracker tracker(a->sweep);
     ProgressRenderer renderer(std::cerr, isatty(STDERR_FILENO) != 0);
     SweepProgress p = ValueOrThrow(tracker.Poll(client));  // unknown sweep: exit 2 here
@@ -291,25 +311,26 @@ void RegisterWatch(CLI::App& app) {
 // results / best / trial / curves / report: the database file with --db,
 // the coordinator with --coordinator (or $LTSWEEP_COORDINATOR).
 ResultsSources CoordinatorResultsSources() {
-  auto address = std::make_shared<std::string>();
+  auto target = std::make_shared<CoordinatorTarget>();
   ResultsSources sources;
-  sources.enabled = [address] {
+  sources.enabled = [target] {
     const char* env = std::getenv("LTSWEEP_COORDINATOR");
-    return !address->empty() || (env != nullptr && env[0] != '\0');
+    return !target->address.empty() || (env != nullptr && env[0] != '\0');
   };
-  sources.fetch_sweep = [address](int64_t sweep_id) {
-    CoordinatorClient client(Resolve(*address));
+  sources.fetch_sweep = [target](int64_t sweep_id) {
+    CoordinatorClient client = Connect(*target);
     return client.FetchSweepHistory(sweep_id);
   };
-  sources.fetch_trial = [address](int64_t trial_id) {
-    CoordinatorClient client(Resolve(*address));
+  sources.fetch_trial = [target](int64_t trial_id) {
+    CoordinatorClient client = Connect(*target);
     return client.FetchTrialHistory(trial_id);
   };
-  sources.add_options = [address](CLI::App* cmd) {
+  sources.add_options = [target](CLI::App* cmd) {
     cmd->add_option(
-        "--coordinator", *address,
+        "--coordinator", target->address,
         "Ask the coordinator at host:port instead of reading a database file (default: $LTSWEEP_COORDINATOR "
         "when set)");
+    AddClientSecurityOptions(cmd, &target->security);
   };
   return sources;
 }

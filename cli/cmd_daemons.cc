@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/security_flags.h"
 #include "coordinator/coordinator_server.h"
 #include "worker/memory_limit.h"
 #include "worker/worker.h"
@@ -41,6 +42,7 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
 struct CoordinatorFlags {
   std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file;
   int max_message_mb = 0;
+  ServerSecurityFlags security;
   // Whether each optional flag was given (owned by the CLI::App).
   CLI::Option* listen_opt = nullptr;
   CLI::Option* lease_ttl_opt = nullptr;
@@ -68,6 +70,12 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
     if (flags.max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
     options.max_message_bytes = flags.max_message_mb << 20;
   }
+  options.security.tls_cert_file = flags.security.tls_cert;
+  options.security.tls_key_file = flags.security.tls_key;
+  options.security.tls_client_ca_file = flags.security.tls_client_ca;
+  options.security.insecure = flags.security.insecure;
+  options.security.auth_tokens_file = flags.security.auth_tokens;
+  options.security.reflection = flags.security.reflection;
   return options;
 }
 
@@ -111,7 +119,11 @@ void RegisterCoordinator(CLI::App& app) {
       cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
           ->default_str(std::to_string(defaults.max_message_bytes >> 20));
   cmd->add_option("--port-file", flags->port_file, "Write the bound port to this file once listening");
-  cmd->footer("Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --lease-ttl 30s");
+  AddServerSecurityOptions(cmd, &flags->security);
+  cmd->footer(
+      "Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --tls-cert server.crt --tls-key server.key "
+      "--auth-tokens tokens\n  ltsweep coordinator --db sweeps.db   (127.0.0.1:50051, plain text, no tokens)\n"
+      "A non-loopback --listen needs TLS or --insecure; see docs/security.md.");
   cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file); });
 }
 
@@ -132,6 +144,7 @@ struct WorkerFlags {
   int slots = 0;
   int threads = 0;
   bool keep_work_dirs = false;
+  ClientSecurityFlags security;
 };
 
 void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
@@ -173,7 +186,10 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
                   "Address-space limit of each trainer (e.g. 8G, 512M; 0: none). A trainer past it crashes "
                   "and the error says 'memory limit 8G reached?'")
       ->default_str("0");
-  cmd->footer("Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt");
+  AddClientSecurityOptions(cmd, &f.security);
+  cmd->footer(
+      "Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt "
+      "--tls-ca ca.crt --token-file worker.token");
 }
 
 // WorkerOptions with the defaults of worker/worker_options.h, overridden by
@@ -213,6 +229,9 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
     if (!limit.ok()) throw CommandError(kExitUsage, limit.status().message());
     options.memory_limit_bytes = *limit;
   }
+  auto security = ResolveClientSecurity(f.security);
+  if (!security.ok()) throw CommandError(ExitCodeFor(security.status()), security.status().message());
+  options.security = std::move(security).value();
   return options;
 }
 

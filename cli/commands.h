@@ -57,6 +57,7 @@ void RegisterSpecCommands(CLI::App& app);
 
 // cli/cmd_daemons.cc: the daemons, both running until SIGTERM or SIGINT.
 //   ltsweep coordinator --db PATH [--listen ADDR] [--lease-ttl 30s] [--heartbeat 5s] ...
+//     [--tls-cert F --tls-key F [--tls-client-ca F]] [--insecure] [--auth-tokens F]
 //     defaults: coordinator::CoordinatorOptions; on a signal it stops serving.
 //   ltsweep worker [--coordinator ADDR] (--gpus 0,1 | --slots N) [--trainer PATH] ...
 //     on a signal it stops leasing, sends SIGTERM to its trainers (they
@@ -65,7 +66,8 @@ void RegisterDaemonCommands(CLI::App& app);
 
 // cli/cmd_client.cc: submit, cancel, workers, status, watch: commands against
 // a coordinator (--coordinator ADDR, else $LTSWEEP_COORDINATOR, else
-// localhost:50051).
+// localhost:50051), with the security flags of cli/security_flags.h
+// (--token-file, --tls-ca, ...), as `ltsweep worker` has.
 void RegisterClientCommands(CLI::App& app);
 
 // How the results commands read records when --db is not given (e.g. from the
@@ -99,6 +101,11 @@ ResultsSources CoordinatorResultsSources();
 // Exit 2 also for SQL that does not parse or that the read-only guard
 // refuses, an unknown sweep or trial, and a missing database file.
 void RegisterResultsCommands(CLI::App& app, ResultsSources sources = {});
+
+// cli/cmd_token.cc: `ltsweep token create --role ROLE --tokens FILE
+// [--name NAME] [--out FILE]`: a bearer token with a role for a coordinator's
+// --auth-tokens file, shown once (docs/security.md).
+void RegisterTokenCommands(CLI::App& app);
 
 // cli/cmd_run.cc: `ltsweep run SPEC`, local mode: an in-process coordinator
 // and worker that run one sweep to the end.

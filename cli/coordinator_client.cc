@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include "proto/credentials.h"
+
 #include "coordinator/convert.h"
 #include "store/metric_history.h"
 
@@ -16,17 +18,31 @@ std::string DefaultCoordinatorAddress() {
   return env != nullptr && env[0] != '\0' ? env : "localhost:50051";
 }
 
-CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds timeout)
-    : address_(std::move(address)), timeout_(timeout) {
+grpc::ChannelArguments ClientChannelArguments() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds timeout)
+    : CoordinatorClient(address,
+                        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), ClientChannelArguments()),
+                        /*tls=*/false, timeout) {}
+
+CoordinatorClient::CoordinatorClient(std::string address, std::shared_ptr<grpc::Channel> channel, bool tls,
+                                     std::chrono::milliseconds timeout)
+    : address_(std::move(address)), tls_(tls), timeout_(timeout), channel_(std::move(channel)) {
   stub_ = v1::ClientService::NewStub(channel_);
 }
 
 Status CoordinatorClient::Convert(const grpc::Status& s) const {
   if (s.ok()) return Status::Ok();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    const std::string hint = proto::TransportErrorHint(s, tls_);
+    if (!hint.empty()) {
+      return UnavailableError(fmt::format("cannot reach the coordinator at {}: {} ({})", address_, hint,
+                                          s.error_message()));
+    }
     return UnavailableError(fmt::format("cannot reach the coordinator at {}: {}", address_, s.error_message()));
   }
   return Status(static_cast<StatusCode>(s.error_code()), s.error_message());

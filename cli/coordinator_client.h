@@ -4,7 +4,9 @@
 // TrialHistory, store/types.h) for the results commands.
 //
 // A coordinator that cannot be reached is UNAVAILABLE with the message
-// "cannot reach the coordinator at ADDR: <gRPC's reason>"; other errors keep
+// "cannot reach the coordinator at ADDR: <gRPC's reason>" (led by what most
+// likely went wrong when it looks like a TLS mismatch: "TLS handshake
+// failed: is the coordinator using TLS? pass --tls-ca FILE"); other errors keep
 // the coordinator's code and message (NOT_FOUND for an unknown sweep,
 // INVALID_ARGUMENT with the validator's message for a bad spec).
 //
@@ -18,20 +20,30 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/support/channel_arguments.h>
+
 #include "common/status.h"
 #include "proto/client_service.grpc.pb.h"
 #include "store/types.h"
 
 namespace ltsweep::cli {
 
+// The channel arguments of the CLI's channels (64 MiB answers).
+grpc::ChannelArguments ClientChannelArguments();
+
 // $LTSWEEP_COORDINATOR when set, else "localhost:50051".
 std::string DefaultCoordinatorAddress();
 
 class CoordinatorClient {
  public:
-  // `address` is host:port. `timeout` bounds each unary call (not Watch).
+  // `address` is host:port; a plain-text channel. `timeout` bounds each
+  // unary call (not Watch).
   explicit CoordinatorClient(std::string address,
                              std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+  // Over `channel` (proto/credentials.h MakeChannel); `tls` says whether it
+  // speaks TLS, for the hint a failed handshake gets.
+  CoordinatorClient(std::string address, std::shared_ptr<grpc::Channel> channel, bool tls,
+                    std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
 
   const std::string& address() const { return address_; }
 
@@ -66,6 +78,7 @@ class CoordinatorClient {
   Status Convert(const grpc::Status& status) const;
 
   std::string address_;
+  bool tls_ = false;
   std::chrono::milliseconds timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClientService::Stub> stub_;

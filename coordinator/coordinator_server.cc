@@ -1,5 +1,6 @@
 #include "coordinator/coordinator_server.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <fmt/format.h>
@@ -7,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "coordinator/auth_server.h"
 #include "coordinator/client_handler.h"
 #include "coordinator/db_lock.h"
 #include "coordinator/grpc_services.h"
@@ -16,6 +18,30 @@
 #include "store/store.h"
 
 namespace ltsweep::coordinator {
+
+namespace {
+
+// Server reflection on or off for one ServerBuilder. Linking
+// grpc++_reflection registers its plugin for every builder of the process at
+// static initialisation, so "off" must take it out again, and "on" adds it
+// when it is missing.
+class ReflectionOption final : public grpc::ServerBuilderOption {
+ public:
+  explicit ReflectionOption(bool enabled) : enabled_(enabled) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    grpc::reflection::ProtoServerReflectionPlugin reflection;
+    const std::string name = reflection.name();
+    auto is_reflection = [&name](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) { return p->name() == name; };
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(), is_reflection), plugins->end());
+    if (enabled_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool enabled_;
+};
+
+}  // namespace
 
 struct CoordinatorServer::Impl {
   CoordinatorOptions options;
@@ -79,11 +105,24 @@ StatusOr<int> CoordinatorServer::Start() {
   m.worker_service = std::make_unique<WorkerServiceImpl>(*m.worker_handler);
   m.client_service = std::make_unique<ClientServiceImpl>(*m.client_handler, m.stopping);
 
+  LTSWEEP_ASSIGN_OR_RETURN(const int port, StartServer());
+  m.scheduler = std::make_unique<Scheduler>(*m.store, m.options);
+  m.scheduler->Start();
+  m.options.log(fmt::format("listening on {} (port {}), database {}, lease ttl {} ms, heartbeat {} ms",
+                            m.options.listen, port, m.options.db_path, m.options.lease_ttl.count(),
+                            m.options.heartbeat_interval.count()));
+  return port;
+}
+
+StatusOr<int> CoordinatorServer::StartServer() {
+  Impl& m = *impl_;
+  LTSWEEP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                           MakeCoordinatorCredentials(m.options.listen, m.options.security, m.options.log));
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<ReflectionOption>(m.options.security.reflection));
   int port = 0;
-  builder.AddListeningPort(m.options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(m.options.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(m.options.max_message_bytes);
   builder.SetMaxSendMessageSize(m.options.max_message_bytes);
   builder.RegisterService(m.worker_service.get());
@@ -93,11 +132,6 @@ StatusOr<int> CoordinatorServer::Start() {
     m.server.reset();
     return UnavailableError(fmt::format("--listen: cannot listen on {}", m.options.listen));
   }
-  m.scheduler = std::make_unique<Scheduler>(*m.store, m.options);
-  m.scheduler->Start();
-  m.options.log(fmt::format("listening on {} (port {}), database {}, lease ttl {} ms, heartbeat {} ms",
-                            m.options.listen, port, m.options.db_path, m.options.lease_ttl.count(),
-                            m.options.heartbeat_interval.count()));
   return port;
 }
 

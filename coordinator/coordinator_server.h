@@ -13,10 +13,12 @@
 // opens the store after a quick integrity check (a corrupt or foreign file
 // is refused, untouched), gives every live lease a fresh deadline (the
 // coordinator's downtime never expires a lease), serves
-// proto/client_service and
-// proto/worker_service with the gRPC health checking service and server
-// reflection on, limits message sizes to max_message_bytes, and runs the
-// Scheduler loop.
+// proto/client_service and proto/worker_service with the gRPC health
+// checking service (always open) and server reflection when
+// options.security.reflection, secured as options.security says (TLS,
+// tokens: coordinator/auth_server.h; every call is checked in
+// coordinator/auth_processor.h), limits message sizes to max_message_bytes,
+// and runs the Scheduler loop.
 //
 // Ownership: owns the store, the gRPC server and the scheduler thread; the
 // Clock in the options is borrowed. Thread-safety: Start() and Shutdown()
@@ -57,6 +59,9 @@ class CoordinatorServer {
   const CoordinatorOptions& options() const;
 
  private:
+  // Builds and starts the gRPC server; returns the bound port.
+  StatusOr<int> StartServer();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

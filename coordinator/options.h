@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "coordinator/auth_server.h"
 
 namespace ltsweep::coordinator {
 
@@ -21,8 +22,9 @@ struct CoordinatorOptions {
   // The SQLite database (created when absent). Required (--db).
   std::string db_path;
   // gRPC listen address (--listen); port 0 picks a free port
-  // (CoordinatorServer::Start returns it). Default "0.0.0.0:50051".
-  std::string listen = "0.0.0.0:50051";
+  // (CoordinatorServer::Start returns it). Default "127.0.0.1:50051": any
+  // non-loopback address needs TLS or security.insecure (docs/security.md).
+  std::string listen = "127.0.0.1:50051";
   // A lease not renewed within this long goes back to the queue
   // (--lease-ttl). Default 30 s.
   std::chrono::milliseconds lease_ttl{30'000};
@@ -43,6 +45,10 @@ struct CoordinatorOptions {
   // Largest gRPC message accepted or sent; larger ones are refused with
   // RESOURCE_EXHAUSTED (--max-message-mb). Default 16 MiB, at least 1 KiB.
   int max_message_bytes = 16 << 20;
+  // TLS, mutual TLS, --insecure, bearer tokens with roles, reflection
+  // (coordinator/auth_server.h). Default: plain text on loopback, no tokens,
+  // no reflection.
+  SecurityOptions security;
   // Borrowed; nullptr: SystemClock::Default(). Also the store's clock.
   Clock* clock = nullptr;
   // Borrowed; a monotonic clock. The coordinator's "now" is `clock` read at

@@ -122,6 +122,7 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
   if (valid.ok()) valid = RequireLease(request.lease());
   if (!valid.ok()) return done(valid);
   MetricBatch batch = ToMetricBatch(request);
+  batch.worker_id = request.worker_id();  // a lease token is good only from its worker
   store_.ReportMetricsAsync(
       request.lease().trial_id(), request.lease().token(), std::move(batch),
       [this, response, worker = request.worker_id(), trial_id = request.lease().trial_id(),
@@ -187,6 +188,7 @@ void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,
   if (!valid.ok()) return done(valid);
   const int64_t trial_id = request.lease().trial_id();
   FinishRequest finish;
+  finish.worker_id = request.worker_id();  // a lease token is good only from its worker
   finish.exit_code = request.exit_code();
   finish.outcome = ToAttemptOutcome(request.outcome());
   finish.error = request.error();

@@ -18,7 +18,7 @@ PACKAGES=(
   # data
   dataset-fashion-mnist
   # tools the tests use
-  xz-utils procps
+  xz-utils procps openssl
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
 )

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -75,6 +76,8 @@ bool OnlySpaceOrComments(const char* tail) {
   return true;
 }
 
+constexpr std::string_view kLeaseTokenColumn = "lease_token";
+
 }  // namespace
 
 int ReadOnlyDb::Authorize(void* self_ptr, int action, const char* a3, const char* a4, const char* db_name,
@@ -85,8 +88,12 @@ int ReadOnlyDb::Authorize(void* self_ptr, int action, const char* a3, const char
     return SQLITE_DENY;
   };
   switch (action) {
-    case SQLITE_SELECT:
     case SQLITE_READ:
+      // Lease tokens fence the running attempts: they read as NULL here, so
+      // no query (not even a WHERE on them) can learn one.
+      if (a4 != nullptr && std::string_view(a4) == kLeaseTokenColumn) return SQLITE_IGNORE;
+      return SQLITE_OK;
+    case SQLITE_SELECT:
     case SQLITE_RECURSIVE:
       return SQLITE_OK;
     case SQLITE_FUNCTION: {

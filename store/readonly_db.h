@@ -6,7 +6,8 @@
 // Three locks, each enough on its own for what it guards:
 //   - the file is opened with SQLITE_OPEN_READONLY (never created);
 //   - an authorizer (sqlite3_set_authorizer) allows only reads: SELECT, table
-//     reads, recursive CTEs, an allow-list of pure SQL functions, and the
+//     reads (the lease_token columns read as NULL: lease tokens are secrets
+//     of running attempts, docs/security.md), recursive CTEs, an allow-list of pure SQL functions, and the
 //     read-only PRAGMAs (table_info, index_list, user_version without a
 //     value, ...). INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, ATTACH,
 //     DETACH, transactions, PRAGMA assignments, load_extension() and any

@@ -182,8 +182,8 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
                   std::nullopt, message);
 }
 
-StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
-                                                        const std::string& token) {
+StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id, const std::string& token,
+                                                        const std::string& worker_id) {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("SELECT t.sweep_id, t.status, t.attempts, s.max_attempts, t.worker_id, "
@@ -212,6 +212,9 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id,
   if (token.empty() || token != current) {
     return FailedPreconditionError("lease gone: stale token for " + trial + " (now at attempt " +
                                    std::to_string(lease.attempt) + ")");
+  }
+  if (!worker_id.empty() && worker_id != lease.worker_id) {
+    return FailedPreconditionError("lease refused: " + trial + " was not leased to worker " + worker_id);
   }
   if (lease.deadline_ms && Now() > *lease.deadline_ms) {
     return FailedPreconditionError("lease gone: the lease of " + trial + " expired at " +

@@ -68,7 +68,8 @@ struct StoreOptions {
   Clock* clock = nullptr;
 
   // Seed for the lease-token generator. Default (nullopt): tokens come from
-  // /dev/urandom. Set it in tests to get reproducible tokens.
+  // the kernel's CSPRNG (store/lease_token.h). Set it in tests only, to get
+  // reproducible (and predictable) tokens.
   std::optional<uint64_t> token_seed;
 
   // Fault injection for tests: called inside every write transaction just
@@ -226,6 +227,10 @@ struct FinishRequest {
   std::optional<double> best_metric;
   std::optional<double> last_metric;
   std::optional<int> best_epoch;
+  // The worker finishing; not empty: the lease must have been issued to it.
+  // (A default member initializer, so brace-initialisations that stop
+  // before it stay warning-free.)
+  std::string worker_id = {};
 };
 
 struct FinishResult {

@@ -250,7 +250,7 @@ void Store::ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch 
 
 Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
                                      const MetricBatch& batch) {
-  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
+  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token, batch.worker_id));
   LTSWEEP_RETURN_IF_ERROR(MarkRunning(lease));
   const int64_t now = Now();
 
@@ -367,7 +367,7 @@ void Store::FinishAttemptAsync(int64_t trial_id, std::string token, FinishReques
 
 StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std::string& token,
                                                      const FinishRequest& request) {
-  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token));
+  LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token, request.worker_id));
   const int64_t now = Now();
   const AttemptOutcome outcome = request.outcome;
 

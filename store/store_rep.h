@@ -160,7 +160,10 @@ struct Store::Rep {
   // The trial's lease when `token` is its live token (leased or running, the
   // deadline not passed); FAILED_PRECONDITION "lease gone: ..." otherwise,
   // NOT_FOUND for an unknown trial.
-  StatusOr<LeaseState> CheckLease(int64_t trial_id, const std::string& token);
+  // `worker_id` not empty: the lease must also have been issued to that
+  // worker (a valid token from another worker is refused).
+  StatusOr<LeaseState> CheckLease(int64_t trial_id, const std::string& token,
+                                  const std::string& worker_id = "");
 
   // Tries of the trial that count towards max_attempts: its attempts so far
   // (the current one included) except those interrupted by their worker or

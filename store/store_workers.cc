@@ -81,7 +81,7 @@ StatusOr<std::vector<LeaseRenewal>> Store::Rep::HeartbeatTxn(const std::string& 
   for (const HeldLease& held : leases) {
     LeaseRenewal answer;
     answer.trial_id = held.trial_id;
-    auto lease = CheckLease(held.trial_id, held.token);
+    auto lease = CheckLease(held.trial_id, held.token, worker_id);
     if (!lease.ok()) {
       if (lease.status().code() != StatusCode::kFailedPrecondition &&
           lease.status().code() != StatusCode::kNotFound) {

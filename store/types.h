@@ -206,6 +206,10 @@ struct MetricBatch {
   std::vector<MetricRow> metrics;
   std::vector<PerClassRow> per_class;
   std::vector<PayloadRow> payloads;
+  // The worker reporting; not empty: the lease must have been issued to it.
+  // (A default member initializer, so brace-initialisations that stop
+  // before it stay warning-free.)
+  std::string worker_id = {};
   size_t size() const { return metrics.size() + per_class.size() + payloads.size(); }
 };
 

@@ -55,8 +55,9 @@ std::string DescribeRpcError(const Status& error) {
   return fmt::format("{} ({})", error.message(), static_cast<int>(error.code()));
 }
 
-std::shared_ptr<grpc::Channel> CreateCoordinatorChannel(const std::string& address, int max_message_bytes,
-                                                        int64_t max_reconnect_backoff_ms) {
+namespace {
+
+grpc::ChannelArguments WorkerChannelArguments(int max_message_bytes, int64_t max_reconnect_backoff_ms) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetMaxSendMessageSize(max_message_bytes);
@@ -66,7 +67,22 @@ std::shared_ptr<grpc::Channel> CreateCoordinatorChannel(const std::string& addre
   // After a coordinator restart, look the address up again without the
   // default 30 s rate limit.
   args.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, 200);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return args;
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> CreateCoordinatorChannel(const std::string& address, int max_message_bytes,
+                                                        int64_t max_reconnect_backoff_ms) {
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
+                                   WorkerChannelArguments(max_message_bytes, max_reconnect_backoff_ms));
+}
+
+StatusOr<std::shared_ptr<grpc::Channel>> CreateCoordinatorChannel(const std::string& address,
+                                                                  const proto::ChannelSecurityOptions& security,
+                                                                  int max_message_bytes,
+                                                                  int64_t max_reconnect_backoff_ms) {
+  return proto::MakeChannel(address, security, WorkerChannelArguments(max_message_bytes, max_reconnect_backoff_ms));
 }
 
 struct CoordinatorClient::Stub {

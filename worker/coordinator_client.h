@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "proto/credentials.h"
 #include "proto/worker_service.pb.h"
 
 namespace grpc {
@@ -61,6 +62,12 @@ std::string DescribeRpcError(const Status& error);
 // 200 ms (so a restarted coordinator is found again quickly).
 std::shared_ptr<grpc::Channel> CreateCoordinatorChannel(const std::string& address, int max_message_bytes,
                                                         int64_t max_reconnect_backoff_ms);
+// The same, secured as `security` says (TLS, a token: proto/credentials.h);
+// INVALID_ARGUMENT or NOT_FOUND naming the flag at fault.
+StatusOr<std::shared_ptr<grpc::Channel>> CreateCoordinatorChannel(const std::string& address,
+                                                                  const proto::ChannelSecurityOptions& security,
+                                                                  int max_message_bytes,
+                                                                  int64_t max_reconnect_backoff_ms);
 
 class CoordinatorClient {
  public:

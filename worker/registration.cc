@@ -38,6 +38,20 @@ void Registrar::Accept(const v1::RegisterRequest& request, const v1::RegisterRes
                            options_.slots, options_.trainer_path, heartbeat.count()));
 }
 
+void Registrar::StopOnRefusedToken(const Status& error) {
+  session_.Log("registration refused: " + DescribeRpcError(error) + "; stopping (check --token-file / $LTSWEEP_TOKEN)");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auth_error_ = Status(error.code(), "the coordinator refused this worker's token: " + error.message());
+  }
+  session_.Stop();
+}
+
+Status Registrar::auth_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return auth_error_;
+}
+
 bool Registrar::RegisterUntilAccepted() {
   Backoff backoff = session_.MakeBackoff();
   while (!session_.stopping()) {
@@ -46,6 +60,11 @@ bool Registrar::RegisterUntilAccepted() {
     if (response.ok()) {
       Accept(request, *response);
       return true;
+    }
+    const StatusCode code = response.status().code();
+    if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
+      StopOnRefusedToken(response.status());
+      return false;
     }
     if (!IsTransient(response.status())) {
       session_.Log("registration refused: " + DescribeRpcError(response.status()) + "; retrying");

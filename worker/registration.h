@@ -5,8 +5,10 @@
 // fresh database, or expired the worker).
 //
 // Ownership: borrows the client, the session and the options. Thread-safety:
-// thread-safe (it keeps nothing of its own).
+// thread-safe (its one field, the auth error, is under a mutex).
 #pragma once
+
+#include <mutex>
 
 #include "worker/coordinator_client.h"
 #include "worker/worker_options.h"
@@ -22,13 +24,21 @@ class Registrar {
 
   // Registers (under the session's id once it has one, else
   // options.worker_id), retrying with backoff until the coordinator accepts
-  // or the worker stops. False when stopped first.
+  // or the worker stops. False when stopped first. A refused token
+  // (UNAUTHENTICATED, PERMISSION_DENIED) is no reason to retry: it stops the
+  // session and is kept in auth_error().
   bool RegisterUntilAccepted();
+
+  // OK, or why the coordinator refused this worker's token.
+  Status auth_error() const;
 
  private:
   v1::RegisterRequest MakeRequest() const;
   void Accept(const v1::RegisterRequest& request, const v1::RegisterResponse& response);
+  void StopOnRefusedToken(const Status& error);
 
+  mutable std::mutex mu_;
+  Status auth_error_;  // GUARDED_BY(mu_)
   CoordinatorClient& client_;
   WorkerSession& session_;
   const WorkerOptions& options_;

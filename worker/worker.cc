@@ -119,17 +119,18 @@ Status Worker::Run() {
   Outbox outbox(OutboxOptions{(fs::path(o.work_dir) / "outbox").string(), o.outbox_max_bytes},
                 [&session](const std::string& line) { session.Log(line); });
   LTSWEEP_RETURN_IF_ERROR(outbox.Load());
-  CoordinatorClient client(CreateCoordinatorChannel(o.coordinator, o.max_message_bytes, o.backoff.max_ms),
-                           o.rpc_timeout);
+  LTSWEEP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel,
+                           CreateCoordinatorChannel(o.coordinator, o.security, o.max_message_bytes, o.backoff.max_ms));
+  CoordinatorClient client(std::move(channel), o.rpc_timeout);
   Registrar registrar(client, session, o);
-  if (!registrar.RegisterUntilAccepted()) return Status::Ok();  // stopped before the coordinator answered
+  if (!registrar.RegisterUntilAccepted()) return registrar.auth_error();  // stopped, or the token was refused
   AttemptReporter reporter(client, outbox, session, o.clock, o.grace);
   reporter.DrainLeftovers();
   RunSlotsAndHeartbeats(o, client, session, registrar, reporter);
   session.Log(reporter.DropSummary());
   const Status s = client.StopWorker(session.id());
   session.Log(s.ok() ? "stopped" : "stopped (coordinator not told: " + DescribeRpcError(s) + ")");
-  return Status::Ok();
+  return registrar.auth_error();
 }
 
 }  // namespace ltsweep::worker

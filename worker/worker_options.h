@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "proto/credentials.h"
 #include "worker/backoff.h"
 
 namespace ltsweep::worker {
@@ -23,6 +24,9 @@ namespace ltsweep::worker {
 struct WorkerOptions {
   // Coordinator address, "host:port". Required.
   std::string coordinator;
+  // How to reach it: TLS (CA, client certificate) and the worker's token
+  // (proto/credentials.h; docs/security.md). Default: plain text, no token.
+  proto::ChannelSecurityOptions security;
   // Trial slots. 0: one per GPU when gpus is given, else 1.
   int slots = 0;
   // GPU index of each slot (slot i uses gpus[i % gpus.size()]). Empty: CPU

@@ -153,5 +153,32 @@ TEST(ReadOnlyDbOpenTest, MissingFileAndNotADatabase) {
   EXPECT_NE(junk.status().message().find("junk.db"), std::string::npos);
 }
 
+TEST(ReadOnlyDbLeaseTokenTest, LeaseTokensReadAsNull) {
+  TempDir dir;
+  const std::string path = dir.File("leases.db");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "CREATE TABLE trials (id INTEGER PRIMARY KEY, status TEXT, lease_token TEXT);"
+                         "INSERT INTO trials VALUES (1, 'leased', '0123456789abcdef0123456789abcdef');",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  auto db = ReadOnlyDb::Open(path);
+  ASSERT_OK(db);
+  auto r = (*db)->Query("SELECT id, status, lease_token, upper(lease_token) FROM trials");
+  ASSERT_OK(r);
+  ASSERT_EQ(r->rows.size(), 1u);
+  EXPECT_EQ(*r->rows[0][1], "leased");
+  EXPECT_FALSE(r->rows[0][2].has_value());
+  EXPECT_FALSE(r->rows[0][3].has_value());
+  auto star = (*db)->Query("SELECT * FROM trials");
+  ASSERT_OK(star);
+  EXPECT_FALSE(star->rows[0][2].has_value()) << "SELECT * hides it too";
+  auto probe = (*db)->Query("SELECT count(*) FROM trials WHERE lease_token LIKE '0%'");
+  ASSERT_OK(probe);
+  EXPECT_EQ(*probe->rows[0][0], "0") << "no oracle through WHERE";
+}
+
 }  // namespace
 }  // namespace ltsweep

@@ -95,6 +95,31 @@ TEST_F(StoreLeaseTest, RenewExtendsTheDeadlineAndMarksRunning) {
   EXPECT_NE((*answers)[1].reason.find("stale token"), std::string::npos);
 }
 
+TEST_F(StoreLeaseTest, ALeaseTokenIsGoodOnlyFromTheWorkerItWasIssuedTo) {
+  ASSERT_OK(store_->CreateSweep(MakeSweep("s", 1, "h")));
+  ASSERT_OK(store_->RegisterWorker({"w2", "host-b", 1, {}}));
+  Lease l = MustLease("w1");
+  MetricBatch from_w2 = OneRow(0, 0.9);
+  from_w2.worker_id = "w2";
+  Status refused = store_->ReportMetrics(l.trial_id, l.token, from_w2);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("was not leased to worker w2"), std::string::npos) << refused.ToString();
+  MetricBatch from_w1 = OneRow(0, 0.9);
+  from_w1.worker_id = "w1";
+  EXPECT_OK(store_->ReportMetrics(l.trial_id, l.token, from_w1));
+
+  auto answers = store_->Heartbeat("w2", {{l.trial_id, l.token}}, seconds(30));
+  ASSERT_OK(answers);
+  ASSERT_EQ(answers->size(), 1u);
+  EXPECT_FALSE((*answers)[0].alive);
+
+  FinishRequest finish;
+  finish.worker_id = "w2";
+  EXPECT_EQ(store_->FinishAttempt(l.trial_id, l.token, finish).status().code(), StatusCode::kFailedPrecondition);
+  finish.worker_id = "w1";
+  EXPECT_OK(store_->FinishAttempt(l.trial_id, l.token, finish));
+}
+
 TEST_F(StoreLeaseTest, AnExpiredLeaseComesBackAsTheNextAttempt) {
   auto created = store_->CreateSweep(MakeSweep("s", 1, "h"));
   ASSERT_OK(created);
