@@ -65,8 +65,6 @@ class Cluster {
   // --lease-ttl `lease_ttl`.
   void StartCoordinator(const std::string& lease_ttl = "2s");
   void KillCoordinator();  // SIGKILL
-  // The running coordinator (e.g. to SIGSTOP it); valid until the next Start.
-  Process& coordinator() { return *coordinator_; }
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string db_path() const;
