@@ -49,6 +49,16 @@ inline constexpr const char* kFieldEvent = "event";
 inline constexpr const char* kEventStart = "start";
 // {"event":"epoch","epoch":E, <numeric metrics>, "per_class_<m>":[...],
 //  <other JSON payloads, e.g. "confusion">}: one per evaluated epoch.
+//
+// Replay on --resume: before training any further epoch (after the start
+// event), a resumed trainer re-emits, in epoch order, one epoch event per epoch
+// its checkpoint already holds, with the same fields as when that epoch first
+// ran plus "replayed": true (kFieldReplayed). The attempt that resumes is the
+// one allowed to write, and the earlier attempt's rows may have been refused
+// (its lease was lost while they sat in the worker's outbox), so this is what
+// keeps a resumed trial's history whole. The worker stores replayed events
+// like any epoch event (writes are idempotent on (trial, attempt, epoch)); the
+// "replayed" flag itself is not a metric and is not stored.
 inline constexpr const char* kEventEpoch = "epoch";
 // {"event":"checkpoint","epoch":E,"path":P[,"interrupted":true]}: state saved.
 inline constexpr const char* kEventCheckpoint = "checkpoint";
@@ -61,6 +71,8 @@ inline constexpr const char* kEventRangeTest = "range_test";
 inline constexpr const char* kFieldEpoch = "epoch";
 inline constexpr const char* kFieldPath = "path";
 inline constexpr const char* kFieldInterrupted = "interrupted";
+// true on an epoch event re-emitted from a checkpoint on --resume (above).
+inline constexpr const char* kFieldReplayed = "replayed";
 inline constexpr const char* kFieldBestValError = "best_val_error";
 inline constexpr const char* kFieldBestEpoch = "best_epoch";
 inline constexpr const char* kFieldLastValError = "last_val_error";

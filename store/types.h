@@ -229,8 +229,9 @@ using Series = std::vector<std::pair<int, double>>;
 // A trial's metrics over all its attempts, merged into one history by
 // MergeAttempts (store/metric_history.h): at each (epoch, name) -- for
 // payloads (epoch, kind) -- the row of the latest attempt that wrote one. A
-// resumed attempt starts after the last checkpointed epoch, so the merged
-// series is the whole training run. A linked trial's history is its source
+// resumed attempt replays the checkpointed epochs (trainer contract,
+// kFieldReplayed) and then trains the rest, so the merged series is the whole
+// training run. A linked trial's history is its source
 // trial's.
 struct MetricHistory {
   int64_t source_trial_id = 0;  // the trial whose rows these are (differs when linked)

@@ -64,7 +64,9 @@ StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();
       const Json& v = it.value();
-      if (key == c::kFieldEpoch || key == c::kFieldEvent || v.is_null()) continue;
+      // "replayed" (trainer contract) says where the event came from, not what
+      // was measured: a replayed epoch stores exactly what the original did.
+      if (key == c::kFieldEpoch || key == c::kFieldEvent || key == c::kFieldReplayed || v.is_null()) continue;
       if (v.is_number()) {
         v1::MetricRow row;
         row.set_epoch(out.epoch);

@@ -317,25 +317,34 @@ int main(int argc, char** argv) {
   double last = 0;
   // Recompute the best over epochs already done before a resume.
   auto val_error_at = [&](int e) { return 0.9 * std::exp(-0.3 * e) * (0.5 + lr) + 0.05 * Noise(seed, e, 0); };
+  auto epoch_event = [&](int e) {
+    const double v = val_error_at(e);
+    Json per_class = Json::array();
+    for (int c = 0; c < 4; ++c) per_class.push_back(std::min(1.0, v * (0.5 + 0.4 * c) + 0.01 * Noise(seed, e, c + 1)));
+    return Json{{c::kFieldEvent, c::kEventEpoch},
+                {c::kFieldEpoch, e},
+                {"lr", lr},
+                {"train_loss", 2.0 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 7)},
+                {"val_loss", 2.1 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 8)},
+                {"val_error", v},
+                {std::string(c::kPerClassPrefix) + "error", per_class},
+                {"many_shot_error", v * 0.5},
+                {"samples_per_s", 1000.0},
+                {"confusion", Json::array({Json::array({e, 1}), Json::array({1, e})})}};
+  };
+  // Trainer contract: a resumed run first replays the epochs its checkpoint
+  // holds, as first emitted plus "replayed": true.
   for (int e = 0; e < first_epoch && e < epochs; ++e) {
     double v = val_error_at(e);
     if (v < best) best = v, best_epoch = e;
+    Json ev = epoch_event(e);
+    ev[c::kFieldReplayed] = true;
+    Emit(ev);
   }
   for (int e = first_epoch; e < epochs; ++e) {
     SleepMs(epoch_ms);
     const double v = val_error_at(e);
-    Json per_class = Json::array();
-    for (int c = 0; c < 4; ++c) per_class.push_back(std::min(1.0, v * (0.5 + 0.4 * c) + 0.01 * Noise(seed, e, c + 1)));
-    Emit({{c::kFieldEvent, c::kEventEpoch},
-          {c::kFieldEpoch, e},
-          {"lr", lr},
-          {"train_loss", 2.0 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 7)},
-          {"val_loss", 2.1 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 8)},
-          {"val_error", v},
-          {std::string(c::kPerClassPrefix) + "error", per_class},
-          {"many_shot_error", v * 0.5},
-          {"samples_per_s", 1000.0},
-          {"confusion", Json::array({Json::array({e, 1}), Json::array({1, e})})}});
+    Emit(epoch_event(e));
     if (v < best) best = v, best_epoch = e;
     last = v;
     if (!marker.empty()) {

@@ -82,6 +82,35 @@ TEST(EventMapperTest, EpochEventBecomesScalarsPerClassRowsAndPayloads) {
   EXPECT_EQ(payloads["note"], "\"x\"");
 }
 
+// Issue 11: a replayed epoch event (trainer contract, kFieldReplayed) is stored
+// exactly as the original was; the flag is neither a metric row nor a payload.
+// Any other boolean field stays a payload, never a row.
+TEST(EventMapperTest, AReplayedEpochMapsToTheSameRowsAndPayloadsAsTheOriginal) {
+  const std::string fields = R"("epoch":2,"lr":0.1,"val_error":0.25,"per_class_error":[0.1,0.4],"confusion":[[1,2],[3,4]])";
+  auto original = MapTrainerLine(R"({"event":"epoch",)" + fields + "}", 1);
+  auto replayed = MapTrainerLine(R"({"event":"epoch",)" + fields + R"(,"replayed":true})", 1);
+  ASSERT_OK(original);
+  ASSERT_OK(replayed);
+  EXPECT_EQ(replayed->kind, EventKind::kEpoch);
+  EXPECT_EQ(replayed->epoch, 2);
+  ASSERT_EQ(replayed->rows.size(), original->rows.size());
+  for (size_t i = 0; i < original->rows.size(); ++i) {
+    EXPECT_EQ(replayed->rows[i].SerializeAsString(), original->rows[i].SerializeAsString()) << i;
+  }
+  ASSERT_EQ(replayed->payloads.size(), original->payloads.size());
+  for (size_t i = 0; i < original->payloads.size(); ++i) {
+    EXPECT_EQ(replayed->payloads[i].SerializeAsString(), original->payloads[i].SerializeAsString()) << i;
+  }
+
+  auto flagged = MapTrainerLine(R"({"event":"epoch","epoch":2,"val_error":0.25,"warmup":true})", 1);
+  ASSERT_OK(flagged);
+  ASSERT_EQ(flagged->rows.size(), 1u);
+  EXPECT_EQ(flagged->rows[0].name(), "val_error");
+  ASSERT_EQ(flagged->payloads.size(), 1u);
+  EXPECT_EQ(flagged->payloads[0].kind(), "warmup");
+  EXPECT_EQ(flagged->payloads[0].json(), "true");
+}
+
 TEST(EventMapperTest, StartAndDoneArePayloads) {
   auto start = MapTrainerLine(R"({"event":"start","epochs":4})", -1);
   ASSERT_OK(start);
@@ -300,7 +329,14 @@ TEST_F(TrainerProcessTest, ResumesFromItsCheckpoint) {
   auto lines = ReadAll(**p);
   EXPECT_EQ((*p)->Wait().code, 0);
   EXPECT_EQ(nlohmann::json::parse(lines[0])["first_epoch"], 2);
-  EXPECT_EQ(nlohmann::json::parse(lines[1])["epoch"], 2);
+  // Epochs 0 and 1 replayed from the checkpoint (issue 11), then epoch 2.
+  ASSERT_GE(lines.size(), 4u);
+  for (int e = 0; e < 2; ++e) {
+    EXPECT_EQ(nlohmann::json::parse(lines[1 + e])["epoch"], e);
+    EXPECT_EQ(nlohmann::json::parse(lines[1 + e])["replayed"], true);
+  }
+  EXPECT_EQ(nlohmann::json::parse(lines[3])["epoch"], 2);
+  EXPECT_FALSE(nlohmann::json::parse(lines[3]).contains("replayed"));
 }
 
 bool PidAlive(pid_t pid) {

@@ -103,6 +103,8 @@ class ImageTrial {
   // first epoch to train.
   int Resume();
   void EmitStart(int start_epoch);
+  // Re-emits the checkpoint's epoch events, marked "replayed" (trainer contract).
+  void ReplayEpochs();
   // Evaluates on the test set and adds the metrics to an epoch's fields.
   void EvaluateInto(int epoch, bool last, Json* fields);
   void EmitDone();
@@ -146,6 +148,7 @@ class ImageTrial {
   double prior_wall_s_ = 0;  // wall time of earlier processes (resume)
   int64_t global_step_ = 0;
   std::vector<RangeTestPoint> range_points_;
+  Json epoch_events_ = Json::array();  // every epoch event emitted so far, for replay
 
   std::string last_snapshot_;      // checkpoint bytes of the last completed epoch
   int last_snapshot_epoch_ = -1;   // its next_epoch
@@ -229,7 +232,8 @@ Json ImageTrial::MakeState(int next_epoch) const {
               {"last_val_error", ToJson(last_val_error_)},
               {"wall_time_s", prior_wall_s_ + Seconds(start_)},
               {"global_step", global_step_},
-              {"range_test", points}};
+              {"range_test", points},
+              {"epoch_events", epoch_events_}};
 }
 
 void ImageTrial::Snapshot(int next_epoch, bool write) {
@@ -358,6 +362,8 @@ int ImageTrial::Resume() {
   for (const auto& p : state["range_test"]) {
     range_points_.push_back({p[0].get<double>(), p[1].get<double>(), p[2].get<double>()});
   }
+  // Absent from checkpoints written before replay existed: nothing to replay.
+  epoch_events_ = state.value("epoch_events", Json::array());
   Progress(fmt::format("resuming from {} at epoch {}", rt_.checkpoint_dir, start_epoch));
   return start_epoch;
 }
@@ -382,6 +388,14 @@ void ImageTrial::EmitStart(int start_epoch) {
   Progress(fmt::format("{} {} on {}: {} train / {} test images, {} parameters, {} thread(s), {}", data_.dataset,
                        config_["model"]["arch"].get<std::string>(), device_.str(), tr.num, data_.test.num,
                        CountParameters(*model_), rt_.threads, config_hash_.substr(0, 12)));
+}
+
+void ImageTrial::ReplayEpochs() {
+  for (Json fields : epoch_events_) {
+    fields[contract::kFieldReplayed] = true;
+    events_.Emit(contract::kEventEpoch, std::move(fields));
+  }
+  if (!epoch_events_.empty()) Progress(fmt::format("replayed {} checkpointed epoch(s)", epoch_events_.size()));
 }
 
 void ImageTrial::EvaluateInto(int epoch, bool last, Json* fields) {
@@ -426,6 +440,7 @@ int ImageTrial::Run() {
   Setup();
   const int start_epoch = Resume();
   EmitStart(start_epoch);
+  ReplayEpochs();
   // The state before any further epoch, so SIGTERM always has a checkpoint to write.
   Snapshot(start_epoch, /*write=*/false);
   const int eval_every = config_["metrics"]["eval_every"].get<int>();
@@ -439,6 +454,7 @@ int ImageTrial::Run() {
     if (last || (epoch + 1) % eval_every == 0) EvaluateInto(epoch, last, &fields);
     fields["epoch_time_s"] = Seconds(t0);
     events_.Emit(contract::kEventEpoch, fields);
+    epoch_events_.push_back(fields);
     Progress(fmt::format("epoch {}/{} lr {:.5g} train_loss {:.4f} val_error {} {:.0f} img/s {:.1f} s", epoch + 1,
                          epochs_, fields["lr"].get<double>(),
                          fields["train_loss"].is_null() ? kNaN : fields["train_loss"].get<double>(),

@@ -157,6 +157,9 @@ class BiLstmTrial {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   DoneTracker done_;
   nlohmann::json history_ = nlohmann::json::array();
+  // Every epoch event emitted so far, kept in checkpoints and replayed on
+  // resume (trainer contract: kFieldReplayed).
+  nlohmann::json epoch_events_ = nlohmann::json::array();
 };
 
 std::vector<int64_t> TrainCounts(const TextData& data) {
@@ -212,6 +215,7 @@ int BiLstmTrial::Resume() {
     if (LoadCheckpoint(rt_.checkpoint_dir, *model_, *optimizer_, device_, &state)) {
       start_epoch = state.at("next_epoch").get<int>();
       history_ = state.value("history", nlohmann::json::array());
+      epoch_events_ = state.value("epoch_events", nlohmann::json::array());
       std::fprintf(stderr, "[text] resumed from %s at epoch %d\n", rt_.checkpoint_dir.c_str(), start_epoch);
     }
   }
@@ -223,6 +227,10 @@ int BiLstmTrial::Resume() {
     m.error_neg = h.at("error_neg");
     m.mean_error = h.at("mean_error");
     done_.Add(h.at(contract::kFieldEpoch).get<int>(), m);
+  }
+  for (nlohmann::json ev : epoch_events_) {
+    ev[contract::kFieldReplayed] = true;
+    events_.Emit(contract::kEventEpoch, std::move(ev));
   }
   return start_epoch;
 }
@@ -291,6 +299,7 @@ void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Cloc
     ev["confusion"] = {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}};
   }
   events_.Emit(contract::kEventEpoch, ev);
+  epoch_events_.push_back(ev);
   std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %.4f (pos %.4f, neg %.4f), %.0f seq/s\n", epoch,
                ev["train_loss"].get<double>(), val.metrics.error, val.metrics.error_pos, val.metrics.error_neg,
                ev["samples_per_s"].get<double>());
@@ -301,7 +310,7 @@ void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Cloc
                       {"error_neg", val.metrics.error_neg},
                       {"mean_error", val.metrics.mean_error}});
   if (!rt_.checkpoint_dir.empty()) {
-    nlohmann::json state = {{"next_epoch", epoch + 1}, {"history", history_}};
+    nlohmann::json state = {{"next_epoch", epoch + 1}, {"history", history_}, {"epoch_events", epoch_events_}};
     std::string path = WriteCheckpointBytes(rt_.checkpoint_dir, SerializeCheckpoint(*model_, *optimizer_, state));
     events_.Emit(contract::kEventCheckpoint, {{contract::kFieldEpoch, epoch}, {contract::kFieldPath, path}});
   }

@@ -121,8 +121,15 @@ TEST(RunTextTrial, BiLstmTrainsOnTheFixtureAndBeatsChance) {
   rt.resume = true;
   auto resumed = RunTrial(config, rt);
   auto more = resumed.Of("epoch");
-  ASSERT_EQ(more.size(), 2u);
-  EXPECT_EQ(more[0]["epoch"], 12);
+  // The 12 checkpointed epochs replayed as first emitted (issue 11), then 12 and 13.
+  ASSERT_EQ(more.size(), 14u);
+  for (size_t i = 0; i < 12; ++i) {
+    auto want = epochs[i];
+    want["replayed"] = true;
+    EXPECT_EQ(more[i], want) << i;
+  }
+  EXPECT_EQ(more[12]["epoch"], 12);
+  EXPECT_FALSE(more[12].contains("replayed"));
 }
 
 TEST(RunTextTrial, LdamDrwRuns) {
