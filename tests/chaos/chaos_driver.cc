@@ -537,9 +537,15 @@ int RunChaos(DriverOptions o) {
   run.refusals_seen = CountLeaseGoneLines(dir);
   cluster.reset();  // unmounts the tmpfs
   trace.Stop();
-  CheckOptions check{dir + "/sweeps.db", sweep_id, o.epochs, {}, o.max_harmed, static_cast<double>(o.epoch_ms)};
+  CheckOptions check;
+  check.db_path = dir + "/sweeps.db";
+  check.sweep_id = sweep_id;
+  check.epochs = o.epochs;
+  check.max_harmed = o.max_harmed;
+  check.thaw_grace_ms = static_cast<double>(o.epoch_ms);
   if (o.black_hole) check.bad_workers.push_back("blackhole");
   if (o.crash_loop) check.bad_workers.push_back("crashloop");
+  if (!disk_worker.empty()) check.may_be_quarantined.push_back(disk_worker);
   auto result = RunChecks(check, trace);
   if (!result.ok()) {
     std::cerr << "chaos: cannot check the database: " << result.status().message() << "\n";
