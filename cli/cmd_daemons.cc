@@ -40,8 +40,9 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
 // `ltsweep coordinator`: flags override coordinator::CoordinatorOptions only
 // when given; --help shows the options' defaults.
 struct CoordinatorFlags {
-  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file;
+  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown;
   int max_message_mb = 0;
+  int quarantine_after = 0;
   ServerSecurityFlags security;
   // Whether each optional flag was given (owned by the CLI::App).
   CLI::Option* listen_opt = nullptr;
@@ -50,6 +51,8 @@ struct CoordinatorFlags {
   CLI::Option* scan_opt = nullptr;
   CLI::Option* idle_retry_opt = nullptr;
   CLI::Option* max_message_opt = nullptr;
+  CLI::Option* quarantine_after_opt = nullptr;
+  CLI::Option* quarantine_cooldown_opt = nullptr;
 };
 
 // Sets `*field` from the duration flag `opt` when it was given.
@@ -70,6 +73,12 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
     if (flags.max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
     options.max_message_bytes = flags.max_message_mb << 20;
   }
+  if (flags.quarantine_after_opt->count() > 0) {
+    if (flags.quarantine_after < 0) throw CommandError(kExitUsage, "--quarantine-after: must be 0 (never) or more");
+    options.quarantine_after = flags.quarantine_after;
+  }
+  OverrideDuration(flags.quarantine_cooldown_opt, flags.quarantine_cooldown, "--quarantine-cooldown",
+                   &options.quarantine_cooldown);
   options.security.tls_cert_file = flags.security.tls_cert;
   options.security.tls_key_file = flags.security.tls_key;
   options.security.tls_client_ca_file = flags.security.tls_client_ca;
@@ -118,6 +127,14 @@ void RegisterCoordinator(CLI::App& app) {
   flags->max_message_opt =
       cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
           ->default_str(std::to_string(defaults.max_message_bytes >> 20));
+  flags->quarantine_after_opt =
+      cmd->add_option("--quarantine-after", flags->quarantine_after,
+                      "Quarantine a worker after this many crashes or cannot-run-here failures in a row (0: never)")
+          ->default_str(std::to_string(defaults.quarantine_after));
+  flags->quarantine_cooldown_opt =
+      cmd->add_option("--quarantine-cooldown", flags->quarantine_cooldown,
+                      "A quarantined worker gets no lease for this long (doubled each time before a success)")
+          ->default_str(FormatDuration(defaults.quarantine_cooldown));
   cmd->add_option("--port-file", flags->port_file, "Write the bound port to this file once listening");
   AddServerSecurityOptions(cmd, &flags->security);
   cmd->footer(

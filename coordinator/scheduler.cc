@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "common/utc_time.h"
-
 namespace ltsweep::coordinator {
 
 Status Scheduler::Tick() {
@@ -37,12 +35,6 @@ Status Scheduler::Scan() {
       options_.log(fmt::format("lease of trial {} attempt {} on worker {} expired: trial failed (max attempts)",
                                e.trial_id, e.attempt, e.worker_id));
     }
-  }
-  for (const ExpiredLease& e : expired) {
-    if (!e.quarantine) continue;
-    options_.log(fmt::format("worker {} quarantined until {} after {} failed attempts in a row: {}",
-                             e.quarantine->worker_id, FormatUtcMillis(e.quarantine->until_ms),
-                             e.quarantine->failures, e.quarantine->last_error.substr(0, 300)));
   }
   LTSWEEP_ASSIGN_OR_RETURN(auto released, store_.EndQuarantines());
   for (const std::string& w : released) options_.log(fmt::format("worker {} out of quarantine (cool-down over)", w));

@@ -105,9 +105,10 @@ struct StoreOptions {
   // (seconds per GiB); the coordinator sets it.
   bool quick_check_on_open = false;
 
-  // Quarantine: a worker whose last quarantine_after attempts in a row
-  // counted against it (CountsAgainstWorker in store/types.h, or a lost
-  // lease) gets no lease for quarantine_cooldown, doubled for each further
+  // Quarantine: a worker whose last quarantine_after finished attempts in
+  // a row counted against it (CountsAgainstWorker in store/types.h: a
+  // crash, "cannot run here", a worker fault) gets no lease for
+  // quarantine_cooldown, doubled for each further
   // quarantine before its next success. 0 turns quarantine off (the
   // coordinator's default is 3, see coordinator/options.h).
   int quarantine_after = 0;
@@ -185,7 +186,7 @@ struct ReportResult {
   std::string first_rejection;     // why the first of them was refused
 };
 
-// A worker's quarantine started by a failure (FinishResult, ExpiredLease).
+// A worker's quarantine started by a failure (FinishResult).
 struct Quarantine {
   std::string worker_id;
   int64_t until_ms = 0;
@@ -215,9 +216,11 @@ struct ExpiredLease {
   bool requeued = false;         // false: max_attempts reached, trial failed
   // False when the lease was one ResumeLeases() renewed and no word came
   // from its worker since this Store was opened: lost to the coordinator's
-  // own outage, so it does not use up a try or count against the worker.
+  // own outage, so it does not use up a try.
   bool used_try = true;
-  std::optional<Quarantine> quarantine;  // the worker was quarantined now
+  // A lost lease never counts against its worker (the worker was killed or
+  // cut off, which says nothing about its machine), so it never starts a
+  // quarantine: see StoreOptions::quarantine_after.
 };
 
 struct FinishRequest {

@@ -207,9 +207,8 @@ Status Store::Rep::ExpireOne(ExpiredLease& lease, int64_t sweep_id, int max_atte
               lease.trial_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
-  if (lease.used_try && !lease.worker_id.empty()) {
-    LTSWEEP_ASSIGN_OR_RETURN(lease.quarantine, CountFailure(lease.worker_id, error));
-  }
+  // No CountFailure: a lost lease says the worker was killed or cut off,
+  // not that its machine cannot run trials (store/types.h).
   const std::string trial = "trial " + std::to_string(lease.trial_id);
   if (lease.requeued) {
     return AddEvent("lease_expired", sweep_id, lease.trial_id, lease.worker_id, lease.attempt,

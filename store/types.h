@@ -58,10 +58,13 @@ enum class WorkerState { kAlive, kLost, kStopped };
 //   kWorkerFault       the worker failed around the       queued           no        counts
 //                      trainer (spawn, config, work dir)
 //
-// "counts": the worker's run of consecutive failures grows by one (a lost
-// lease counts too); quarantine_after of them in a row quarantine it
-// (StoreOptions). A trial requeued after a counting failure avoids that
-// worker (and its host) while another eligible worker exists.
+// "counts": the worker's run of consecutive failures grows by one; "count
+// reset": the run goes back to 0; "-": the run is left as it is.
+// quarantine_after counted failures in a row quarantine the worker
+// (StoreOptions). A lost lease (ExpireLeases: the worker was killed, frozen
+// or cut off) is not a failure of the machine: like "-", it neither counts
+// nor resets. A trial requeued after a counting failure or a lost lease
+// avoids that worker (and its host) while another eligible worker exists.
 enum class AttemptOutcome {
   kSucceeded,
   kFailedPermanent,

@@ -149,6 +149,9 @@ void Judge(const CheckOptions& o, CheckResult* r) {
        fmt::format("{} pairs of trainer runs of one trial ran at the same time", r->trace_overlaps));
   Fail(r, r->stale_writes > 0, fmt::format("{} stale writes accepted", r->stale_writes));
   Fail(r, r->integrity != "ok", "integrity_check: " + r->integrity);
+  for (const std::string& w : r->healthy_quarantined) {
+    Fail(r, true, fmt::format("healthy worker {} was quarantined (lost leases must not count)", w));
+  }
   for (const WorkerVerdict& w : r->bad_workers) {
     Fail(r, !w.quarantined, fmt::format("worker {} was not quarantined ({})", w.worker_id, w.how));
     Fail(r, w.harmed > o.max_harmed,
@@ -175,6 +178,10 @@ StatusOr<CheckResult> RunChecks(const CheckOptions& options, const TrainerTrace&
       "SELECT worker_id, count(*) FROM events WHERE kind LIKE '%quarantined%' GROUP BY worker_id ORDER BY worker_id"));
   for (const Row& q : quarantines) {
     r.quarantine_events += fmt::format("{}{} {}", r.quarantine_events.empty() ? "" : ", ", q[0], q[1]);
+    const auto listed = [&](const std::vector<std::string>& ids) {
+      return std::find(ids.begin(), ids.end(), q[0]) != ids.end();
+    };
+    if (!listed(options.bad_workers) && !listed(options.may_be_quarantined)) r.healthy_quarantined.push_back(q[0]);
   }
   LTSWEEP_ASSIGN_OR_RETURN(auto integrity, Query(raw, "PRAGMA integrity_check"));
   for (const Row& line : integrity) r.integrity += (r.integrity.empty() ? "" : "; ") + line[0];

@@ -22,6 +22,11 @@ struct CheckOptions {
   // it that did not succeed) at most max_harmed distinct trials.
   std::vector<std::string> bad_workers;
   int max_harmed = 2;
+  // Healthy workers that may be quarantined because the driver gave them an
+  // environment fault (the full-disk worker). Any other healthy worker with
+  // a quarantine fails the run: being killed, frozen or cut off (lost
+  // leases) must not quarantine a worker (issue 11).
+  std::vector<std::string> may_be_quarantined;
   // A frozen worker and its trainers resume together, so a thawed trainer
   // whose lease is gone runs until its worker stops it. Such an overlap
   // (after the stale run's thaw) shorter than this is counted apart, not
@@ -56,6 +61,7 @@ struct CheckResult {
   int trainer_runs = 0;
   int trainer_runs_killed = 0;  // runs without an end line (SIGKILL, abort)
   std::vector<WorkerVerdict> bad_workers;
+  std::vector<std::string> healthy_quarantined;  // not bad, not allowed, quarantined
   std::string quarantine_events;  // "w1 1, blackhole 1": every worker's quarantine events
   std::string integrity;        // "ok" or SQLite's report
   std::vector<std::string> failures;  // one line per failed check; empty: all passed

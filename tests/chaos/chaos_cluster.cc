@@ -102,7 +102,7 @@ void ChaosCluster::StartWorker(const std::string& id) {
   const std::string& cli = options_.ltsweep_worker.empty() ? options_.ltsweep : options_.ltsweep_worker;
   std::vector<std::string> argv = {cli, "worker", "--coordinator",
                                    "127.0.0.1:" + std::to_string(w.proxy->port()), "--slots",
-                                   std::to_string(options_.slots), "--trainer", options_.trainer, "--work-dir",
+                                   std::to_string(w.kind == WorkerKind::kHealthy ? options_.slots : options_.bad_worker_slots), "--trainer", options_.trainer, "--work-dir",
                                    options_.dir + "/work-" + id, "--checkpoint-root", options_.dir + "/checkpoints",
                                    "--grace", "1s", "--heartbeat", MsFlag(options_.heartbeat), "--flush-interval", "0",
                                    "--backoff-max", "300ms", "--worker-id", id, "--threads", "1"};

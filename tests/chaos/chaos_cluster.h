@@ -38,7 +38,8 @@ struct ClusterOptions {
   Ms lease_ttl{2000};
   Ms heartbeat{300};
   int epoch_ms = 50;          // LTSWEEP_FAKE_EPOCH_MS
-  int slots = 2;              // per worker
+  int slots = 2;              // per healthy worker
+  int bad_worker_slots = 1;   // per black-hole or crash-loop worker
   std::vector<std::string> coordinator_args;  // extra flags (e.g. --quarantine-after 2)
 };
 

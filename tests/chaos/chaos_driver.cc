@@ -13,8 +13,10 @@
 //
 // At the end, from the database and the trainers' trace: every trial
 // succeeded exactly once, no two trainer runs of one trial overlapped, one
-// row per metric key, no stale write accepted, the bad workers quarantined
-// having harmed at most --max-harmed trials each, integrity_check ok. Prints
+// row per metric key, no stale write accepted, the bad workers (one slot
+// each, --bad-worker-slots) quarantined by a coordinator run with
+// --quarantine-after 2 (the driver's --quarantine-after), having harmed at
+// most --max-harmed (2) trials each, integrity_check ok. Prints
 // the figures; exits 0 when every check passed, 1 when one failed, 2 on a
 // usage or setup error.
 //
@@ -73,7 +75,14 @@ struct DriverOptions {
   bool full_disk = true;
   int healthy_workers = 4;
   int max_attempts = 20;  // the sweep's: worker kills cost tries, losing none is the point
+  // The bad workers' bound. A bad worker harms at most quarantine_after +
+  // slots - 1 trials (each slot may lease once more before the failure that
+  // quarantines it is reported), so with one slot per bad worker and
+  // --quarantine-after 2 the bound is exactly 2. The coordinator's default
+  // quarantine_after stays 3 (coordinator/options.h).
   int max_harmed = 2;
+  int quarantine_after = 2;  // passed as the coordinator's --quarantine-after
+  int bad_worker_slots = 1;  // slots of the black-hole and crash-loop workers
   Ms lease_ttl{2000};
   std::string dir;        // empty: a new folder under $TMPDIR
   bool keep = false;      // keep the folder even when every check passed
@@ -100,7 +109,8 @@ int Usage(const std::string& why) {
             << "usage: ltsweep-chaos [--profile short|long] [--trials N] [--epochs N] [--epoch-ms MS] [--seed S]\n"
                "         [--duration-budget SECONDS] [--worker-kills N] [--coordinator-restarts N] [--partitions N]\n"
                "         [--sigstops N] [--no-black-hole] [--no-crash-loop] [--no-full-disk] [--workers N]\n"
-               "         [--max-attempts N] [--max-harmed N] [--lease-ttl-ms MS] [--dir DIR] [--keep]\n"
+               "         [--max-attempts N] [--max-harmed N] [--quarantine-after N] [--bad-worker-slots N]\n"
+               "         [--lease-ttl-ms MS] [--dir DIR] [--keep]\n"
                "         [--ltsweep PATH] [--ltsweep-worker PATH] [--trainer PATH] [--coordinator-arg ARG]...\n";
   return 2;
 }
@@ -112,7 +122,8 @@ std::string ParseFlags(int argc, char** argv, DriverOptions* o) {
       {"--duration-budget", &o->duration_budget_s}, {"--worker-kills", &o->worker_kills},
       {"--coordinator-restarts", &o->coordinator_restarts}, {"--partitions", &o->partitions},
       {"--sigstops", &o->sigstops}, {"--workers", &o->healthy_workers}, {"--max-attempts", &o->max_attempts},
-      {"--max-harmed", &o->max_harmed}};
+      {"--max-harmed", &o->max_harmed}, {"--quarantine-after", &o->quarantine_after},
+      {"--bad-worker-slots", &o->bad_worker_slots}};
   std::map<std::string, bool*> offs = {
       {"--no-black-hole", &o->black_hole}, {"--no-crash-loop", &o->crash_loop}, {"--no-full-disk", &o->full_disk}};
   for (int i = 1; i < argc; ++i) {
@@ -147,6 +158,7 @@ std::string ParseFlags(int argc, char** argv, DriverOptions* o) {
     }
   }
   if (o->trials < 1 || o->epochs < 1 || o->healthy_workers < 1) return "--trials, --epochs, --workers: at least 1";
+  if (o->quarantine_after < 1 || o->bad_worker_slots < 1) return "--quarantine-after, --bad-worker-slots: at least 1";
   return "";
 }
 
@@ -394,6 +406,10 @@ void PrintFigures(const DriverOptions& o, const FaultInjector& faults, const Run
   std::cout << fmt::format("  {:<32} {}\n", "  coordinator outages > TTL", faults.long_outages());
   std::cout << fmt::format("  {:<32} {}\n", "black-hole worker", o.black_hole ? 1 : 0);
   std::cout << fmt::format("  {:<32} {}\n", "crash-looping worker", o.crash_loop ? 1 : 0);
+  std::cout << fmt::format("quarantine             after {} in a row (coordinator --quarantine-after; default 3); "
+                           "bad workers {} slot(s) each; harm bound {} (at most {} allowed)\n",
+                           o.quarantine_after, o.bad_worker_slots, o.quarantine_after + o.bad_worker_slots - 1,
+                           o.max_harmed);
   std::cout << fmt::format("worker daemons that exited on their own  {}\n", faults.unexpected_exits());
   std::cout << fmt::format("trials                 {}\nsucceeded              {}\n", r.trials, r.succeeded);
   std::cout << fmt::format("lost                   {}\n", r.lost);
@@ -495,8 +511,18 @@ int RunChaos(DriverOptions o) {
   std::cerr << "chaos: folder " << dir << " (logs, database, trace)\n";
   TrainerTrace trace(dir + "/trainers.trace");
   trace.Start();
-  ClusterOptions co{dir, o.ltsweep, o.ltsweep_worker, o.trainer, o.lease_ttl, Ms(300), o.epoch_ms, 2,
-                    o.coordinator_args};
+  ClusterOptions co;
+  co.dir = dir;
+  co.ltsweep = o.ltsweep;
+  co.ltsweep_worker = o.ltsweep_worker;
+  co.trainer = o.trainer;
+  co.lease_ttl = o.lease_ttl;
+  co.heartbeat = Ms(300);
+  co.epoch_ms = o.epoch_ms;
+  co.slots = 2;
+  co.bad_worker_slots = o.bad_worker_slots;
+  co.coordinator_args = {"--quarantine-after", std::to_string(o.quarantine_after)};
+  co.coordinator_args.insert(co.coordinator_args.end(), o.coordinator_args.begin(), o.coordinator_args.end());
   auto cluster = std::make_unique<ChaosCluster>(co, &trace);
   if (!cluster->StartCoordinator()) return Usage("the coordinator did not start: see " + dir + "/coordinator-*.log");
   std::vector<std::string> targets, notes;
@@ -511,9 +537,15 @@ int RunChaos(DriverOptions o) {
   run.refusals_seen = CountLeaseGoneLines(dir);
   cluster.reset();  // unmounts the tmpfs
   trace.Stop();
-  CheckOptions check{dir + "/sweeps.db", sweep_id, o.epochs, {}, o.max_harmed, static_cast<double>(o.epoch_ms)};
+  CheckOptions check;
+  check.db_path = dir + "/sweeps.db";
+  check.sweep_id = sweep_id;
+  check.epochs = o.epochs;
+  check.max_harmed = o.max_harmed;
+  check.thaw_grace_ms = static_cast<double>(o.epoch_ms);
   if (o.black_hole) check.bad_workers.push_back("blackhole");
   if (o.crash_loop) check.bad_workers.push_back("crashloop");
+  if (!disk_worker.empty()) check.may_be_quarantined.push_back(disk_worker);
   auto result = RunChecks(check, trace);
   if (!result.ok()) {
     std::cerr << "chaos: cannot check the database: " << result.status().message() << "\n";

@@ -271,6 +271,29 @@ TEST_F(FaultTest, LeasesAreNotLostToAStoreThatCouldNotWrite) {
   EXPECT_TRUE(Contains(log_, "fresh deadline"));
 }
 
+// Issue 11: the chaos harness's SIGKILLed healthy workers were quarantined
+// for their lost leases. Lost leases expired by the scheduler do not count.
+TEST_F(FaultTest, LostLeasesDoNotQuarantineAWorker) {
+  StoreOptions so;
+  so.quarantine_after = 2;
+  Open(so);
+  Scheduler scheduler(*store_, options_);
+  Submit();
+  const std::string w = Register("host-a");
+  for (int i = 0; i < 3; ++i) {
+    v1::LeaseResponse l = Lease(w);
+    ASSERT_TRUE(l.granted()) << "lease " << i + 1;
+    clock_.Advance(milliseconds(5000));  // past the 2 s TTL: the worker was killed
+    ASSERT_OK(scheduler.Tick());
+    auto trial = store_->GetTrial(l.trial_id());
+    ASSERT_OK(trial);
+    ASSERT_FALSE(trial->attempts.empty());
+    EXPECT_EQ(trial->attempts.back().state, AttemptState::kLost);
+  }
+  EXPECT_TRUE(Lease(w).granted());  // not quarantined
+  EXPECT_FALSE(Contains(log_, "quarantined"));
+}
+
 // --- Quarantine over gRPC ---------------------------------------------------------
 
 struct Served {

@@ -381,6 +381,9 @@ TEST_F(IntegrationTest, BadDaemonFlagsAreUsageErrorsNamingTheFlag) {
   const std::vector<Case> cases = {
       {{"coordinator", "--db", dir_.File("x.db"), "--lease-ttl", "5parsecs"}, "--lease-ttl: unknown unit"},
       {{"coordinator", "--db", dir_.File("x.db"), "--lease-ttl", "2s", "--heartbeat", "3s"}, "must be shorter"},
+      {{"coordinator", "--db", dir_.File("x.db"), "--quarantine-after", "-1"}, "--quarantine-after: must be 0"},
+      {{"coordinator", "--db", dir_.File("x.db"), "--quarantine-cooldown", "5parsecs"},
+       "--quarantine-cooldown: unknown unit"},
       {{"worker", "--coordinator", "127.0.0.1:1", "--gpus", "0,a"}, "--gpus: \"a\" is not a GPU index"},
       {{"worker", "--coordinator", "127.0.0.1:1", "--trainer", dir_.File("missing")}, "is not an executable file"},
   };
