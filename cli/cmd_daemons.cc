@@ -42,6 +42,7 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
 struct CoordinatorFlags {
   std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown;
   int max_message_mb = 0;
+  int max_spec_kb = 0;
   int quarantine_after = 0;
   ServerSecurityFlags security;
   // Whether each optional flag was given (owned by the CLI::App).
@@ -51,6 +52,7 @@ struct CoordinatorFlags {
   CLI::Option* scan_opt = nullptr;
   CLI::Option* idle_retry_opt = nullptr;
   CLI::Option* max_message_opt = nullptr;
+  CLI::Option* max_spec_opt = nullptr;
   CLI::Option* quarantine_after_opt = nullptr;
   CLI::Option* quarantine_cooldown_opt = nullptr;
 };
@@ -72,6 +74,10 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
   if (flags.max_message_opt->count() > 0) {
     if (flags.max_message_mb < 1) throw CommandError(kExitUsage, "--max-message-mb: must be at least 1");
     options.max_message_bytes = flags.max_message_mb << 20;
+  }
+  if (flags.max_spec_opt->count() > 0) {
+    if (flags.max_spec_kb < 1) throw CommandError(kExitUsage, "--max-spec-kb: must be at least 1");
+    options.max_spec_bytes = int64_t{flags.max_spec_kb} * 1024;
   }
   if (flags.quarantine_after_opt->count() > 0) {
     if (flags.quarantine_after < 0) throw CommandError(kExitUsage, "--quarantine-after: must be 0 (never) or more");
@@ -127,6 +133,9 @@ void RegisterCoordinator(CLI::App& app) {
   flags->max_message_opt =
       cmd->add_option("--max-message-mb", flags->max_message_mb, "Largest gRPC message accepted, MiB")
           ->default_str(std::to_string(defaults.max_message_bytes >> 20));
+  flags->max_spec_opt =
+      cmd->add_option("--max-spec-kb", flags->max_spec_kb, "Largest sweep spec accepted by submit, KiB")
+          ->default_str(std::to_string(defaults.max_spec_bytes / 1024));
   flags->quarantine_after_opt =
       cmd->add_option("--quarantine-after", flags->quarantine_after,
                       "Quarantine a worker after this many crashes or cannot-run-here failures in a row (0: never)")

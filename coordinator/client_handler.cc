@@ -7,13 +7,16 @@
 
 #include "coordinator/convert.h"
 #include "spec/expand.h"
+#include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
 
 namespace ltsweep::coordinator {
 
 Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::SubmitSweepResponse* response) {
   const std::string source = request.source_name().empty() ? "<submitted spec>" : request.source_name();
-  LTSWEEP_ASSIGN_OR_RETURN(spec::SweepSpec sweep_spec, spec::ParseSweepSpec(request.spec_yaml(), source));
+  spec::SpecLimits limits;
+  limits.max_bytes = options_.max_spec_bytes;
+  LTSWEEP_ASSIGN_OR_RETURN(spec::SweepSpec sweep_spec, spec::ParseSweepSpec(request.spec_yaml(), source, limits));
   spec::ExpandOptions expand_options;
   // The data lives on the workers' machines, not necessarily here.
   expand_options.check_data_paths = false;

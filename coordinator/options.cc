@@ -20,6 +20,7 @@ Status CoordinatorOptions::Resolve() {
   if (idle_retry.count() <= 0) idle_retry = std::chrono::milliseconds(1000);
   if (watch_poll.count() <= 0) watch_poll = std::chrono::milliseconds(200);
   if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: must be at least 1024");
+  if (max_spec_bytes < 1024) return InvalidArgumentError("--max-spec-kb: must be at least 1");
   if (!clock) clock = SystemClock::Default();
   if (!log) log = StderrLog("coordinator");
   return Status::Ok();

@@ -45,6 +45,10 @@ struct CoordinatorOptions {
   // Largest gRPC message accepted or sent; larger ones are refused with
   // RESOURCE_EXHAUSTED (--max-message-mb). Default 16 MiB, at least 1 KiB.
   int max_message_bytes = 16 << 20;
+  // Largest sweep spec SubmitSweep accepts, in bytes (--max-spec-kb); larger
+  // ones are refused before any YAML parsing. Default 1024 KiB
+  // (spec::SpecLimits::max_bytes), at least 1 KiB.
+  int64_t max_spec_bytes = 1024 * 1024;
   // TLS, mutual TLS, --insecure, bearer tokens with roles, reflection
   // (coordinator/auth_server.h). Default: plain text on loopback, no tokens,
   // no reflection.

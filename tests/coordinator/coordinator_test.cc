@@ -317,6 +317,24 @@ TEST_F(CoordinatorTest, BadInputIsRefused) {
   EXPECT_EQ(workers_->Register(reg, &rresp).code(), StatusCode::kInvalidArgument);
 }
 
+// --max-spec-kb: a spec over the limit is refused before any parsing, naming
+// the limit; the coordinator keeps serving (a small spec still submits).
+TEST_F(CoordinatorTest, SpecsOverMaxSpecBytesAreRefused) {
+  CoordinatorOptions small = options_;
+  small.max_spec_bytes = 1024;
+  ClientHandler handler(*store_, small);
+  v1::SubmitSweepRequest req;
+  req.set_source_name("big.yaml");
+  req.set_spec_yaml(std::string(kSpec) + "# " + std::string(2000, 'x') + "\n");
+  v1::SubmitSweepResponse resp;
+  Status s = handler.SubmitSweep(req, &resp);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("1 KiB"), std::string::npos) << s.message();
+  req.set_spec_yaml(kSpec);
+  EXPECT_TRUE(handler.SubmitSweep(req, &resp).ok());
+  EXPECT_GT(resp.sweep_id(), 0);
+}
+
 // The gRPC server itself: status codes cross the wire unchanged, oversized
 // messages are refused, health checking answers.
 TEST(CoordinatorServerTest, ServesHealthRefusesOversizedAndForwardsCodes) {
