@@ -40,7 +40,7 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
 // `ltsweep coordinator`: flags override coordinator::CoordinatorOptions only
 // when given; --help shows the options' defaults.
 struct CoordinatorFlags {
-  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown;
+  std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown, health_listen;
   int max_message_mb = 0;
   int max_spec_kb = 0;
   int quarantine_after = 0;
@@ -67,6 +67,7 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
   coordinator::CoordinatorOptions options;
   options.db_path = flags.db;
   if (flags.listen_opt->count() > 0) options.listen = flags.listen;
+  options.health_listen = flags.health_listen;
   OverrideDuration(flags.lease_ttl_opt, flags.lease_ttl, "--lease-ttl", &options.lease_ttl);
   OverrideDuration(flags.heartbeat_opt, flags.heartbeat, "--heartbeat", &options.heartbeat_interval);
   OverrideDuration(flags.scan_opt, flags.scan, "--scan-interval", &options.scan_interval);
@@ -121,6 +122,9 @@ void RegisterCoordinator(CLI::App& app) {
   cmd->add_option("--db", flags->db, "SQLite database (created when absent)")->required();
   flags->listen_opt = cmd->add_option("--listen", flags->listen, "Listen address host:port (port 0: any free port)")
                           ->default_str(defaults.listen);
+  cmd->add_option("--health-listen", flags->health_listen,
+                  "Also serve grpc.health.v1 alone, in plain text, on this host:port (for probes that cannot "
+                  "speak TLS, e.g. Kubernetes gRPC probes; default: none)");
   flags->lease_ttl_opt =
       cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
           ->default_str(FormatDuration(defaults.lease_ttl));
@@ -164,7 +168,7 @@ std::string DurationText(std::chrono::milliseconds d) {
 // them from a default-constructed WorkerOptions.
 struct WorkerFlags {
   std::string coordinator, gpus, trainer, work_dir, checkpoint_root, grace, heartbeat, flush, worker_id, backoff_max,
-      no_progress, lease_margin;
+      no_progress, lease_margin, exit_when_idle;
   std::string memory_limit;
   std::vector<std::string> data_roots;
   int slots = 0;
@@ -198,6 +202,10 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->add_option("--lease-margin", f.lease_margin,
                   "Stop a trainer whose lease was not renewed for lease TTL minus this margin (coordinator "
                   "unreachable), so a trial never runs twice at once (default: max(2 heartbeats, 10% of the TTL))");
+  cmd->add_option("--exit-when-idle", f.exit_when_idle,
+                  "Exit (status 0) once no trial has run for this long, e.g. 5m: a batch job frees its node when "
+                  "the queue is empty (0: never)")
+      ->default_str(DurationText(defaults.exit_when_idle));
   cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
       ->default_str(DurationText(defaults.metric_flush_interval));
   cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
@@ -215,7 +223,8 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   AddClientSecurityOptions(cmd, &f.security);
   cmd->footer(
       "Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt "
-      "--tls-ca ca.crt --token-file worker.token");
+      "--tls-ca ca.crt --token-file worker.token\n"
+      "  ltsweep worker --coordinator head:50051 --gpus 0 --exit-when-idle 5m   (in a batch job)");
 }
 
 // WorkerOptions with the defaults of worker/worker_options.h, overridden by
@@ -248,6 +257,7 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   if (given("--no-progress-timeout")) {
     options.no_progress_timeout = DurationOrThrow(f.no_progress, "--no-progress-timeout");
   }
+  if (given("--exit-when-idle")) options.exit_when_idle = DurationOrThrow(f.exit_when_idle, "--exit-when-idle");
   if (given("--lease-margin")) options.lease_margin = DurationOrThrow(f.lease_margin, "--lease-margin");
   if (given("--data-root")) options.data_roots = f.data_roots;
   if (given("--memory-limit")) {

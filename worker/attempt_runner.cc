@@ -196,7 +196,9 @@ contract::TrainerExit TrainerWatch::Run() {
   if (partition.reason != StopReason::kNone) stop_ = std::move(partition);  // the coordinator has likely moved on
   reporter_.Flush(batch_, lease_);
   exit->saw_done = !done_json_.empty();
-  exit->asked_to_stop = term_at_ >= 0 || stop_.reason == StopReason::kLeaseNotRenewed;
+  // A batch scheduler's stop (scancel) signals every process of the job at
+  // once: an exit 4 while this worker is stopping is that interruption too.
+  exit->asked_to_stop = term_at_ >= 0 || stop_.reason == StopReason::kLeaseNotRenewed || session_.stopping();
   return *exit;
 }
 

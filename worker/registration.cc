@@ -54,7 +54,17 @@ Status Registrar::auth_error() const {
 
 bool Registrar::RegisterUntilAccepted() {
   Backoff backoff = session_.MakeBackoff();
+  const int64_t started_ms = options_.clock->NowMillis();
+  const bool first = session_.id().empty();
   while (!session_.stopping()) {
+    if (first && options_.exit_when_idle.count() > 0 &&
+        options_.clock->NowMillis() - started_ms >= options_.exit_when_idle.count()) {
+      // Never registered: the idle limit counts from the start (WorkerOptions::exit_when_idle).
+      session_.Log(fmt::format("could not register for {:.1f} s (--exit-when-idle): exiting",
+                               options_.exit_when_idle.count() / 1000.0));
+      session_.Stop();
+      break;
+    }
     const v1::RegisterRequest request = MakeRequest();
     auto response = client_.Register(request);
     if (response.ok()) {

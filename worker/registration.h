@@ -24,7 +24,9 @@ class Registrar {
 
   // Registers (under the session's id once it has one, else
   // options.worker_id), retrying with backoff until the coordinator accepts
-  // or the worker stops. False when stopped first. A refused token
+  // or the worker stops. False when stopped first. The first registration
+  // gives up after options.exit_when_idle (when set): it logs so and stops
+  // the session. A refused token
   // (UNAUTHENTICATED, PERMISSION_DENIED) is no reason to retry: it stops the
   // session and is kept in auth_error().
   bool RegisterUntilAccepted();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "worker/attempt_rules.h"
 
 namespace ltsweep::worker {
@@ -20,6 +22,14 @@ void SlotLoop::OnLeaseError(const Status& error) {
 void SlotLoop::HandBack(const v1::LeaseResponse& lease) {
   ActiveLease active(lease.trial_id(), lease.attempt(), lease.token());
   reporter_.Finish(active, MakeFinishRequest(session_.id(), active.Ref(), PlanHandBack()));
+}
+
+bool SlotLoop::ExitIfIdle() {
+  if (!idle_.ClaimExit()) return false;
+  session_.Log(fmt::format("idle for {:.1f} s with no lease (--exit-when-idle {:.1f} s): exiting",
+                           idle_.IdleFor().count() / 1000.0, idle_.limit().count() / 1000.0));
+  session_.Stop();
+  return true;
 }
 
 void SlotLoop::Run() {
@@ -41,6 +51,7 @@ void SlotLoop::Run() {
       // Only a transient failure may hide a granted lease: retry it as is.
       if (!IsTransient(lease.status())) request_id.clear();
       OnLeaseError(lease.status());
+      if (ExitIfIdle()) break;
       session_.WaitFor(Ms(backoff.NextDelayMs()));
       continue;
     }
@@ -48,6 +59,7 @@ void SlotLoop::Run() {
     session_.NoteReachable(true, lease.status());
     backoff.Reset();
     if (!lease->granted()) {
+      if (ExitIfIdle()) break;
       session_.WaitFor(Ms(std::max<int64_t>(10, lease->retry_after_ms())));
       continue;
     }
@@ -56,7 +68,9 @@ void SlotLoop::Run() {
       HandBack(*lease);
       break;
     }
+    idle_.AttemptStarted();
     runner_.Run(slot_, *lease, asked_ms);
+    idle_.AttemptEnded();
   }
 }
 

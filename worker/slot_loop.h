@@ -7,6 +7,10 @@
 // When the coordinator does not know the worker any more, slot 0 registers
 // again (the others wait for it).
 //
+// With an IdleTracker limit (--exit-when-idle) a slot whose lease request
+// brings nothing checks whether the whole worker has been idle that long; the
+// first to find so logs it and stops the worker (worker/idle_tracker.h).
+//
 // Each logical lease request carries a fresh request_id; a request retried
 // after a transient failure (UNAVAILABLE, a timeout: the coordinator may
 // have granted it without the answer arriving) is sent again with the same
@@ -22,6 +26,7 @@
 #include "worker/attempt_reporter.h"
 #include "worker/attempt_runner.h"
 #include "worker/coordinator_client.h"
+#include "worker/idle_tracker.h"
 #include "worker/registration.h"
 #include "worker/worker_session.h"
 
@@ -31,14 +36,15 @@ class SlotLoop {
  public:
   // `clock`: borrowed; when each Lease call was made (the lease's first renewal).
   SlotLoop(int slot, CoordinatorClient& client, WorkerSession& session, Registrar& registrar,
-           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock)
+           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock, IdleTracker& idle)
       : slot_(slot),
         client_(client),
         session_(session),
         registrar_(registrar),
         runner_(runner),
         reporter_(reporter),
-        clock_(clock) {}
+        clock_(clock),
+        idle_(idle) {}
 
   void Run();
 
@@ -47,6 +53,9 @@ class SlotLoop {
   void OnLeaseError(const Status& error);
   // Reports a lease granted while stopping as interrupted.
   void HandBack(const v1::LeaseResponse& lease);
+  // After a request that brought no lease: stops the worker when it has been
+  // idle for the --exit-when-idle limit. True when it did.
+  bool ExitIfIdle();
 
   const int slot_;
   CoordinatorClient& client_;
@@ -55,6 +64,7 @@ class SlotLoop {
   AttemptRunner& runner_;
   AttemptReporter& reporter_;
   Clock* const clock_;
+  IdleTracker& idle_;
 };
 
 }  // namespace ltsweep::worker

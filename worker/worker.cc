@@ -12,6 +12,7 @@
 #include "worker/attempt_runner.h"
 #include "worker/coordinator_client.h"
 #include "worker/heartbeat_loop.h"
+#include "worker/idle_tracker.h"
 #include "worker/lease_table.h"
 #include "worker/outbox.h"
 #include "worker/registration.h"
@@ -41,6 +42,7 @@ std::string DefaultTrainerPath() {
 Status ResolveOptions(WorkerOptions& o) {
   if (o.coordinator.empty()) return InvalidArgumentError("--coordinator: the coordinator address is required");
   if (o.slots < 0) return InvalidArgumentError("--slots: must be at least 1");
+  if (o.exit_when_idle.count() < 0) return InvalidArgumentError("--exit-when-idle: must not be negative");
   if (o.slots == 0) o.slots = o.gpus.empty() ? 1 : static_cast<int>(o.gpus.size());
   std::string trainer = o.trainer_path.empty() ? DefaultTrainerPath() : FindExecutable(o.trainer_path);
   if (trainer.empty()) {
@@ -62,12 +64,13 @@ Status ResolveOptions(WorkerOptions& o) {
 void RunSlotsAndHeartbeats(const WorkerOptions& o, CoordinatorClient& client, WorkerSession& session,
                            Registrar& registrar, AttemptReporter& reporter) {
   LeaseTable leases;
+  IdleTracker idle(o.clock, o.exit_when_idle);
   AttemptRunner runner(o, session, leases, reporter);
   HeartbeatLoop heartbeat(client, session, leases, registrar, o.clock);
   std::thread heartbeat_thread([&heartbeat] { heartbeat.Run(); });
   std::vector<std::thread> slots;
   for (int i = 0; i < o.slots; ++i) {
-    slots.emplace_back([&, i] { SlotLoop(i, client, session, registrar, runner, reporter, o.clock).Run(); });
+    slots.emplace_back([&, i] { SlotLoop(i, client, session, registrar, runner, reporter, o.clock, idle).Run(); });
   }
   for (auto& t : slots) t.join();
   session.Stop();

@@ -31,13 +31,15 @@
 //
 // Stop() (the daemon calls it on SIGTERM): no new leases, running trainers
 // get SIGTERM (they checkpoint and exit 4), their attempts are reported as
-// interrupted, and Run() returns.
+// interrupted, and Run() returns. With exit_when_idle the worker does the
+// same by itself once no slot has had work for that long.
 //
 // The parts, each in its own header:
 //   worker/worker_options.h    every setting and its default
 //   worker/coordinator_client.h the RPCs, with deadlines and error classes
 //   worker/registration.h      register (again)
 //   worker/slot_loop.h         lease per slot, hand back on stop
+//   worker/idle_tracker.h      idle time, for exit_when_idle
 //   worker/heartbeat_loop.h    renew leases, notice gone ones
 //   worker/attempt_runner.h    one attempt: spawn, relay events, stop, finish
 //   worker/lease_guard.h       stops a trainer whose lease was not renewed in time

@@ -66,6 +66,12 @@ struct WorkerOptions {
   // worker; the SIGKILL then comes no later than the margin's second half.
   // 0: max(2 heartbeat intervals, 10 % of the lease TTL).
   std::chrono::milliseconds lease_margin{0};
+  // Exit when no slot has run an attempt for this long (worker/idle_tracker.h):
+  // Run() winds down as on Stop() and returns OK, so a batch job frees its
+  // node once the queue is empty. Counts from start or from the end of the
+  // last attempt, whether the coordinator answered "nothing yet" or could
+  // not be reached. 0: never.
+  std::chrono::milliseconds exit_when_idle{0};
   // Heartbeat period. 0: what the coordinator asks for at registration.
   std::chrono::milliseconds heartbeat_interval{0};
   // Metric rows are batched for at most this long (and flushed at every
