@@ -12,6 +12,7 @@
 #include "coordinator/client_handler.h"
 #include "coordinator/db_lock.h"
 #include "coordinator/grpc_services.h"
+#include "coordinator/health_server.h"
 #include "coordinator/run_clock.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/worker_handler.h"
@@ -55,6 +56,8 @@ struct CoordinatorServer::Impl {
   std::unique_ptr<ClientServiceImpl> client_service;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<HealthServer> health;  // with options.health_listen
+  int health_port = 0;
   std::atomic<bool> stopping{false};
   bool shut_down = false;
 };
@@ -132,6 +135,12 @@ StatusOr<int> CoordinatorServer::StartServer() {
     m.server.reset();
     return UnavailableError(fmt::format("--listen: cannot listen on {}", m.options.listen));
   }
+  if (!m.options.health_listen.empty()) {
+    m.health = std::make_unique<HealthServer>();
+    LTSWEEP_ASSIGN_OR_RETURN(m.health_port, m.health->Start(m.options.health_listen));
+    m.options.log(fmt::format("health checks (grpc.health.v1 only, plain text) on {} (port {})",
+                              m.options.health_listen, m.health_port));
+  }
   return port;
 }
 
@@ -140,10 +149,13 @@ void CoordinatorServer::Shutdown() {
   if (!m.server || m.shut_down) return;
   m.shut_down = true;
   m.stopping = true;
+  if (m.health) m.health->Shutdown();
   m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (m.scheduler) m.scheduler->Stop();
   m.options.log("stopped");
 }
+
+int CoordinatorServer::health_port() const { return impl_->health_port; }
 
 void CoordinatorServer::Wait() {
   if (impl_->server) impl_->server->Wait();

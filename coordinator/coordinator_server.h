@@ -54,6 +54,8 @@ class CoordinatorServer {
   // Blocks until Shutdown() (from another thread).
   void Wait();
 
+  // The port of options.health_listen once started (0: none).
+  int health_port() const;
   // The open store (nullptr before Start()).
   Store* store();
   const CoordinatorOptions& options() const;

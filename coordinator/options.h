@@ -25,6 +25,10 @@ struct CoordinatorOptions {
   // (CoordinatorServer::Start returns it). Default "127.0.0.1:50051": any
   // non-loopback address needs TLS or security.insecure (docs/security.md).
   std::string listen = "127.0.0.1:50051";
+  // A second, plain-text address serving only grpc.health.v1 (--health-listen;
+  // coordinator/health_server.h), for probes that cannot speak TLS. Empty
+  // (default): none.
+  std::string health_listen;
   // A lease not renewed within this long goes back to the queue
   // (--lease-ttl). Default 30 s.
   std::chrono::milliseconds lease_ttl{30'000};
