@@ -44,6 +44,14 @@
 //                                 when another live trainer holds it (the same
 //                                 trial running twice at once) write
 //                                 DIR/overlap-<pid>
+//   LTSWEEP_FAKE_GPU_DIR=DIR      find the GPU as CUDA would (tests/deploy,
+//                                 Slurm): the nodes DIR/nvidia<N> this process
+//                                 may open (a device cgroup answers EPERM for
+//                                 the others), in order of N, are CUDA devices
+//                                 0, 1, ...; CUDA_VISIBLE_DEVICES picks one.
+//                                 None: exit 5 ("no CUDA device"). With
+//                                 LTSWEEP_FAKE_GPU_LOG=FILE append one line
+//                                 "job=<$SLURM_JOB_ID> gpu=<N> seed=<seed>"
 //   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
 //                                 (memory limits: past RLIMIT_AS the
 //                                 std::bad_alloc is left uncaught, so the
@@ -68,6 +76,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -176,6 +185,23 @@ int ReadMarker(const std::string& marker) {
   return std::stoi(line);
 }
 
+// LTSWEEP_FAKE_GPU_DIR (see the header): the N of the device node that
+// CUDA_VISIBLE_DEVICES selects, or -1.
+int FakeCudaDevice(const std::string& dir) {
+  std::vector<int> usable;
+  for (int n = 0; n < 64; ++n) {
+    const std::string node = dir + "/nvidia" + std::to_string(n);
+    if (::access(node.c_str(), F_OK) != 0) continue;
+    const int fd = ::open(node.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) ::close(fd);
+    if (fd >= 0 || (errno != EPERM && errno != EACCES)) usable.push_back(n);  // ENXIO: no driver, still ours
+  }
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  if (visible == nullptr || visible[0] == '\0') return -1;
+  const int index = std::atoi(visible);
+  return index >= 0 && index < static_cast<int>(usable.size()) ? usable[static_cast<size_t>(index)] : -1;
+}
+
 int Usage(const std::string& why) {
   std::cerr << "ltsweep-fake-train: " << why << "\n"
             << "usage: ltsweep-fake-train --config FILE [--checkpoint-dir DIR] [--resume] [--threads N] [--device D]\n";
@@ -276,6 +302,22 @@ int main(int argc, char** argv) {
     if (code == c::kExitCannotRunHere) std::cerr << "cannot run here: the fake trainer finds no CUDA device\n";
     cleanup();
     return code;
+  }
+
+  if (const std::string gpu_dir = Env("LTSWEEP_FAKE_GPU_DIR"); !gpu_dir.empty()) {
+    const int gpu = FakeCudaDevice(gpu_dir);
+    if (gpu < 0) {
+      std::cerr << "cannot run here: no CUDA device " << Env("CUDA_VISIBLE_DEVICES") << " among " << gpu_dir << "\n";
+      cleanup();
+      return c::kExitCannotRunHere;
+    }
+    const std::string line = "job=" + Env("SLURM_JOB_ID") + " gpu=" + std::to_string(gpu) +
+                             " seed=" + std::to_string(seed) + "\n";
+    const int fd = ::open(Env("LTSWEEP_FAKE_GPU_LOG", "/dev/null").c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd >= 0) {
+      if (::write(fd, line.data(), line.size()) < 0) std::cerr << "fake trainer: cannot log the GPU\n";
+      ::close(fd);
+    }
   }
 
   // --- LTSWEEP_FAKE_ALLOC_MB (memory-limit tests) ---
