@@ -151,7 +151,9 @@ JobCompType=jobcomp/none
 KillWait=10
 MinJobAge=600
 SchedulerParameters=sched_interval=1
-NodeName=$HOST NodeAddr=127.0.0.1 CPUs=2 RealMemory=1000 Gres=gpu:2 State=UNKNOWN
+# Four CPUs whatever the machine has: a coordinator job and two workers fit.
+SlurmdParameters=config_overrides
+NodeName=$HOST NodeAddr=127.0.0.1 CPUs=4 RealMemory=1000 Gres=gpu:2 State=UNKNOWN
 PartitionName=ltsweep Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 EOF
 cat >"$D/etc/gres.conf" <<EOF
@@ -182,11 +184,22 @@ fi
 echo "slurm ($MODE) is up on $HOST: slurmctld :$CTLD_PORT, slurmd :$SLURMD_PORT"
 
 # --- the coordinator and the sweep --------------------------------------------
-"$LTSWEEP" coordinator --db "$D/sweeps.db" --listen 127.0.0.1:0 --port-file "$D/run/port" \
-  --lease-ttl 5s --heartbeat 500ms >"$D/coordinator.log" 2>&1 &
-echo $! >"$D/run/coordinator.pid"
-wait_for 20 "the coordinator's port file" test -s "$D/run/port"
-ADDRESS="127.0.0.1:$(cat "$D/run/port")"
+# plain: started by the test; cgroup: a Slurm job of its own
+# (deploy/slurm/ltsweep-coordinator.sbatch), found through its address file.
+export LTSWEEP_COORDINATOR_FILE="$D/run/coordinator-address"
+if [[ "$MODE" == cgroup ]]; then
+  COORD_JOB="$(LTSWEEP_BIN="$LTSWEEP" LTSWEEP_LISTEN=127.0.0.1:0 LTSWEEP_COORDINATOR_ARGS="--lease-ttl 5s --heartbeat 500ms" \
+    sbatch --parsable --cpus-per-task=1 --mem=100 -o "$D/out/coordinator-job.out" \
+    "$SRC/deploy/slurm/ltsweep-coordinator.sbatch" "$D/sweeps.db")" || fail "sbatch coordinator: $COORD_JOB"
+  wait_for 30 "the coordinator job's address file" test -s "$LTSWEEP_COORDINATOR_FILE"
+  ADDRESS="$(cat "$LTSWEEP_COORDINATOR_FILE")"
+else
+  "$LTSWEEP" coordinator --db "$D/sweeps.db" --listen 127.0.0.1:0 --port-file "$D/run/port" \
+    --lease-ttl 5s --heartbeat 500ms >"$D/coordinator.log" 2>&1 &
+  echo $! >"$D/run/coordinator.pid"
+  wait_for 20 "the coordinator's port file" test -s "$D/run/port"
+  ADDRESS="127.0.0.1:$(cat "$D/run/port")"
+fi
 cat >"$D/sweep.yaml" <<EOF
 name: slurm-$MODE
 config:
@@ -199,8 +212,10 @@ EOF
 # --- two worker jobs ----------------------------------------------------------
 export LTSWEEP_BIN="$LTSWEEP" LTSWEEP_EXIT_WHEN_IDLE=3s LTSWEEP_CHECKPOINT_ROOT="$D/ckpt" TMPDIR="$D/tmp" \
   LTSWEEP_FAKE_EPOCH_MS=250 LTSWEEP_FAKE_GPU_DIR="$D/dev" LTSWEEP_FAKE_GPU_LOG="$D/gpu.log"
-submit_worker() {
-  sbatch --parsable --gpus=1 --cpus-per-gpu=1 --mem=100 -o "$D/out/job-%j.out" "$SBATCH_SCRIPT" "$ADDRESS" \
+submit_worker() {  # cgroup: no address, the script reads the coordinator's address file
+  local address=("$ADDRESS")
+  [[ "$MODE" == cgroup ]] && address=()
+  sbatch --parsable --gpus=1 --cpus-per-gpu=1 --mem=100 -o "$D/out/job-%j.out" "$SBATCH_SCRIPT" "${address[@]}" \
     --trainer "$FAKE" --heartbeat 500ms
 }
 JOB_A="$(submit_worker)" || fail "sbatch: $JOB_A"
@@ -273,6 +288,14 @@ EOF
   probe_out="$(cat "$D/out/probe.out")"
   check "fallback under device cgroups: node GPU 1 renumbered to 0 ($probe_out)" \
     test "$probe_out" == "job_gpus=1 gpus=0"
+fi
+
+if [[ "$MODE" == cgroup ]]; then
+  scancel "$COORD_JOB"
+  wait_for 30 "the coordinator job to end" job_ended "$COORD_JOB"
+  check "the coordinator job removed its address file" test ! -e "$LTSWEEP_COORDINATOR_FILE"
+  check "the database is intact after the coordinator job ($(sqlite3 "$D/sweeps.db" 'PRAGMA integrity_check'))" \
+    test "$(sqlite3 "$D/sweeps.db" 'PRAGMA integrity_check')" == ok
 fi
 
 if ((errors > 0)); then
