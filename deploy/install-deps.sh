@@ -21,10 +21,21 @@ PACKAGES=(
   xz-utils procps openssl
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
+  # deployment tests (tests/deploy): a real single-node Slurm for slurm_test_*
+  # (run as root; skipped otherwise), systemd-analyze for systemd_test
+  slurmctld slurmd slurm-client munge systemd
 )
 
+# Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):
+# Debian's nodejs and npm, unless a node with its npm is already installed
+# (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+NODE_PACKAGES=()
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  NODE_PACKAGES=(nodejs npm)
+fi
+
 missing=()
-for p in "${PACKAGES[@]}"; do
+for p in "${PACKAGES[@]}" "${NODE_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
     missing+=("$p")
   fi
