@@ -22,7 +22,7 @@ mkdir -p "$WORK"
 cp "$VALIDATE_SRC/package.json" "$VALIDATE_SRC/package-lock.json" "$VALIDATE_SRC/validate.js" "$WORK/"
 if ! cmp -s "$WORK/package-lock.json" "$WORK/node_modules/.installed-lock.json" 2>/dev/null; then
   echo "npm ci in $WORK (node $(node --version), npm $(npm --version))"
-  if ! (cd "$WORK" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error); then
+  if ! (cd "$WORK" && npm ci --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error); then
     echo "FAILED: npm ci could not install the validator (deploy/kubernetes/validate/package-lock.json)"
     exit 1
   fi
