@@ -21,6 +21,9 @@ PACKAGES=(
   xz-utils procps openssl
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
+  # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
+  # exporter (bench/data/export_curves.py), run with /usr/bin/python3
+  python3-optuna python3-yaml
 )
 
 missing=()
