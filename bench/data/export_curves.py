@@ -53,15 +53,20 @@ def main():
         c = t["config"]
         choice, label = [], []
         for ax, vals in zip(axes, axis_values):
+            # The value that matches; of presets, the one setting the most keys
+            # ({loss: ce} also matches a {loss: ce, defer: drw} trial).
+            best, best_keys = None, -1
             for i, v in enumerate(vals):
                 if isinstance(v, dict):
-                    match = all(get(c, k) == val for k, val in v.items())
+                    match, keys = all(get(c, k) == val for k, val in v.items()), len(v)
                 else:
-                    match = get(c, ax) == v
-                if match:
-                    choice.append(i)
-                    label.append(f"{ax}={v if not isinstance(v, dict) else '+'.join(str(x) for x in v.values())}")
-                    break
+                    match, keys = get(c, ax) == v, 1
+                if match and keys > best_keys:
+                    best, best_keys = i, keys
+            if best is not None:
+                v = vals[best]
+                choice.append(best)
+                label.append(f"{ax}={v if not isinstance(v, dict) else '+'.join(str(x) for x in v.values())}")
         curve = [t["curve"].get(e) for e in range(epochs)]
         if len(choice) != len(axes) or any(v is None for v in curve):
             print(f"trial {ordinal}: incomplete, left out", file=sys.stderr)
