@@ -3,7 +3,7 @@
 
 Run with Debian's Python (python3-optuna 3.1):
   /usr/bin/python3 bench/peers/optuna_replay.py --recorded bench/data/fmnist_lt_replay.json \
-      --family /tmp/search_replay_N/synthetic-late-bloomers- --seeds 10
+      --family DIR/synthetic-late-bloomers- --seeds 10
 (bench/search_replay runs it with the same sets and seeds after its own
 figures.) Each set is a grid of trials with recorded curves (the JSON format
 of bench/search_replay/replay_set.h); a trial "trains" by reading its curve
