@@ -119,6 +119,11 @@ void RegisterSubmit(CLI::App& app) {
       std::cout << r.sweep_id() << "\n";
       return;
     }
+    if (r.run_cap() > 0) {
+      std::cout << fmt::format("sweep {}: bayes search, up to {} trials, made as workers ask\n", r.sweep_id(),
+                               r.run_cap());
+      return;
+    }
     std::cout << fmt::format("sweep {}: {} trials ({} queued, {} reused)\n", r.sweep_id(), r.trials_total(),
                              r.trials_queued(), r.trials_reused());
   });

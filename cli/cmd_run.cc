@@ -33,6 +33,7 @@
 #include "report/aggregate.h"
 #include "report/html_report.h"
 #include "report/table_format.h"
+#include "spec/bayes.h"
 #include "spec/expand.h"
 #include "store/store.h"
 #include "worker/lease_validation.h"
@@ -147,6 +148,11 @@ int64_t ResumeOrSubmit(const RunArgs& a, const std::string& yaml, coordinator::C
     server.Shutdown();
     ThrowIfError(submitted.status());
   }
+  if (submitted->run_cap() > 0) {
+    std::cerr << fmt::format("sweep {}: bayes search, up to {} trials made as they run, in {}\n",
+                             submitted->sweep_id(), submitted->run_cap(), a.db);
+    return submitted->sweep_id();
+  }
   std::cerr << fmt::format("sweep {}: {} trials ({} to run, {} reused from earlier runs) in {}\n",
                            submitted->sweep_id(), submitted->trials_total(), submitted->trials_queued(),
                            submitted->trials_reused(), a.db);
@@ -232,7 +238,7 @@ void RunLocal(const RunArgs& a) {
   }
   const std::string yaml = ReadSpecOrThrow(a.spec);
   // The data is on this machine: check its paths too.
-  auto expanded = spec::ValidateSweepText(yaml, a.spec);
+  auto expanded = spec::ValidateSweepTextOrSample(yaml, a.spec);  // bayes: a sample of its trials
   ThrowIfError(expanded.status());
   const std::vector<int> gpus = GpusOrThrow(a.gpus);
   std::error_code ec;

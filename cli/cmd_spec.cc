@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "common/config_hash.h"
+#include "spec/bayes.h"
 #include "spec/config_doc.h"
 #include "spec/expand.h"
 #include "spec/sweep_spec.h"
@@ -32,8 +33,8 @@ void AddCommonOptions(CLI::App* cmd, SpecArgs* args) {
                 "Do not check that data.root folders exist (when the data lives on the workers only)");
 }
 
-// Reads, parses and expands the spec; "-" reads standard input.
-std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(const SpecArgs& args) {
+// Reads and parses the spec; "-" reads standard input.
+spec::SweepSpec Load(const SpecArgs& args) {
   StatusOr<spec::SweepSpec> parsed = [&]() -> StatusOr<spec::SweepSpec> {
     if (args.path == "-") {
       std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -42,12 +43,23 @@ std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(const SpecArgs& ar
     return spec::LoadSweepSpecFile(args.path);
   }();
   ThrowIfError(parsed.status());
+  return std::move(parsed).value();
+}
+
+spec::ExpandOptions Options(const SpecArgs& args) {
   spec::ExpandOptions options;
   options.max_trials = args.max_trials;
   options.check_data_paths = !args.no_check_paths;
-  auto expanded = spec::ExpandSweep(*parsed, options);
+  return options;
+}
+
+// Reads, parses and expands the spec (a bayes spec is refused: its trials
+// are not known in advance).
+std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(const SpecArgs& args) {
+  spec::SweepSpec parsed = Load(args);
+  auto expanded = spec::ExpandSweep(parsed, Options(args));
   ThrowIfError(expanded.status());
-  return {std::move(parsed).value(), std::move(expanded).value()};
+  return {std::move(parsed), std::move(expanded).value()};
 }
 
 void RunValidate(const SpecArgs& args) {
@@ -56,8 +68,16 @@ void RunValidate(const SpecArgs& args) {
     return;
   }
   if (args.path.empty()) throw CommandError(kExitUsage, "validate: SPEC is required (see ltsweep validate --help)");
-  auto [sweep, expanded] = LoadAndExpand(args);
-  std::cout << spec::SummarizeSweep(sweep, expanded);
+  spec::SweepSpec parsed = Load(args);
+  if (parsed.method == spec::SearchMethod::kBayes) {
+    auto plan = spec::ValidateBayesSweep(parsed, Options(args));
+    ThrowIfError(plan.status());
+    std::cout << *plan;
+    return;
+  }
+  auto expanded = spec::ExpandSweep(parsed, Options(args));
+  ThrowIfError(expanded.status());
+  std::cout << spec::SummarizeSweep(parsed, *expanded);
 }
 
 void RunExpand(const SpecArgs& args) {
@@ -81,7 +101,8 @@ void RegisterSpecCommands(CLI::App& app) {
                      "Print the trial-config key table of docs/sweep-spec.md")
       ->group("");  // hidden: used to regenerate the docs
   validate->footer(
-      "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n\n"
+      "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n"
+      "  ltsweep validate sweeps/fmnist_lt_bayes.yaml   # method: bayes: prints the space, run_cap, start-up trials\n\n"
       "Exit status: 0 valid, 2 invalid (the error names the file, line and key).\n");
   validate->callback([validate_args] { RunValidate(*validate_args); });
 
@@ -92,7 +113,8 @@ void RegisterSpecCommands(CLI::App& app) {
   expand->footer(
       "Example:\n  ltsweep expand sweeps/quickstart.yaml > trials.jsonl\n"
       "  ltsweep expand sweeps/quickstart.yaml | head -1 | jq .config.method\n\n"
-      "Each line is {\"hash\": SHA-256 of the canonical config, \"config\": the fully resolved trial config}.\n");
+      "Each line is {\"hash\": SHA-256 of the canonical config, \"config\": the fully resolved trial config}.\n"
+      "A method: bayes spec is refused: its trials are chosen while it runs (see ltsweep validate).\n");
   expand->callback([expand_args] { RunExpand(*expand_args); });
 }
 

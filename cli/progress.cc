@@ -42,6 +42,7 @@ StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
   p.sweep_id = sweep.sweep_id();
   p.name = sweep.name();
   p.state = sweep.state();
+  p.run_cap = sweep.run_cap();
   int64_t epochs_left = 0;
   for (const v1::TrialInfo& t : trials.trials()) {
     ++p.total;
@@ -118,6 +119,7 @@ std::vector<std::string> ProgressLines(const SweepProgress& p) {
   std::vector<std::string> lines;
   std::string summary = fmt::format("sweep {} ({}): {}/{} done", p.sweep_id, p.name, p.succeeded, p.total);
   if (p.reused > 0) summary += fmt::format(" ({} reused)", p.reused);
+  if (p.run_cap > 0) summary += fmt::format(", {}/{} created (bayes)", p.total, p.run_cap);
   summary += fmt::format(", {} running, {} queued, {} failed", p.running, p.queued, p.failed);
   if (p.cancelled > 0) summary += fmt::format(", {} cancelled", p.cancelled);
   if (p.Finished()) {

@@ -43,6 +43,9 @@ struct SweepProgress {
   std::string state;
   // succeeded includes reused (linked) trials; running includes leased ones.
   int total = 0, queued = 0, running = 0, succeeded = 0, reused = 0, failed = 0, cancelled = 0;
+  // method: bayes: trials are made as workers ask, up to run_cap (0: all
+  // trials exist from the start).
+  int run_cap = 0;
   std::vector<RunningTrial> running_trials;
   int64_t epochs_total = 0;  // over unfinished and this-run-finished trials
   int64_t epochs_done = 0;
@@ -51,7 +54,8 @@ struct SweepProgress {
 
   // Every trial is terminal (or the sweep says it ended).
   bool Finished() const {
-    return state == "done" || state == "failed" || state == "cancelled" || (total > 0 && queued + running == 0);
+    return state == "done" || state == "failed" || state == "cancelled" ||
+           (total > 0 && queued + running == 0 && total >= run_cap);
   }
 };
 

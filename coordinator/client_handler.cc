@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "coordinator/convert.h"
+#include "spec/bayes.h"
 #include "spec/expand.h"
 #include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
@@ -20,9 +21,16 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   spec::ExpandOptions expand_options;
   // The data lives on the workers' machines, not necessarily here.
   expand_options.check_data_paths = false;
-  LTSWEEP_ASSIGN_OR_RETURN(spec::ExpandedSweep expanded, spec::ExpandSweep(sweep_spec, expand_options));
-  if (expanded.trials.empty()) return InvalidArgumentError(source + ": the sweep expands to no trials");
   NewSweep sweep;
+  spec::ExpandedSweep expanded;
+  if (sweep_spec.method == spec::SearchMethod::kBayes) {
+    // Trials are made at lease time (coordinator/trial_suggester.h).
+    LTSWEEP_RETURN_IF_ERROR(spec::ValidateBayesSweep(sweep_spec, expand_options).status());
+    sweep.search = NewSweep::Search{"bayes", sweep_spec.search_seed, *sweep_spec.run_cap};
+  } else {
+    LTSWEEP_ASSIGN_OR_RETURN(expanded, spec::ExpandSweep(sweep_spec, expand_options));
+    if (expanded.trials.empty()) return InvalidArgumentError(source + ": the sweep expands to no trials");
+  }
   sweep.request_id = request.request_id();
   sweep.name = sweep_spec.name;
   sweep.timeout_ms = sweep_spec.timeout_ms;
@@ -40,9 +48,15 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   response->set_trials_total(static_cast<int>(created.trial_ids.size()));
   response->set_trials_queued(created.n_queued);
   response->set_trials_reused(created.n_linked);
+  if (sweep.search) response->set_run_cap(static_cast<int>(sweep.search->run_cap));
   if (created.existing) {
     options_.log(fmt::format("sweep submission {} from {} repeated: answered with sweep {} (nothing created)",
                              request.request_id(), source, created.sweep_id));
+    return Status::Ok();
+  }
+  if (sweep.search) {
+    options_.log(fmt::format("sweep {} submitted: \"{}\" from {}, bayes search up to {} trials, priority {}",
+                             created.sweep_id, sweep.name, source, sweep.search->run_cap, sweep.priority));
     return Status::Ok();
   }
   options_.log(fmt::format("sweep {} submitted: \"{}\" from {}, {} trials ({} queued, {} reused), priority {}",

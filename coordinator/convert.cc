@@ -26,6 +26,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   out->set_trials_cancelled(in.counts.cancelled);
   out->set_trials_linked(in.counts.linked);
   out->set_created_ms(s.created_ms);
+  if (s.run_cap) out->set_run_cap(static_cast<int32_t>(*s.run_cap));
 }
 
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
@@ -102,6 +103,7 @@ SweepRecord SweepFromProto(const v1::SweepInfo& in) {
   s.metric_name = in.metric_name();
   s.metric_goal = in.metric_goal();
   s.n_trials = in.trials_total();
+  if (in.run_cap() > 0) s.run_cap = in.run_cap();
   s.created_ms = in.created_ms();
   return s;
 }

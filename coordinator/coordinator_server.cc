@@ -15,6 +15,7 @@
 #include "coordinator/health_server.h"
 #include "coordinator/run_clock.h"
 #include "coordinator/scheduler.h"
+#include "coordinator/trial_suggester.h"
 #include "coordinator/worker_handler.h"
 #include "store/store.h"
 
@@ -68,6 +69,7 @@ StoreOptions StoreOptionsFor(const CoordinatorOptions& options) {
   store_options.quick_check_on_open = true;
   store_options.quarantine_after = options.quarantine_after;
   store_options.quarantine_cooldown = options.quarantine_cooldown;
+  store_options.suggest_trial = MakeBayesSuggester();  // method: bayes
   return store_options;
 }
 

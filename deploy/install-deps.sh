@@ -24,6 +24,9 @@ PACKAGES=(
   # deployment tests (tests/deploy): a real single-node Slurm for slurm_test_*
   # (run as root; skipped otherwise), systemd-analyze for systemd_test
   slurmctld slurmd slurm-client munge systemd
+  # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
+  # exporter (bench/data/export_curves.py), run with /usr/bin/python3
+  python3-optuna python3-yaml
 )
 
 # Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):

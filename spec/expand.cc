@@ -27,7 +27,7 @@ int64_t SaturatingMul(int64_t a, int64_t b) {
 }
 
 int64_t CountConfigurations(const SweepSpec& spec) {
-  if (spec.method == SearchMethod::kRandom) return spec.run_cap.value_or(0);
+  if (spec.method != SearchMethod::kGrid) return spec.run_cap.value_or(0);  // random draws, bayes trials
   int64_t n = 1;
   for (const auto& p : spec.parameters) n = SaturatingMul(n, static_cast<int64_t>(p.values.size()));
   if (spec.run_cap) n = std::min(n, *spec.run_cap);
@@ -234,6 +234,12 @@ StatusOr<ExpandedSweep> ExpandUnchecked(const SweepSpec& spec, const ExpandOptio
 }  // namespace
 
 StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& options) {
+  if (spec.method == SearchMethod::kBayes) {
+    return SpecError(spec.file_name, spec.run_cap_line > 0 ? spec.run_cap_line : 1, "method",
+                     "bayes search has no trials to list in advance: each one is chosen from the results so far "
+                     "when a worker asks for it (`ltsweep validate` shows the search space; `ltsweep submit` "
+                     "runs it)");
+  }
   try {
     return ExpandUnchecked(spec, options);
   } catch (const std::bad_alloc&) {

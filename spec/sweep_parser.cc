@@ -109,6 +109,8 @@ class Parser {
   // INVALID_ARGUMENT when `list` has more than limits_.max_values entries.
   Status CheckValueCount(const YAML::Node& list, int fallback, const std::string& path, const char* what) const;
   Status CrossChecks();
+  // method: bayes needs run_cap and one train.seed per trial.
+  Status BayesChecks() const;
 
   std::string file_;
   const SpecLimits& limits_;
@@ -574,9 +576,24 @@ Status Parser::ParseParamDistribution(ParamSpec& param, const ConfigKey* key, co
   return Status::Ok();
 }
 
+Status Parser::BayesChecks() const {
+  if (!spec_.run_cap)
+    return Error(method_line_, "run_cap",
+                 "bayes search needs run_cap, the number of trials to make (they are chosen one by one from the "
+                 "results so far)");
+  if (spec_.seeds.size() > 1)
+    return Error(spec_.seeds_line, "seeds",
+                 "bayes search runs each configuration once; give one seed, or sweep train.seed as a parameter");
+  if (spec_.parameters.empty())
+    return Error(spec_.parameters_line > 0 ? spec_.parameters_line : method_line_, "parameters",
+                 "bayes search needs at least one parameter to search over");
+  return Status::Ok();
+}
+
 Status Parser::CrossChecks() {
   if (spec_.method == SearchMethod::kRandom && !spec_.run_cap)
     return Error(method_line_, "run_cap", "random search needs run_cap, the number of configurations to draw");
+  if (spec_.method == SearchMethod::kBayes) LTSWEEP_RETURN_IF_ERROR(BayesChecks());
   std::map<std::string, std::string> set_by;  // config key -> parameter
   for (const auto& p : spec_.parameters) {
     if (spec_.method == SearchMethod::kGrid && p.distribution != Distribution::kValues)
@@ -632,11 +649,11 @@ StatusOr<SweepSpec> Parser::Parse(const YAML::Node& root) {
         spec_.method = SearchMethod::kGrid;
       } else if (m == "random") {
         spec_.method = SearchMethod::kRandom;
+      } else if (m == "bayes") {
+        spec_.method = SearchMethod::kBayes;
       } else {
-        std::string what = m == "bayes" ? "bayes search is not supported; use grid or random"
-                                        : fmt::format("unknown method '{}'; expected grid or random{}", m,
-                                                      DidYouMean(Suggest(m, {"grid", "random"})));
-        return Error(v, line, "method", what);
+        return Error(v, line, "method", fmt::format("unknown method '{}'; expected grid, random or bayes{}", m,
+                                                    DidYouMean(Suggest(m, {"grid", "random", "bayes"}))));
       }
     } else if (key == "metric") {
       LTSWEEP_RETURN_IF_ERROR(ParseMetric(v, line));
@@ -699,7 +716,14 @@ StatusOr<SweepSpec> ParseChecked(const std::string& text, const std::string& fil
 
 }  // namespace
 
-const char* SearchMethodName(SearchMethod m) { return m == SearchMethod::kGrid ? "grid" : "random"; }
+const char* SearchMethodName(SearchMethod m) {
+  switch (m) {
+    case SearchMethod::kGrid: return "grid";
+    case SearchMethod::kRandom: return "random";
+    case SearchMethod::kBayes: return "bayes";
+  }
+  return "?";
+}
 
 const char* DistributionName(Distribution d) {
   switch (d) {

@@ -27,7 +27,9 @@
 
 namespace ltsweep::spec {
 
-enum class SearchMethod { kGrid, kRandom };
+// kBayes: TPE over the parameters, trials made while the sweep runs
+// (spec/bayes.h); never expanded in advance.
+enum class SearchMethod { kGrid, kRandom, kBayes };
 
 // How one parameter produces values. kValues covers `value:` (one value),
 // `values:` and `distribution: categorical`.
@@ -80,7 +82,8 @@ struct SweepSpec {
   SearchMethod method = SearchMethod::kGrid;  // default grid
   MetricSpec metric;
   std::vector<ParamSpec> parameters;  // in spec order
-  std::optional<int64_t> run_cap;     // random: number of draws (required); grid: first N combinations
+  std::optional<int64_t> run_cap;     // random: number of draws (required); grid: first N combinations;
+                                      // bayes: number of trials (required)
   EarlyTerminateSpec early_terminate;
   Json base_config = Json::object();  // the `config:` section, flattened into a nested object
   std::vector<std::pair<std::string, int>> base_config_lines;  // dotted key -> line
@@ -95,7 +98,7 @@ struct SweepSpec {
   int64_t no_progress_timeout_ms = 0;
   int64_t priority = 0;
   bool rerun = false;   // re-run configs whose hash already succeeded
-  uint64_t search_seed = 0;  // `seed`: seeds random search
+  uint64_t search_seed = 0;  // `seed`: seeds random and bayes search
 
   // Lines of some keys, for errors found after parsing (0 when absent).
   int parameters_line = 0;

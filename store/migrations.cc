@@ -190,6 +190,30 @@ ALTER TABLE workers ADD COLUMN last_error TEXT;
 PRAGMA application_id = 1280594775;
 )sql";
 
+// Bayesian search (issue 13): sweeps whose trials are made at lease time.
+// - sweep_search: such a sweep's method ('bayes'), the sampler's seed, how
+//   many trials to make (run_cap) and whether the search ran out of new
+//   configurations (exhausted) or failed (error). The lease path looks for
+//   sweeps with run_cap > sweeps.n_trials and exhausted = 0.
+// - trial_params: for each trial made that way, the point of the search
+//   space it was made from (a JSON array, one value per parameter) and what
+//   it varies ({"<parameter>": value, ...}).
+const char kMigrationBayes[] = R"sql(
+CREATE TABLE sweep_search (
+  sweep_id  INTEGER PRIMARY KEY REFERENCES sweeps (id) ON DELETE CASCADE,
+  method    TEXT    NOT NULL CHECK (method IN ('bayes')),
+  seed      INTEGER NOT NULL,
+  run_cap   INTEGER NOT NULL CHECK (run_cap >= 1),
+  exhausted INTEGER NOT NULL DEFAULT 0 CHECK (exhausted IN (0, 1)),
+  error     TEXT
+);
+CREATE TABLE trial_params (
+  trial_id    INTEGER PRIMARY KEY REFERENCES trials (id) ON DELETE CASCADE,
+  point_json  TEXT    NOT NULL,
+  params_json TEXT    NOT NULL
+);
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -202,7 +226,8 @@ StatusOr<int> IntPragma(Db* db, const std::string& sql) {
 }  // namespace
 
 const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                         kMigrationBayes};
   return kMigrations;
 }
 

@@ -47,6 +47,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       std::make_unique<Rep>(std::move(db), clock, options.token_seed, options.max_group_size);
   rep->quarantine_after = std::max(0, options.quarantine_after);
   rep->quarantine_cooldown_ms = options.quarantine_cooldown.count();
+  rep->suggest_trial = options.suggest_trial;
   if (!options.read_only && options.background_checkpoints) {
     LTSWEEP_ASSIGN_OR_RETURN(rep->checkpointer,
                              sqlite::WalCheckpointer::Start(
@@ -127,11 +128,14 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     return row && stmt.Int(0) != 0;
   };
+  // A sweep made at lease time stays open while it may make more trials.
   LTSWEEP_ASSIGN_OR_RETURN(
       bool open,
       exists("SELECT EXISTS (SELECT 1 FROM trials WHERE sweep_id = ?1 AND status = 'queued') OR "
              "EXISTS (SELECT 1 FROM trials WHERE sweep_id = ?1 AND "
-             "status IN ('leased', 'running'))"));
+             "status IN ('leased', 'running')) OR "
+             "EXISTS (SELECT 1 FROM sweep_search x JOIN sweeps s ON s.id = x.sweep_id "
+             "WHERE x.sweep_id = ?1 AND x.exhausted = 0 AND x.run_cap > s.n_trials)"));
   bool started = false;
   int good = 0, total = 0;
   if (open) {

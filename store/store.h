@@ -54,6 +54,46 @@
 
 namespace ltsweep {
 
+// --- Trials made at lease time (method: bayes) ---------------------------
+//
+// A sweep created with NewSweep::search set gets no trials up front: each
+// LeaseNextTrial that finds nothing queued for it asks the suggester
+// (StoreOptions::suggest_trial) for one, inserts it and leases it in the same
+// write, until the sweep has run_cap trials or the suggester has no new
+// configuration left.
+
+// One trial of such a sweep, as the suggester sees it.
+struct SearchTrial {
+  int ordinal = 0;
+  std::string point_json;   // the point it was made from (JSON array); "" if none
+  std::string config_hash;
+  TrialState state = TrialState::kQueued;
+  std::optional<double> best_metric;  // of the sweep's metric
+  std::optional<double> last_metric;
+};
+
+struct SuggestRequest {
+  int64_t sweep_id = 0;
+  std::string spec_yaml;      // the sweep's spec, as submitted
+  uint64_t seed = 0;          // NewSweep::search->seed
+  int64_t run_cap = 0;
+  std::string metric_goal;    // "minimize" or "maximize"
+  std::vector<SearchTrial> trials;  // every trial made so far, by ordinal
+};
+
+struct SuggestedTrial {
+  std::string config_hash;
+  std::string config_json;
+  std::string point_json;     // kept in trial_params, handed back in SearchTrial
+  std::string params_json;    // what the trial varies, {"<parameter>": value}
+};
+
+// Called inside the lease's write transaction, with the store's lock held:
+// must not call the Store. nullopt: no new configuration is left (the sweep
+// ends with fewer than run_cap trials). An error ends the search too (the
+// sweep keeps the trials it has; the error is kept and logged as an event).
+using TrialSuggester = std::function<StatusOr<std::optional<SuggestedTrial>>(const SuggestRequest&)>;
+
 struct StoreOptions {
   // How long a statement waits for a lock held by another connection before
   // failing with UNAVAILABLE.
@@ -114,6 +154,10 @@ struct StoreOptions {
   int quarantine_after = 0;
   std::chrono::milliseconds quarantine_cooldown{10 * 60 * 1000};
 
+  // Makes the trials of sweeps created with NewSweep::search (see
+  // TrialSuggester). Default: none; CreateSweep refuses such sweeps.
+  TrialSuggester suggest_trial;
+
   // Run those checkpoints on a background thread with a connection of its
   // own (store/wal_checkpointer.h) instead of inside the commit that passes
   // the threshold, which would stall that commit and every write queued
@@ -154,6 +198,13 @@ struct NewSweep {
   int64_t timeout_ms = 0;
   int64_t no_progress_timeout_ms = 0;
   std::vector<NewTrial> trials;           // in ordinal order
+  // Set: trials are made at lease time (trials must be empty).
+  struct Search {
+    std::string method = "bayes";
+    uint64_t seed = 0;
+    int64_t run_cap = 0;        // >= 1
+  };
+  std::optional<Search> search;
 };
 
 struct CreatedSweep {
@@ -335,6 +386,8 @@ class Store {
   // Hands the next queued trial to `worker_id` for `ttl`: the highest sweep
   // priority first, then the oldest sweep, then the lowest ordinal; cancelled
   // and finished sweeps are skipped. Starts attempt n+1 with a fresh token.
+  // A sweep made at lease time (NewSweep::search) with nothing queued and
+  // fewer than run_cap trials gets a new trial from the suggester first.
   // nullopt when nothing is queued for this worker, or when it is
   // quarantined. NOT_FOUND for an unknown worker id.
   //

@@ -148,14 +148,20 @@ StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& 
         sqlite::Stmt stmt,
         db->Prepare("SELECT s.id, s.max_attempts, s.status = 'pending', s.timeout_ms, "
                     "  s.no_progress_timeout_ms FROM sweeps s "
-                    "WHERE s.status IN ('pending', 'running') AND EXISTS ("
-                    "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') "
+                    "WHERE s.status IN ('pending', 'running') AND (EXISTS ("
+                    "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') OR "
+                    "  EXISTS (SELECT 1 FROM sweep_search x WHERE x.sweep_id = s.id AND "
+                    "    x.exhausted = 0 AND x.run_cap > s.n_trials)) "
                     "ORDER BY s.priority DESC, s.id ASC"));
     for (;;) {
       LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return std::optional<Lease>();
       LTSWEEP_ASSIGN_OR_RETURN(std::optional<Candidate> next,
                                NextQueuedTrial(stmt.Int64(0), worker_id, host));
+      // Nothing queued: a sweep made at lease time may make its next trial.
+      if (!next) {
+        LTSWEEP_ASSIGN_OR_RETURN(next, MakeSuggestedTrial(stmt.Int64(0)));
+      }
       if (!next) continue;
       lease.trial_id = next->trial_id;
       lease.attempt = next->attempts + 1;

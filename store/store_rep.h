@@ -73,6 +73,8 @@ struct Store::Rep {
   // has not spoken since was lost to the coordinator's own outage
   // (ExpireLeases).
   int64_t resumed_ms = 0;
+  // StoreOptions::suggest_trial (may be empty).
+  TrialSuggester suggest_trial;
   LeaseTokenSource tokens;         // GUARDED_BY(mu)
   sqlite::GroupCommit writer;      // runs write bodies with mu held
   // Background WAL checkpoints (nullptr when read-only or turned off);
@@ -208,6 +210,11 @@ struct Store::Rep {
   };
   StatusOr<std::optional<Candidate>> NextQueuedTrial(int64_t sweep_id, const std::string& worker_id,
                                                      const std::string& host);
+  // For a sweep made at lease time (store/store_search.cc): asks the
+  // suggester for trials until one is queued (returned), run_cap is reached
+  // or the search ends (nullopt). Trials whose config already succeeded are
+  // linked (unless the sweep reruns) and the suggester is asked again.
+  StatusOr<std::optional<Candidate>> MakeSuggestedTrial(int64_t sweep_id);
 };
 
 }  // namespace ltsweep

@@ -10,7 +10,8 @@ namespace ltsweep {
 
 const char kSweepColumns[] =
     "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
-    "n_trials, created_ms, updated_ms, finished_ms";
+    "n_trials, created_ms, updated_ms, finished_ms, "
+    "(SELECT run_cap FROM sweep_search x WHERE x.sweep_id = sweeps.id)";
 
 SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   SweepRecord s;
@@ -27,6 +28,7 @@ SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   s.created_ms = stmt.Int64(10);
   s.updated_ms = stmt.Int64(11);
   s.finished_ms = stmt.OptInt64(12);
+  s.run_cap = stmt.OptInt64(13);
   return s;
 }
 

@@ -22,6 +22,14 @@ Status ValidateNewSweep(const NewSweep& sweep) {
     return InvalidArgumentError("resources.timeout and resources.no_progress_timeout must not be "
                                 "negative");
   }
+  if (sweep.search) {
+    if (sweep.search->method != "bayes")
+      return InvalidArgumentError("unknown search method '" + sweep.search->method + "'; expected bayes");
+    if (sweep.search->run_cap < 1)
+      return InvalidArgumentError("run_cap must be at least 1, got " + std::to_string(sweep.search->run_cap));
+    if (!sweep.trials.empty())
+      return InvalidArgumentError("a sweep whose trials are made at lease time is created without trials");
+  }
   for (size_t i = 0; i < sweep.trials.size(); ++i) {
     if (sweep.trials[i].config_hash.empty() || sweep.trials[i].config_json.empty()) {
       return InvalidArgumentError("trial " + std::to_string(i) +
@@ -64,6 +72,11 @@ StatusOr<std::optional<CreatedSweep>> FindSubmitted(sqlite::Db* db, const std::s
 
 StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
   LTSWEEP_RETURN_IF_ERROR(ValidateNewSweep(sweep));
+  if (sweep.search && !rep_->suggest_trial) {
+    return FailedPreconditionError("a " + sweep.search->method +
+                                   " sweep needs a store that makes trials at lease time "
+                                   "(StoreOptions::suggest_trial; the coordinator sets it)");
+  }
   return rep_->Write<CreatedSweep>([&]() -> StatusOr<CreatedSweep> {
     sqlite::Db* db = rep_->db.get();
     const int64_t now = rep_->Now();
@@ -87,6 +100,14 @@ StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
                 now, now, request_id, sweep.timeout_ms, sweep.no_progress_timeout_ms);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
       created.sweep_id = db->LastInsertRowId();
+    }
+    if (sweep.search) {
+      LTSWEEP_ASSIGN_OR_RETURN(
+          sqlite::Stmt stmt,
+          db->Prepare("INSERT INTO sweep_search (sweep_id, method, seed, run_cap) VALUES (?, ?, ?, ?)"));
+      stmt.Bind(created.sweep_id, sweep.search->method, static_cast<int64_t>(sweep.search->seed),
+                sweep.search->run_cap);
+      LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     }
 
     LTSWEEP_ASSIGN_OR_RETURN(
@@ -130,8 +151,10 @@ StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
     LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(
         "sweep_submitted", created.sweep_id, std::nullopt, "", std::nullopt,
         "sweep " + std::to_string(created.sweep_id) + " '" + sweep.name + "' submitted: " +
-            std::to_string(sweep.trials.size()) + " trials (" + std::to_string(created.n_queued) +
-            " queued, " + std::to_string(created.n_linked) + " linked to earlier results)"));
+            (sweep.search ? sweep.search->method + " search, up to " +
+                                std::to_string(sweep.search->run_cap) + " trials made as workers ask"
+                          : std::to_string(sweep.trials.size()) + " trials (" + std::to_string(created.n_queued) +
+                                " queued, " + std::to_string(created.n_linked) + " linked to earlier results)")));
     LTSWEEP_RETURN_IF_ERROR(rep_->RollUpSweep(created.sweep_id));
     return created;
   });

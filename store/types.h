@@ -108,6 +108,8 @@ struct SweepRecord {
   std::string metric_name;        // e.g. "val_error"
   std::string metric_goal;        // "minimize" or "maximize"
   int n_trials = 0;
+  // method: bayes: trials are made at lease time, up to run_cap of them.
+  std::optional<int64_t> run_cap;
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   std::optional<int64_t> finished_ms;

@@ -93,6 +93,23 @@ TEST_F(RunCliTest, RunsSweepToTheEndThenReusesEveryTrial) {
   EXPECT_EQ(again.out, r.out.substr(0, r.out.find("\nreport:"))) << "reused results give the same table";
 }
 
+TEST_F(RunCliTest, BayesSweepRunsRunCapTrialsMadeWhileItRuns) {
+  const std::string spec = dir_.File("bayes.yaml");
+  WriteFile(spec,
+            "name: local-bayes\nmethod: bayes\nrun_cap: 6\nseed: 2\nconfig:\n  data: {dataset: synthetic}\n"
+            "  train: {epochs: 2}\nparameters:\n"
+            "  train.lr: {distribution: log_uniform_values, min: 0.001, max: 1.0}\n"
+            "  method.loss: {values: [ce, ldam]}\n");
+  CliResult r = Run("run " + ShellQuote(spec) + " --workers 2" + Common());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("sweep 1: bayes search, up to 6 trials"), std::string::npos) << r.err;
+  // Progress says how many of run_cap exist; the run waits for all six.
+  EXPECT_NE(r.err.find("6/6 done, 6/6 created (bayes)"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM trials WHERE status = 'succeeded'"), 6);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(DISTINCT config_hash) FROM trials"), 6);
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM trial_params"), 6);
+}
+
 TEST_F(RunCliTest, FailedTrialMakesExitOne) {
   CliResult r = Run("run " + ShellQuote(FakeSpec(dir_, 2)) + " --workers 2" + Common(),
                     {{"LTSWEEP_FAKE_EXIT", "2"}, {"LTSWEEP_FAKE_ONLY_SEED", "1"}});

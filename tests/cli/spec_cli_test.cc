@@ -129,5 +129,17 @@ TEST(SpecCliTest, PrintSchemaIsTheDocsTable) {
   EXPECT_EQ(r.out, spec::RenderConfigKeyTable());
 }
 
+TEST(SpecCliTest, ValidatePrintsABayesPlanAndExpandRefusesIt) {
+  const std::string spec = Quote((testing::SourceDir() / "sweeps" / "fmnist_lt_bayes.yaml").string());
+  ProcessResult v = Ltsweep("validate " + spec);
+  EXPECT_EQ(v.code, 0) << v.err;
+  EXPECT_NE(v.out.find("bayes search (TPE), up to 24 trials (run_cap)"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("the first 6 at random"), std::string::npos) << v.out;
+  ProcessResult e = Ltsweep("expand " + spec);
+  EXPECT_EQ(e.code, 2) << e.err;
+  EXPECT_NE(e.err.find("no trials to list in advance"), std::string::npos) << e.err;
+  EXPECT_EQ(e.out, "");
+}
+
 }  // namespace
 }  // namespace ltsweep

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/config_hash.h"
+#include "spec/bayes.h"
 #include "spec/config_doc.h"
 #include "spec/expand.h"
 #include "spec/search_random.h"
@@ -306,7 +307,7 @@ TEST(SpecErrorTest, WrongTypes) {
   ExpectError("parameters:\n  train.lr: [0.1, 0.2]\n", 2, "parameters.train.lr", "expected a mapping");
   ExpectError("config:\n  train: 5\n", 2, "config.train", "is a section");
   ExpectError("max_attempts: 0\n", 1, "max_attempts", "below the minimum 1");
-  ExpectError("method: bayes\n", 1, "method", "not supported");
+  ExpectError("method: bayes\n", 1, "run_cap", "bayes search needs run_cap");
   ExpectError("method: gird\n", 1, "method", "did you mean 'grid'?");
   ExpectError("- a\n- b\n", 1, "(top level)", "expected a mapping");
   ExpectError("", 1, "(top level)", "empty document");
@@ -498,6 +499,10 @@ TEST(SweepsFolderTest, EveryCommittedSpecValidatesAndExpands) {
     ++files;
     auto spec = LoadSweepSpecFile(entry.path().string());
     ASSERT_OK(spec);
+    if (spec->method == SearchMethod::kBayes) {  // no trials in advance: its plan must check out
+      EXPECT_OK(ValidateBayesSweep(*spec));
+      continue;
+    }
     auto expanded = ExpandSweep(*spec);
     ASSERT_OK(expanded);
     EXPECT_GT(expanded->trials.size(), 0u) << entry.path();
