@@ -60,8 +60,12 @@ TEST_F(EarlyStopCliTest, HyperbandStopsPoorTrialsAndTheBestSurvives) {
   ASSERT_EQ(v.code, 0) << v.out << v.err;
   EXPECT_NE(v.out.find("rungs at 1, 3 of 9 epochs"), std::string::npos) << v.out;
 
-  CliResult r = Run("run " + ShellQuote(spec) + " --workers 2" + Common());
+  const std::string report = dir_.File("report.html");
+  CliResult r = Run("run " + ShellQuote(spec) + " --workers 2 --report " + ShellQuote(report) + Common());
   ASSERT_EQ(r.code, 0) << "stopped trials are not failures\n" << r.out << r.err;
+  const std::string html = ReadFile(report);
+  EXPECT_NE(html.find("<h2>Stopped early</h2>"), std::string::npos);
+  EXPECT_NE(html.find("ranks 3 of 3"), std::string::npos) << "the reason of lr 1.0's stop";
   // The best learning rate ran to the end; lr >= 1 ranks at best third of
   // three or more trials at the first rung, so it stopped there.
   EXPECT_EQ(Query("SELECT count(*) FROM trials WHERE status = 'succeeded' AND "
