@@ -22,16 +22,12 @@ EarlyStopRecord ToEarlyStopRecord(int64_t trial_id, const search::Decision& d) {
   return r;
 }
 
-StatusOr<std::shared_ptr<const EarlyStopJudge::SweepRule>> EarlyStopJudge::RuleOf(int64_t trial_id) {
-  int64_t sweep_id = 0;
-  {
+StatusOr<std::shared_ptr<const EarlyStopJudge::SweepRule>> EarlyStopJudge::RuleOf(int64_t trial_id,
+                                                                                  int64_t sweep_id) {
+  if (sweep_id != 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = trial_sweep_.find(trial_id);
-    if (it != trial_sweep_.end()) {
-      sweep_id = it->second;
-      auto r = sweep_rules_.find(sweep_id);
-      if (r != sweep_rules_.end()) return r->second;
-    }
+    auto r = sweep_rules_.find(sweep_id);
+    if (r != sweep_rules_.end()) return r->second;
   }
   if (sweep_id == 0) {
     LTSWEEP_ASSIGN_OR_RETURN(TrialInfo info, store_.GetTrial(trial_id));
@@ -46,14 +42,13 @@ StatusOr<std::shared_ptr<const EarlyStopJudge::SweepRule>> EarlyStopJudge::RuleO
     rule->rule = parsed;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  trial_sweep_[trial_id] = sweep_id;
   return sweep_rules_.emplace(sweep_id, std::move(rule)).first->second;
 }
 
-void EarlyStopJudge::JudgeAsync(int64_t trial_id, const std::string& token, int64_t max_epoch,
+void EarlyStopJudge::JudgeAsync(int64_t trial_id, int64_t sweep_id, const std::string& token, int64_t max_epoch,
                                 std::function<void(bool stop, std::string reason)> done) {
   if (max_epoch < 0) return done(false, "");
-  auto sweep = RuleOf(trial_id);
+  auto sweep = RuleOf(trial_id, sweep_id);
   if (!sweep.ok()) {
     Log(fmt::format("early termination of trial {}: {}; it carries on", trial_id, sweep.status().ToString()));
     return done(false, "");

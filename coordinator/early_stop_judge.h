@@ -15,7 +15,7 @@
 // trial carries on.
 //
 // Ownership: borrows the Store (it outlives the judge). Caches only
-// immutable facts (which sweep a trial is in, a sweep's rule and metric).
+// immutable facts (a sweep's rule and metric), one entry per sweep.
 // Thread-safety: thread-safe.
 #pragma once
 
@@ -42,8 +42,9 @@ class EarlyStopJudge {
   // After a report of `trial_id` (its lease `token`) has committed whose
   // metric rows reach epoch `max_epoch` (-1: none): judges the trial and
   // calls `done(stop, reason)` -- at once when there is nothing to judge,
-  // else once the decision is recorded (on a store thread).
-  void JudgeAsync(int64_t trial_id, const std::string& token, int64_t max_epoch,
+  // else once the decision is recorded (on a store thread). `sweep_id`: the
+  // trial's sweep when the caller knows it (0: read from the store).
+  void JudgeAsync(int64_t trial_id, int64_t sweep_id, const std::string& token, int64_t max_epoch,
                   std::function<void(bool stop, std::string reason)> done);
 
  private:
@@ -52,7 +53,7 @@ class EarlyStopJudge {
     std::string metric;
   };
   // The rule of the trial's sweep (cached: sweeps never change it).
-  StatusOr<std::shared_ptr<const SweepRule>> RuleOf(int64_t trial_id);
+  StatusOr<std::shared_ptr<const SweepRule>> RuleOf(int64_t trial_id, int64_t sweep_id);
 
   void Log(const std::string& line) const {
     if (log_) log_(line);
@@ -61,7 +62,6 @@ class EarlyStopJudge {
   Store& store_;
   LogFn log_;
   std::mutex mu_;
-  std::unordered_map<int64_t, int64_t> trial_sweep_;                             // GUARDED_BY(mu_)
   std::unordered_map<int64_t, std::shared_ptr<const SweepRule>> sweep_rules_;  // GUARDED_BY(mu_)
 };
 

@@ -127,10 +127,16 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
   batch.worker_id = request.worker_id();  // a lease token is good only from its worker
   int64_t max_epoch = -1;  // what early termination judges
   for (const MetricRow& row : batch.metrics) max_epoch = std::max<int64_t>(max_epoch, row.epoch);
+  int64_t sweep_id = 0;  // known since the lease, unless the coordinator restarted
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = trial_sweep_.find(request.lease().trial_id());
+    if (it != trial_sweep_.end()) sweep_id = it->second;
+  }
   store_.ReportMetricsAsync(
       request.lease().trial_id(), request.lease().token(), std::move(batch),
       [this, response, worker = request.worker_id(), trial_id = request.lease().trial_id(),
-       token = request.lease().token(), max_epoch, done = std::move(done)](StatusOr<ReportResult> result) {
+       token = request.lease().token(), max_epoch, sweep_id, done = std::move(done)](StatusOr<ReportResult> result) {
         if (!result.ok()) return done(result.status());
         response->set_rows_written(result->rows_written);
         response->set_rows_rejected(result->rows_rejected);
@@ -140,7 +146,7 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
                                    trial_id, worker, result->rows_rejected, result->rows_written,
                                    result->first_rejection));
         }
-        judge_.JudgeAsync(trial_id, token, max_epoch, [response, done](bool stop, std::string reason) {
+        judge_.JudgeAsync(trial_id, sweep_id, token, max_epoch, [response, done](bool stop, std::string reason) {
           response->set_stop(stop);
           response->set_stop_reason(std::move(reason));
           done(Status::Ok());
