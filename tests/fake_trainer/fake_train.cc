@@ -44,14 +44,14 @@
 //                                 when another live trainer holds it (the same
 //                                 trial running twice at once) write
 //                                 DIR/overlap-<pid>
-//   LTSWEEP_FAKE_DRW_CURVE=1      a late bloomer: a trial whose method.defer is
-//                                 drw or drs has val_error + 0.6 before
-//                                 method.drw_epoch and val_error * 0.2 from it
-//                                 on (early-termination tests)
 //   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
 //                                 (memory limits: past RLIMIT_AS the
 //                                 std::bad_alloc is left uncaught, so the
 //                                 process aborts naming it on stderr)
+//   LTSWEEP_FAKE_DRW_CURVE=1      a late bloomer: a trial whose method.defer is
+//                                 drw or drs has val_error + 0.6 before
+//                                 method.drw_epoch and val_error * 0.2 from it
+//                                 on (early-termination tests)
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
 #include <fcntl.h>
 #include <signal.h>
