@@ -251,8 +251,8 @@ void RegisterWatch(CLI::App& app) {
   cmd->add_option("SWEEP", a->sweep, "Sweep id")->required();
   AddCoordinatorOption(cmd, a->coordinator);
   cmd->footer(
-      "Example:\n  ltsweep watch 3\nExit status: 0 when every trial succeeded, 1 when any failed or the sweep was "
-      "cancelled.");
+      "Example:\n  ltsweep watch 3\nExit status: 0 when every trial succeeded (or was stopped early by the sweep's "
+      "early_terminate), 1 when any failed or the sweep was cancelled.");
   cmd->callback([a] {
     CoordinatorClient client = Connect(a->coordinator);
     ProgressTracker tracker(a->sweep);

@@ -142,7 +142,9 @@ void AddResultsOptions(CLI::App* cmd, ResultsArgs& a) {
       ->delimiter(',');
   cmd->add_option("--agg", a.agg, "best | last | mean_std (default mean_std: best epoch, mean ± std over seeds)");
   cmd->add_option("--columns", a.columns, "Extra columns: per_class or shot (many/medium/few-shot error)");
-  cmd->add_flag("--all", a.all, "Count unfinished and failed trials that have values too");
+  cmd->add_flag("--all", a.all,
+                "Count unfinished, failed and stopped-early trials that have values too (a \"stopped\" column "
+                "marks the stopped ones)");
 }
 
 report::ResultsOptions MakeResultsOptions(const ResultsArgs& a, const SweepRecord& sweep) {
@@ -241,12 +243,22 @@ void RunTrial(int64_t id, const std::string& format, const Source& src) {
     attempts.rows.push_back({std::to_string(at.attempt), AttemptStateName(at.state), at.worker_id,
                              TimeText(at.started_ms), TimeText(at.ended_ms.value_or(0)), at.error});
   }
+  report::TextGrid early_stop;
+  early_stop.header = {"attempt", "epoch", "rung", "decision", "value", "cut-off", "compared with"};
+  early_stop.numeric = {true, true, true, false, true, true, false};
+  for (const EarlyStopRecord& d : h.early_stop) {
+    early_stop.rows.push_back({std::to_string(d.attempt), std::to_string(d.epoch),
+                               d.rung ? fmt::format("{} ({} epochs)", *d.rung, d.rung_epochs) : "-",
+                               d.stop ? "stop" : d.guarded ? "continue (DRW guard)" : "continue",
+                               fmt::format("{:.6g}", d.value), fmt::format("{:.6g}", d.threshold), d.compared_with});
+  }
   if (f == OutputFormat::kJson) {
     nlohmann::json j = {{"trial_id", t.id},         {"sweep_id", t.sweep_id},       {"state", TrialStateName(t.state)},
                         {"attempts", t.attempts}, {"config_hash", t.config_hash}, {"config", config},
                         {"error", t.error}};
     j["attempt_history"] = nlohmann::json::parse(report::FormatGrid(attempts, f));
     j["metrics"] = nlohmann::json::parse(report::FormatGrid(metrics, f));
+    j["early_stop"] = nlohmann::json::parse(report::FormatGrid(early_stop, f));
     std::cout << j.dump(2) << "\n";
     return;
   }
@@ -259,6 +271,9 @@ void RunTrial(int64_t id, const std::string& format, const Source& src) {
   if (!t.error.empty()) std::cout << "error: " << t.error << "\n";
   std::cout << "\nconfig:\n" << config.dump(2) << "\n";
   if (!attempts.rows.empty()) std::cout << "\nattempts:\n" << report::FormatGrid(attempts, f);
+  if (!early_stop.rows.empty()) {
+    std::cout << "\nearly termination decisions:\n" << report::FormatGrid(early_stop, f);
+  }
   std::cout << "\nmetrics per epoch:\n" << (metrics.rows.empty() ? "(none)\n" : report::FormatGrid(metrics, f));
 }
 
@@ -344,7 +359,9 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     cmd->add_option("ID", a->id, "Trial id")->required();
     cmd->add_option("--db", a->db, db_help);
     cmd->add_option("--format", a->format, "table | csv (metrics only) | json (default table)");
-    cmd->footer("Example:\n  ltsweep trial 12 --db ltsweep.db");
+    cmd->footer(
+        "Example:\n  ltsweep trial 12 --db ltsweep.db\nA trial of a sweep with early_terminate also lists the rule's "
+        "decisions after each judged epoch (rung, continue/stop, its value, the cut-off, what it was compared with).");
     cmd->callback([a, shared_sources] { RunTrial(a->id, a->format, Source{a->db, shared_sources.get()}); });
   }
   // curves

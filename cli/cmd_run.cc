@@ -312,7 +312,8 @@ void RegisterLocalCommands(CLI::App& app) {
       ->capture_default_str();
   cmd->footer(
       "Example:\n  ltsweep run sweeps/quickstart.yaml --workers 2 --report report.html\n"
-      "Exit status: 0 when every trial succeeded, 1 when any failed or on Ctrl-C (run the same command again to "
+      "Exit status: 0 when every trial succeeded (trials stopped early by the spec's early_terminate count as no "
+      "failure), 1 when any failed or on Ctrl-C (run the same command again to "
       "resume), 2 for a bad spec or flags.");
   cmd->callback([a] { RunLocal(*a); });
 }

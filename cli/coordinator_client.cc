@@ -131,6 +131,7 @@ StatusOr<TrialHistory> CoordinatorClient::FetchTrialHistory(const v1::TrialInfo&
   TrialHistory h;
   h.trial = coordinator::TrialFromProto(info);
   for (const auto& a : info.attempts()) h.attempts.push_back(coordinator::AttemptFromProto(h.trial.id, a));
+  for (const auto& d : info.early_stop()) h.early_stop.push_back(coordinator::EarlyStopFromProto(h.trial.id, d));
   // The rows of every attempt (a linked trial's come from its source, whose
   // latest attempt the first answer names), oldest first.
   LTSWEEP_ASSIGN_OR_RETURN(v1::QueryMetricsResponse latest, QueryMetrics(h.trial.id, 0));

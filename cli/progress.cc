@@ -20,7 +20,8 @@ int EpochsOf(const std::string& config_json) {
 }
 
 bool Terminal(const std::string& state) {
-  return state == "succeeded" || state == "failed" || state == "cancelled" || state == "linked";
+  return state == "succeeded" || state == "failed" || state == "cancelled" || state == "linked" ||
+         state == "stopped";
 }
 
 std::string Bar(int done, int total, int width) {
@@ -58,6 +59,8 @@ StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
       ++p.failed;
     } else if (s == "cancelled") {
       ++p.cancelled;
+    } else if (s == "stopped") {
+      ++p.stopped;
     } else if (s == "queued") {
       ++p.queued;
       epochs_left += epochs;
@@ -117,9 +120,11 @@ std::string FormatSeconds(double seconds) {
 
 std::vector<std::string> ProgressLines(const SweepProgress& p) {
   std::vector<std::string> lines;
-  std::string summary = fmt::format("sweep {} ({}): {}/{} done", p.sweep_id, p.name, p.succeeded, p.total);
+  std::string summary =
+      fmt::format("sweep {} ({}): {}/{} done", p.sweep_id, p.name, p.succeeded + p.stopped, p.total);
   if (p.reused > 0) summary += fmt::format(" ({} reused)", p.reused);
   if (p.run_cap > 0) summary += fmt::format(", {}/{} created (bayes)", p.total, p.run_cap);
+  if (p.stopped > 0) summary += fmt::format(" ({} stopped early)", p.stopped);
   summary += fmt::format(", {} running, {} queued, {} failed", p.running, p.queued, p.failed);
   if (p.cancelled > 0) summary += fmt::format(", {} cancelled", p.cancelled);
   if (p.Finished()) {

@@ -41,8 +41,9 @@ struct SweepProgress {
   int64_t sweep_id = 0;
   std::string name;
   std::string state;
-  // succeeded includes reused (linked) trials; running includes leased ones.
-  int total = 0, queued = 0, running = 0, succeeded = 0, reused = 0, failed = 0, cancelled = 0;
+  // succeeded includes reused (linked) trials; running includes leased ones;
+  // stopped: ended by early termination (neither succeeded nor failed).
+  int total = 0, queued = 0, running = 0, succeeded = 0, reused = 0, failed = 0, cancelled = 0, stopped = 0;
   // method: bayes: trials are made as workers ask, up to run_cap (0: all
   // trials exist from the start).
   int run_cap = 0;

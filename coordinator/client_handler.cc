@@ -34,6 +34,7 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   sweep.request_id = request.request_id();
   sweep.name = sweep_spec.name;
   sweep.timeout_ms = sweep_spec.timeout_ms;
+  if (expanded.early_stop) sweep.early_terminate_json = search::RuleToJson(*expanded.early_stop).dump();
   sweep.no_progress_timeout_ms = sweep_spec.no_progress_timeout_ms;
   sweep.spec_yaml = request.spec_yaml();
   sweep.priority = static_cast<int>(sweep_spec.priority);
@@ -83,6 +84,8 @@ Status ClientHandler::ListTrials(const v1::ListTrialsRequest& request, v1::ListT
     v1::TrialInfo* out = response->add_trials();
     FillTrialInfo(info.trial, out);
     for (const AttemptRecord& a : info.attempts) FillAttemptInfo(a, out->add_attempts());
+    LTSWEEP_ASSIGN_OR_RETURN(auto decisions, store_.ListEarlyStopDecisions(request.trial_id()));
+    for (const EarlyStopRecord& d : decisions) FillEarlyStopDecision(d, out->add_early_stop());
     return Status::Ok();
   }
   LTSWEEP_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(request.sweep_id()));

@@ -25,6 +25,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   out->set_trials_failed(in.counts.failed);
   out->set_trials_cancelled(in.counts.cancelled);
   out->set_trials_linked(in.counts.linked);
+  out->set_trials_stopped(in.counts.stopped);
   out->set_created_ms(s.created_ms);
   if (s.run_cap) out->set_run_cap(static_cast<int32_t>(*s.run_cap));
 }
@@ -53,6 +54,37 @@ void FillAttemptInfo(const AttemptRecord& a, v1::AttemptInfo* out) {
   out->set_error(a.error);
   out->set_started_ms(a.started_ms);
   out->set_ended_ms(a.ended_ms.value_or(0));
+}
+
+void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out) {
+  out->set_attempt(in.attempt);
+  out->set_epoch(in.epoch);
+  out->set_rung(in.rung.value_or(-1));
+  out->set_rung_epochs(in.rung_epochs);
+  out->set_stop(in.stop);
+  out->set_guarded(in.guarded);
+  out->set_value(in.value);
+  out->set_threshold(in.threshold);
+  out->set_compared(in.compared);
+  out->set_compared_with(in.compared_with);
+  out->set_time_ms(in.time_ms);
+}
+
+EarlyStopRecord EarlyStopFromProto(int64_t trial_id, const v1::EarlyStopDecision& in) {
+  EarlyStopRecord r;
+  r.trial_id = trial_id;
+  r.attempt = in.attempt();
+  r.epoch = in.epoch();
+  if (in.rung() >= 0) r.rung = in.rung();
+  r.rung_epochs = in.rung_epochs();
+  r.stop = in.stop();
+  r.guarded = in.guarded();
+  r.value = in.value();
+  r.threshold = in.threshold();
+  r.compared = in.compared();
+  r.compared_with = in.compared_with();
+  r.time_ms = in.time_ms();
+  return r;
 }
 
 namespace {
@@ -164,6 +196,8 @@ AttemptOutcome ToAttemptOutcome(v1::AttemptOutcome outcome) {
       return AttemptOutcome::kRetryElsewhere;
     case v1::WORKER_FAULT:
       return AttemptOutcome::kWorkerFault;
+    case v1::STOPPED:
+      return AttemptOutcome::kStopped;
     default:
       return AttemptOutcome::kFailedRetryable;
   }

@@ -22,6 +22,8 @@ grpc::Status ToGrpcStatus(const Status& status);
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out);
 void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
 void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
+void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out);
+EarlyStopRecord EarlyStopFromProto(int64_t trial_id, const v1::EarlyStopDecision& in);
 // Scalars and per-class rows go to points (class_index -1 for scalars).
 void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
 

@@ -109,9 +109,13 @@ TrialObservation ObservationOf(const SearchTrial& trial) {
       if (trial.best_metric) return {false, *trial.best_metric};
       if (trial.last_metric) return {false, *trial.last_metric};
       return o;
+    case TrialState::kStopped:
+      // Stopped early: observed at the value it was stopped with (its last
+      // rung), as Optuna and Ray Tune count a pruned trial.
+      if (trial.last_metric) return {false, *trial.last_metric};
+      return o;
     default:
       // Queued, leased, running: pending. Failed, cancelled: bad, never again.
-      // A state with a partial result (stopped early) returns {false, last}.
       return o;
   }
 }

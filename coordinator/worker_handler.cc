@@ -1,5 +1,6 @@
 #include "coordinator/worker_handler.h"
 
+#include <algorithm>
 #include <future>
 #include <optional>
 #include <vector>
@@ -68,6 +69,7 @@ void WorkerHandler::HeartbeatAsync(const v1::HeartbeatRequest& request, v1::Hear
           st->set_alive(r.alive);
           st->set_reason(r.reason);
           st->set_deadline_ms(r.deadline_ms);
+          st->set_stop(r.stop);
           if (!r.alive) {
             options_.log(fmt::format("lease of trial {} held by worker {} is gone ({}): told to stop",
                                      r.trial_id, worker, r.reason));
@@ -123,10 +125,18 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
   if (!valid.ok()) return done(valid);
   MetricBatch batch = ToMetricBatch(request);
   batch.worker_id = request.worker_id();  // a lease token is good only from its worker
+  int64_t max_epoch = -1;  // what early termination judges
+  for (const MetricRow& row : batch.metrics) max_epoch = std::max<int64_t>(max_epoch, row.epoch);
+  int64_t sweep_id = 0;  // known since the lease, unless the coordinator restarted
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = trial_sweep_.find(request.lease().trial_id());
+    if (it != trial_sweep_.end()) sweep_id = it->second;
+  }
   store_.ReportMetricsAsync(
       request.lease().trial_id(), request.lease().token(), std::move(batch),
       [this, response, worker = request.worker_id(), trial_id = request.lease().trial_id(),
-       done = std::move(done)](StatusOr<ReportResult> result) {
+       token = request.lease().token(), max_epoch, sweep_id, done = std::move(done)](StatusOr<ReportResult> result) {
         if (!result.ok()) return done(result.status());
         response->set_rows_written(result->rows_written);
         response->set_rows_rejected(result->rows_rejected);
@@ -136,7 +146,11 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
                                    trial_id, worker, result->rows_rejected, result->rows_written,
                                    result->first_rejection));
         }
-        done(Status::Ok());
+        judge_.JudgeAsync(trial_id, sweep_id, token, max_epoch, [response, done](bool stop, std::string reason) {
+          response->set_stop(stop);
+          response->set_stop_reason(std::move(reason));
+          done(Status::Ok());
+        });
       });
 }
 
@@ -211,6 +225,8 @@ void WorkerHandler::FinishAttemptAsync(const v1::FinishAttemptRequest& request,
         if (result->trial_state == TrialState::kSucceeded) {
           options_.log(fmt::format("trial {} succeeded on worker {} (attempt {}{})", trial_id, worker, attempt,
                                    best ? fmt::format(", best {}", *best) : ""));
+        } else if (result->trial_state == TrialState::kStopped) {
+          options_.log(fmt::format("trial {} stopped early on worker {} (attempt {})", trial_id, worker, attempt));
         } else if (result->requeued) {
           options_.log(fmt::format("trial {} attempt {} on worker {} ended {}: {}; retried as attempt {}", trial_id,
                                    attempt, worker, AttemptOutcomeName(outcome), error, attempt + 1));

@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "common/status.h"
+#include "coordinator/early_stop_judge.h"
 #include "coordinator/options.h"
 #include "proto/worker_service.pb.h"
 #include "store/store.h"
@@ -37,7 +38,8 @@ namespace ltsweep::coordinator {
 class WorkerHandler {
  public:
   // `options` must be resolved (CoordinatorOptions::Resolve).
-  WorkerHandler(Store& store, const CoordinatorOptions& options) : store_(store), options_(options) {}
+  WorkerHandler(Store& store, const CoordinatorOptions& options)
+      : store_(store), options_(options), judge_(store, options.log) {}
 
   using Done = std::function<void(Status)>;
 
@@ -68,6 +70,7 @@ class WorkerHandler {
 
   Store& store_;
   const CoordinatorOptions& options_;
+  EarlyStopJudge judge_;  // the sweep's early_terminate rule, run on each report
   std::mutex mu_;
   std::unordered_map<int64_t, int64_t> trial_sweep_;        // GUARDED_BY(mu_)
   std::unordered_map<int64_t, std::string> sweep_metric_;   // GUARDED_BY(mu_)

@@ -356,6 +356,7 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
     std::vector<std::vector<std::optional<double>>> columns(num_values);
     for (const Item* it : group_items[g]) {
       row.trial_ids.push_back(it->trial->trial.id);
+      if (it->trial->trial.state == TrialState::kStopped) ++row.stopped;
       std::vector<std::optional<double>> v = ItemValues(*it, options, num_values, num_classes, scale);
       for (size_t c = 0; c < num_values; ++c) columns[c].push_back(v[c]);
     }

@@ -54,8 +54,10 @@ struct ResultsOptions {
   // Show metrics whose name contains "error" or "acc" multiplied by 100.
   // Default true (the paper's tables are in percent).
   bool percent = true;
-  // Count trials that have not succeeded (running, failed) when they have at
-  // least one value of the metric. Default false: succeeded trials only.
+  // Count trials that have not succeeded (running, failed, stopped early)
+  // when they have at least one value of the metric. Default false:
+  // succeeded trials only. Stopped trials are counted in ResultsRow::stopped
+  // and marked in the table (a "stopped" column).
   bool include_unfinished = false;
 };
 
@@ -70,6 +72,7 @@ struct ResultsRow {
   // The counted trials of the group (best: the group's best trial only).
   std::vector<int64_t> trial_ids;
   int n = 0;                            // trials in the group
+  int stopped = 0;                      // of them, stopped early (only with include_unfinished)
   std::vector<Cell> cells;              // one per ResultsTable::value_columns
 };
 

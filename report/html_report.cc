@@ -173,11 +173,32 @@ std::string FailedSection(const SweepHistory& history) {
   failed.numeric = {true, false, true, false};
   for (const TrialHistory& h : history.trials) {
     const TrialRecord& t = h.trial;
-    if (t.state != TrialState::kFailed && t.error.empty()) continue;
+    if (t.state == TrialState::kStopped || (t.state != TrialState::kFailed && t.error.empty())) continue;
     failed.rows.push_back({std::to_string(t.id), TrialStateName(t.state), std::to_string(t.attempts), t.error});
   }
   std::string out = "<h2>Failed trials</h2>\n";
   return out + (failed.rows.empty() ? "<p class=\"note\">None.</p>\n" : GridHtml(failed, "failed"));
+}
+
+// Trials ended by early termination: their last epoch and why.
+std::string StoppedSection(const SweepHistory& history, const ResultsOptions& ro) {
+  TextGrid stopped;
+  stopped.header = {"trial", "state", "epochs", "best " + ro.metric, "why"};
+  stopped.numeric = {true, false, true, true, false};
+  for (const TrialHistory& h : history.trials) {
+    if (h.trial.state != TrialState::kStopped) continue;
+    auto series = h.metrics.scalars.find(ro.metric);
+    const int epochs = series == h.metrics.scalars.end() || series->second.empty()
+                           ? 0
+                           : series->second.back().first + 1;
+    auto best = ReduceTrial(h, ro.metric, ro.goal, true);
+    stopped.rows.push_back({std::to_string(h.trial.id), "stopped early", std::to_string(epochs),
+                            best ? fmt::format("{:.4g}", best->value) : "", h.trial.error});
+  }
+  if (stopped.rows.empty()) return "";
+  return "<h2>Stopped early</h2>\n<p class=\"note\">Ended by the sweep's early_terminate rule; their metrics are "
+         "kept and they count as neither succeeded nor failed.</p>\n" +
+         GridHtml(stopped, "stopped");
 }
 
 }  // namespace
@@ -203,6 +224,7 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   if (table.ok()) out += CurvesSection(history, *table, ro, options.max_trials_per_group_chart);
   StatusOr<size_t> best = FindBestTrial(history.trials, ro);
   if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
+  out += StoppedSection(history, ro);
   out += FailedSection(history);
   if (!options.footer.empty()) out += "<p class=\"note\">" + H(options.footer) + "</p>\n";
   out += "</body>\n</html>\n";

@@ -174,6 +174,13 @@ TextGrid ResultsGrid(const ResultsTable& table, bool split_std) {
   }
   grid.header.push_back("n");
   grid.numeric.push_back(true);
+  // Trials stopped early are marked only where some were counted (--all).
+  const bool any_stopped =
+      std::any_of(table.rows.begin(), table.rows.end(), [](const ResultsRow& r) { return r.stopped > 0; });
+  if (any_stopped) {
+    grid.header.push_back("stopped");
+    grid.numeric.push_back(true);
+  }
   for (const std::string& v : table.value_columns) {
     const std::string name = !split_std && percent && IsPercentMetric(v) ? v + " (%)" : v;
     grid.header.push_back(name);
@@ -186,6 +193,7 @@ TextGrid ResultsGrid(const ResultsTable& table, bool split_std) {
   for (const ResultsRow& row : table.rows) {
     std::vector<std::string> cells = row.key_values;
     cells.push_back(std::to_string(row.n));
+    if (any_stopped) cells.push_back(std::to_string(row.stopped));
     for (const Cell& cell : row.cells) {
       if (split_std) {
         cells.push_back(cell.value ? fmt::format("{}", *cell.value) : "");

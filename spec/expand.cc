@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/config_hash.h"
+#include "spec/early_terminate.h"
 #include "spec/search_random.h"
 #include "spec/yaml_util.h"
 
@@ -241,7 +242,9 @@ StatusOr<ExpandedSweep> ExpandSweep(const SweepSpec& spec, const ExpandOptions& 
                      "runs it)");
   }
   try {
-    return ExpandUnchecked(spec, options);
+    LTSWEEP_ASSIGN_OR_RETURN(ExpandedSweep out, ExpandUnchecked(spec, options));
+    LTSWEEP_ASSIGN_OR_RETURN(out.early_stop, ResolveEarlyStop(spec, out.trials));
+    return out;
   } catch (const std::bad_alloc&) {
     return internal::OutOfMemoryError(spec.file_name, "expanding");
   } catch (const std::length_error&) {
@@ -293,9 +296,9 @@ std::string SummarizeSweep(const SweepSpec& spec, const ExpandedSweep& expanded)
   std::string seed_list;
   for (int64_t s : spec.seeds) seed_list += (seed_list.empty() ? "" : ", ") + std::to_string(s);
   out += fmt::format("  seeds: [{}]\n", seed_list);
-  out += fmt::format("  metric: {} ({}); max_attempts {}, gpus {}, priority {}{}{}\n", spec.metric.name,
-                     spec.metric.goal, spec.max_attempts, spec.gpus, spec.priority, spec.rerun ? ", rerun" : "",
-                     spec.early_terminate.type == "none" ? "" : ", early_terminate " + spec.early_terminate.type);
+  out += fmt::format("  metric: {} ({}); max_attempts {}, gpus {}, priority {}{}\n", spec.metric.name,
+                     spec.metric.goal, spec.max_attempts, spec.gpus, spec.priority, spec.rerun ? ", rerun" : "");
+  if (expanded.early_stop) out += "  early_terminate: " + search::DescribeRule(*expanded.early_stop) + "\n";
   return out;
 }
 

@@ -15,11 +15,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/config_schema.h"
 #include "common/status.h"
+#include "search/early_stop.h"
 #include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
 
@@ -48,6 +50,8 @@ struct ExpandedSweep {
   int64_t configurations = 0;         // parameter combinations (grid) or draws (random)
   int64_t candidates = 0;             // configurations x seeds, before collapsing
   int64_t collapsed = 0;              // candidates that duplicated an earlier trial
+  // The resolved early_terminate rule (spec/early_terminate.h); nullopt: none.
+  std::optional<search::EarlyStopRule> early_stop;
 };
 
 // Number of trials before duplicates collapse (configurations x seeds),

@@ -250,17 +250,26 @@ Status Parser::ParseMetric(const YAML::Node& node, int line) {
 
 Status Parser::ParseEarlyTerminate(const YAML::Node& node, int line) {
   LTSWEEP_RETURN_IF_ERROR(CheckMap(node, line, "early_terminate"));
-  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "early_terminate", {"type", "min_iter", "max_iter", "s", "eta", "strict"}));
+  LTSWEEP_RETURN_IF_ERROR(CheckKeys(node, "early_terminate",
+                                    {"type", "min_iter", "max_iter", "s", "eta", "strict", "drw_grace", "respect_drw"}));
   auto& et = spec_.early_terminate;
-  if (!node["type"]) return Error(line, "early_terminate.type", "missing; expected hyperband or none");
+  et.line = line;
+  const std::vector<std::string> types = {"hyperband", "median", "none"};
+  if (!node["type"]) return Error(line, "early_terminate.type", "missing; expected hyperband, median or none");
   LTSWEEP_ASSIGN_OR_RETURN(et.type, String(node["type"], line, "early_terminate.type"));
-  if (et.type != "hyperband" && et.type != "none")
+  if (std::find(types.begin(), types.end(), et.type) == types.end())
     return Error(node["type"], line, "early_terminate.type",
-                 fmt::format("unknown type '{}'; expected hyperband or none{}", et.type,
-                             DidYouMean(Suggest(et.type, {"hyperband", "none"}))));
+                 fmt::format("unknown type '{}'; expected hyperband, median or none{}", et.type,
+                             DidYouMean(Suggest(et.type, types))));
   if (et.type == "none") {
     if (node.size() > 1) return Error(line, "early_terminate", "type none takes no other keys");
     return Status::Ok();
+  }
+  if (et.type == "median") {
+    for (const char* key : {"max_iter", "s", "eta", "strict"})
+      if (node[key])
+        return Error(node[key], line, std::string("early_terminate.") + key,
+                     "a hyperband key; the median rule takes min_iter, drw_grace and respect_drw");
   }
   constexpr double kBig = 1e9;
   if (node["min_iter"]) {
@@ -272,21 +281,33 @@ Status Parser::ParseEarlyTerminate(const YAML::Node& node, int line) {
     et.max_iter = v;
   }
   if (node["s"]) {
-    LTSWEEP_ASSIGN_OR_RETURN(int64_t v, Int(node["s"], line, "early_terminate.s", 0, 100));
+    LTSWEEP_ASSIGN_OR_RETURN(int64_t v, Int(node["s"], line, "early_terminate.s", 1, 100));
     et.s = v;
   }
   if (node["eta"]) {
     LTSWEEP_ASSIGN_OR_RETURN(et.eta, Number(node["eta"], line, "early_terminate.eta"));
-    if (et.eta <= 1) return Error(node["eta"], line, "early_terminate.eta", "must be greater than 1");
+    if (!(et.eta > 1) || !std::isfinite(et.eta))
+      return Error(node["eta"], line, "early_terminate.eta", "must be greater than 1");
   }
   if (node["strict"]) {
     LTSWEEP_ASSIGN_OR_RETURN(et.strict, Bool(node["strict"], line, "early_terminate.strict"));
+  }
+  if (node["respect_drw"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(et.respect_drw, Bool(node["respect_drw"], line, "early_terminate.respect_drw"));
+  }
+  if (node["drw_grace"]) {
+    LTSWEEP_ASSIGN_OR_RETURN(et.drw_grace, Int(node["drw_grace"], line, "early_terminate.drw_grace", 0, kBig));
+  }
+  if (et.type == "median") {
+    if (!et.min_iter) return Error(line, "early_terminate.min_iter", "the median rule needs min_iter");
+    return Status::Ok();
   }
   if (et.min_iter && et.max_iter)
     return Error(node["max_iter"], line, "early_terminate.max_iter", "give min_iter or max_iter, not both");
   if (!et.min_iter && !et.max_iter)
     return Error(line, "early_terminate", "hyperband needs min_iter (or max_iter with s)");
   if (et.max_iter && !et.s) return Error(node["max_iter"], line, "early_terminate.s", "max_iter needs s");
+  if (et.s && !et.max_iter) return Error(node["s"], line, "early_terminate.s", "s goes with max_iter, not min_iter");
   return Status::Ok();
 }
 

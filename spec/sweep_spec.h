@@ -65,14 +65,18 @@ struct MetricSpec {
   std::optional<double> target;
 };
 
-// W&B-style early termination; parsed and checked, acted on by the scheduler.
+// W&B-style early termination (plus `median`), resolved into the rule the
+// coordinator runs by ResolveEarlyStop (spec/early_terminate.h).
 struct EarlyTerminateSpec {
-  std::string type = "none";  // none | hyperband
+  std::string type = "none";  // none | hyperband | median
   std::optional<int64_t> min_iter;
   std::optional<int64_t> max_iter;
   std::optional<int64_t> s;
   double eta = 3;
-  bool strict = false;
+  bool strict = false;        // hyperband: compare the value at the rung, not the best so far
+  bool respect_drw = true;    // the DRW/DRS guard
+  int64_t drw_grace = 2;      // epochs after method.drw_epoch the guard lasts
+  int line = 0;               // of the early_terminate key
 };
 
 struct SweepSpec {

@@ -212,6 +212,45 @@ CREATE TABLE trial_params (
   point_json  TEXT    NOT NULL,
   params_json TEXT    NOT NULL
 );
+// Early termination (issue 13): the early_terminate rule, and a trial
+// (and attempt) state 'stopped'.
+// - trials.status and attempts.status admit 'stopped'. SQLite cannot alter
+//   a CHECK constraint, and rebuilding `trials` would cascade-delete every
+//   attempt (foreign keys are on), so the constraint's text is widened in
+//   sqlite_master (PRAGMA writable_schema, the procedure of SQLite's ALTER
+//   TABLE documentation for changes that leave the stored rows valid); the
+//   DDL after it bumps the schema cookie, so other connections reload.
+// - sweeps.early_terminate: the resolved rule as JSON (NULL: none).
+// - trials.stop_requested: the rule decided to stop the trial; heartbeats
+//   tell its worker, and only such a trial may finish 'stopped'.
+// - early_stop_decisions: every judgement (rung, verdict, compared with
+//   what), shown by `ltsweep trial`.
+const char kMigrationEarlyStop[] = R"sql(
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master
+  SET sql = replace(sql, '''cancelled'', ''linked'')', '''cancelled'', ''linked'', ''stopped'')')
+  WHERE type = 'table' AND name = 'trials';
+UPDATE sqlite_master
+  SET sql = replace(sql, '''interrupted'', ''cancelled'')', '''interrupted'', ''cancelled'', ''stopped'')')
+  WHERE type = 'table' AND name = 'attempts';
+PRAGMA writable_schema = RESET;
+ALTER TABLE sweeps ADD COLUMN early_terminate TEXT;
+ALTER TABLE trials ADD COLUMN stop_requested INTEGER NOT NULL DEFAULT 0 CHECK (stop_requested IN (0, 1));
+CREATE TABLE early_stop_decisions (
+  trial_id      INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+  attempt       INTEGER NOT NULL,
+  epoch         INTEGER NOT NULL,
+  rung          INTEGER,
+  rung_epochs   INTEGER NOT NULL,
+  decision      TEXT    NOT NULL CHECK (decision IN ('continue', 'stop')),
+  guarded       INTEGER NOT NULL DEFAULT 0 CHECK (guarded IN (0, 1)),
+  value         REAL,
+  threshold     REAL,
+  compared      INTEGER NOT NULL,
+  compared_with TEXT    NOT NULL,
+  time_ms       INTEGER NOT NULL,
+  PRIMARY KEY (trial_id, attempt, epoch)
+) WITHOUT ROWID;
 )sql";
 
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
@@ -227,7 +266,8 @@ StatusOr<int> IntPragma(Db* db, const std::string& sql) {
 
 const std::vector<std::string>& Migrations() {
   static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                                         kMigrationBayes};
+                                                         kMigrationBayes,
+                                                         kMigrationEarlyStop};
   return kMigrations;
 }
 

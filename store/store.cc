@@ -146,7 +146,7 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
   } else {
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
-        db->Prepare("SELECT count(*), coalesce(sum(status IN ('succeeded', 'linked')), 0) "
+        db->Prepare("SELECT count(*), coalesce(sum(status IN ('succeeded', 'linked', 'stopped')), 0) "
                     "FROM trials WHERE sweep_id = ?"));
     stmt.Bind(sweep_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -180,7 +180,7 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
   } else {
     message = "sweep " + std::to_string(sweep_id) + " " + SweepStateName(next) + ": " +
               std::to_string(good) + " of " + std::to_string(total) +
-              " trials succeeded or linked";
+              " trials succeeded, linked or stopped early";
   }
   return AddEvent(std::string("sweep_") + SweepStateName(next), sweep_id, std::nullopt, "",
                   std::nullopt, message);
@@ -191,7 +191,7 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id, const 
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("SELECT t.sweep_id, t.status, t.attempts, s.max_attempts, t.worker_id, "
-                  "  t.lease_token, t.lease_deadline_ms, s.metric_name, s.metric_goal "
+                  "  t.lease_token, t.lease_deadline_ms, s.metric_name, s.metric_goal, t.stop_requested "
                   "FROM trials t JOIN sweeps s ON s.id = t.sweep_id WHERE t.id = ?"));
   stmt.Bind(trial_id);
   LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
@@ -207,6 +207,7 @@ StatusOr<Store::Rep::LeaseState> Store::Rep::CheckLease(int64_t trial_id, const 
   lease.deadline_ms = stmt.OptInt64(6);
   lease.metric_name = stmt.Text(7);
   lease.metric_goal = stmt.Text(8);
+  lease.stop_requested = stmt.Int(9) != 0;
 
   const std::string trial = "trial " + std::to_string(trial_id);
   if (lease.state != TrialState::kLeased && lease.state != TrialState::kRunning) {

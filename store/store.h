@@ -197,6 +197,9 @@ struct NewSweep {
   // with each lease (0: none).
   int64_t timeout_ms = 0;
   int64_t no_progress_timeout_ms = 0;
+  // The resolved early_terminate rule as JSON (search::RuleToJson); empty:
+  // none. The coordinator judges the trials' reports with it.
+  std::string early_terminate_json = {};
   std::vector<NewTrial> trials;           // in ordinal order
   // Set: trials are made at lease time (trials must be empty).
   struct Search {
@@ -257,6 +260,9 @@ struct LeaseRenewal {
   bool alive = false;
   int64_t deadline_ms = 0;  // new deadline when alive
   std::string reason;       // when gone: "cancelled", "expired", "stale token", ...
+  // Early termination decided to stop the trial (RecordEarlyStop): the
+  // worker must end its trainer and finish the attempt as kStopped.
+  bool stop = false;
 };
 
 // A lease that ExpireLeases() took back.
@@ -439,7 +445,8 @@ class Store {
   // kFailedPermanent -> failed; kFailedRetryable -> queued again while the
   // trial has used fewer than max_attempts tries, else failed with `error`;
   // kInterrupted (its worker stopped it), kRetryElsewhere and kWorkerFault
-  // -> queued again, without using up a try. What counts against the
+  // -> queued again, without using up a try; kStopped -> stopped (only
+  // after RecordEarlyStop decided so: else FAILED_PRECONDITION). What counts against the
   // worker (store/types.h) may quarantine it (FinishResult::quarantine).
   // Given
   // best/last metrics overwrite the ones kept from the reports.
@@ -473,6 +480,28 @@ class Store {
                           std::function<void(StatusOr<ReportResult>)> done);
   void FinishAttemptAsync(int64_t trial_id, std::string token, FinishRequest request,
                           std::function<void(StatusOr<FinishResult>)> done);
+
+  // --- Early termination --------------------------------------------------------
+  //
+  // The rule (search/early_stop.h) runs in the coordinator; the store keeps
+  // its inputs and verdicts (store/store_early_stop.cc).
+
+  // The learning curves of `metric` up to epoch `max_epoch` of every trial
+  // of `trial_id`'s sweep (the latest attempt's row at each epoch), read in
+  // one query, plus that trial's config. NOT_FOUND for an unknown trial.
+  StatusOr<SweepCurves> GetSweepCurves(int64_t trial_id, const std::string& metric, int64_t max_epoch);
+
+  // Records one decision of the rule about the attempt the token belongs to
+  // (one row per trial, attempt and epoch; written again it replaces
+  // itself). A stop marks the trial stop_requested: every later heartbeat
+  // answers LeaseRenewal::stop for it, and FinishAttempt accepts kStopped.
+  // Fenced like ReportMetrics (FAILED_PRECONDITION "lease gone ...").
+  Status RecordEarlyStop(int64_t trial_id, const std::string& token, const EarlyStopRecord& record);
+  void RecordEarlyStopAsync(int64_t trial_id, std::string token, EarlyStopRecord record,
+                            std::function<void(Status)> done);
+
+  // The decisions recorded about a trial, by attempt and epoch.
+  StatusOr<std::vector<EarlyStopRecord>> ListEarlyStopDecisions(int64_t trial_id);
 
   // --- Queries --------------------------------------------------------------
 

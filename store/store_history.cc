@@ -43,6 +43,7 @@ StatusOr<TrialHistory> GetTrialHistoryTxn(sqlite::Db* db, int64_t trial_id) {
     return NotFoundError("unknown trial " + std::to_string(trial_id) + " in " + db->path());
   }
   LTSWEEP_ASSIGN_OR_RETURN(TrialHistory history, ReadTrialHistory(db, std::move(*trial)));
+  LTSWEEP_ASSIGN_OR_RETURN(history.early_stop, ReadEarlyStopDecisions(db, trial_id));
   return history;
 }
 

@@ -377,6 +377,14 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
     result.trial_state = TrialState::kSucceeded;
   } else if (outcome == AttemptOutcome::kFailedPermanent) {
     result.trial_state = TrialState::kFailed;
+  } else if (outcome == AttemptOutcome::kStopped) {
+    // Early termination: not a failure, no try used, not the worker's fault.
+    if (!lease.stop_requested) {
+      return FailedPreconditionError("trial " + std::to_string(trial_id) +
+                                     " cannot finish stopped: early termination did not stop it");
+    }
+    attempt_status = AttemptState::kStopped;
+    result.trial_state = TrialState::kStopped;
   } else if (IsFreeRetry(outcome)) {
     // Not the trial's fault (its worker stopped it, this machine cannot run
     // it, the worker failed around it): it does not use up a try
@@ -390,7 +398,7 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
     result.trial_state = result.requeued ? TrialState::kQueued : TrialState::kFailed;
   }
   std::string error = request.error;
-  if (error.empty() && attempt_status != AttemptState::kSucceeded) {
+  if (error.empty() && attempt_status != AttemptState::kSucceeded && attempt_status != AttemptState::kStopped) {
     error = std::string(AttemptOutcomeName(outcome)) + " with exit code " +
             std::to_string(request.exit_code);
   }
@@ -403,7 +411,8 @@ StatusOr<FinishResult> Store::Rep::FinishAttemptTxn(int64_t trial_id, const std:
         db->Prepare("UPDATE attempts SET status = ?, exit_code = ?, error = ?, ended_ms = ?, "
                     "outcome = ?, used_try = ? WHERE trial_id = ? AND attempt = ?"));
     stmt.Bind(AttemptStateName(attempt_status), request.exit_code, error_or_null, now,
-              AttemptOutcomeName(outcome), !IsFreeRetry(outcome), trial_id, lease.attempt);
+              AttemptOutcomeName(outcome), !IsFreeRetry(outcome) && outcome != AttemptOutcome::kStopped,
+              trial_id, lease.attempt);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
   }
   const bool against_worker = CountsAgainstWorker(outcome) && !lease.worker_id.empty();
@@ -447,6 +456,9 @@ Status Store::Rep::AddFinishEvent(const LeaseState& lease, const FinishRequest& 
   if (result.trial_state == TrialState::kSucceeded) {
     kind = "trial_succeeded";
     message = trial + " succeeded on " + lease.worker_id;
+  } else if (result.trial_state == TrialState::kStopped) {
+    kind = "trial_stopped";
+    message = trial + " stopped early on " + lease.worker_id + (error.empty() ? "" : ": " + error);
   } else if (result.requeued) {
     kind = "trial_retried";
     message = trial + " " + AttemptOutcomeName(request.outcome) + " (exit " +

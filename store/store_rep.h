@@ -54,6 +54,10 @@ struct MetricsSource {
 };
 StatusOr<MetricsSource> ResolveMetricsSource(sqlite::Db* db, int64_t trial_id);
 
+// The early-termination decisions about `trial_id`, by attempt and epoch
+// (store/store_early_stop.cc).
+StatusOr<std::vector<EarlyStopRecord>> ReadEarlyStopDecisions(sqlite::Db* db, int64_t trial_id);
+
 // Fills out.metrics, out.per_class and out.payloads with the rows of
 // (out.source_trial_id, out.attempt).
 Status ReadAttemptRows(sqlite::Db* db, TrialMetrics& out);
@@ -158,6 +162,7 @@ struct Store::Rep {
     std::optional<int64_t> deadline_ms;
     std::string metric_name;  // the sweep's
     std::string metric_goal;
+    bool stop_requested = false;  // early termination decided to stop it
   };
   // The trial's lease when `token` is its live token (leased or running, the
   // deadline not passed); FAILED_PRECONDITION "lease gone: ..." otherwise,

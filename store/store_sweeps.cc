@@ -100,6 +100,12 @@ StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
                 now, now, request_id, sweep.timeout_ms, sweep.no_progress_timeout_ms);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
       created.sweep_id = db->LastInsertRowId();
+      if (!sweep.early_terminate_json.empty()) {
+        LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt et,
+                                 db->Prepare("UPDATE sweeps SET early_terminate = ? WHERE id = ?"));
+        et.Bind(sweep.early_terminate_json, created.sweep_id);
+        LTSWEEP_RETURN_IF_ERROR(et.Run());
+      }
     }
     if (sweep.search) {
       LTSWEEP_ASSIGN_OR_RETURN(

@@ -100,6 +100,7 @@ StatusOr<std::vector<LeaseRenewal>> Store::Rep::HeartbeatTxn(const std::string& 
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     answer.alive = true;
     answer.deadline_ms = deadline;
+    answer.stop = lease->stop_requested;
     answers.push_back(std::move(answer));
   }
   return answers;

@@ -17,14 +17,14 @@ std::optional<Enum> ParseName(std::string_view name, const std::array<const char
 // In enum order.
 constexpr std::array<const char*, 5> kSweepNames = {"pending", "running", "done", "cancelled",
                                                     "failed"};
-constexpr std::array<const char*, 7> kTrialNames = {"queued",    "leased",    "running", "succeeded",
-                                                    "failed",    "cancelled", "linked"};
-constexpr std::array<const char*, 6> kAttemptNames = {"running", "succeeded",   "failed",
-                                                      "lost",    "interrupted", "cancelled"};
+constexpr std::array<const char*, 8> kTrialNames = {"queued", "leased",    "running", "succeeded",
+                                                    "failed", "cancelled", "linked",  "stopped"};
+constexpr std::array<const char*, 7> kAttemptNames = {"running",     "succeeded", "failed", "lost",
+                                                      "interrupted", "cancelled", "stopped"};
 constexpr std::array<const char*, 3> kWorkerNames = {"alive", "lost", "stopped"};
-constexpr std::array<const char*, 6> kOutcomeNames = {
+constexpr std::array<const char*, 7> kOutcomeNames = {
     "succeeded", "failed_permanent", "failed_retryable", "interrupted", "retry_elsewhere",
-    "worker_fault"};
+    "worker_fault", "stopped"};
 
 }  // namespace
 
@@ -62,7 +62,7 @@ bool CountsAgainstWorker(AttemptOutcome o) {
 
 bool IsTerminal(TrialState s) {
   return s == TrialState::kSucceeded || s == TrialState::kFailed ||
-         s == TrialState::kCancelled || s == TrialState::kLinked;
+         s == TrialState::kCancelled || s == TrialState::kLinked || s == TrialState::kStopped;
 }
 
 int& TrialCounts::at(TrialState s) {
@@ -74,6 +74,7 @@ int& TrialCounts::at(TrialState s) {
     case TrialState::kFailed: return failed;
     case TrialState::kCancelled: return cancelled;
     case TrialState::kLinked: return linked;
+    case TrialState::kStopped: return stopped;
   }
   return queued;
 }

@@ -34,15 +34,19 @@ namespace ltsweep {
 enum class SweepState { kPending, kRunning, kDone, kCancelled, kFailed };
 
 // queued -> leased (LeaseNextTrial) -> running (first heartbeat or report)
-// -> succeeded | failed | queued again (retry) | cancelled.
+// -> succeeded | failed | queued again (retry) | cancelled | stopped.
 // linked: the same config hash already succeeded elsewhere; its results are
 // read through reused_from_trial_id and it never runs.
-enum class TrialState { kQueued, kLeased, kRunning, kSucceeded, kFailed, kCancelled, kLinked };
+// stopped: early termination (the sweep's early_terminate rule) ended it;
+// its metrics are kept. Not a failure, and never reused as a finished
+// result by a later identical trial.
+enum class TrialState { kQueued, kLeased, kRunning, kSucceeded, kFailed, kCancelled, kLinked, kStopped };
 
 // One row per try of a trial. running: the lease is held; lost: the lease
 // expired (worker gone, frozen or cut off); interrupted: the trainer was
-// stopped with SIGTERM (exit 4) and the trial was requeued.
-enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kCancelled };
+// stopped with SIGTERM (exit 4) and the trial was requeued; stopped: early
+// termination stopped it (the trial is stopped).
+enum class AttemptState { kRunning, kSucceeded, kFailed, kLost, kInterrupted, kCancelled, kStopped };
 
 enum class WorkerState { kAlive, kLost, kStopped };
 
@@ -57,6 +61,9 @@ enum class WorkerState { kAlive, kLost, kStopped };
 //   kRetryElsewhere    "this machine cannot run it"       queued           no        counts
 //   kWorkerFault       the worker failed around the       queued           no        counts
 //                      trainer (spawn, config, work dir)
+//   kStopped           early termination: the worker      stopped          no        -
+//                      SIGTERMed it as the coordinator
+//                      decided (exit 4, or any exit)
 //
 // "counts": the worker's run of consecutive failures grows by one; "count
 // reset": the run goes back to 0; "-": the run is left as it is.
@@ -72,6 +79,7 @@ enum class AttemptOutcome {
   kInterrupted,
   kRetryElsewhere,
   kWorkerFault,
+  kStopped,
 };
 
 // True for the outcomes that requeue the trial without using up a try.
@@ -92,7 +100,7 @@ std::optional<AttemptState> ParseAttemptState(std::string_view name);
 std::optional<WorkerState> ParseWorkerState(std::string_view name);
 std::optional<AttemptOutcome> ParseAttemptOutcome(std::string_view name);
 
-// succeeded, failed, cancelled and linked never change again.
+// succeeded, failed, cancelled, linked and stopped never change again.
 bool IsTerminal(TrialState s);
 
 // --- Records ----------------------------------------------------------------
@@ -107,6 +115,8 @@ struct SweepRecord {
   bool rerun = false;             // true: do not link to earlier results
   std::string metric_name;        // e.g. "val_error"
   std::string metric_goal;        // "minimize" or "maximize"
+  // The early_terminate rule as JSON (search::RuleToJson); empty: none.
+  std::string early_terminate_json;
   int n_trials = 0;
   // method: bayes: trials are made at lease time, up to run_cap of them.
   std::optional<int64_t> run_cap;
@@ -124,8 +134,9 @@ struct TrialCounts {
   int failed = 0;
   int cancelled = 0;
   int linked = 0;
+  int stopped = 0;
   int total() const {
-    return queued + leased + running + succeeded + failed + cancelled + linked;
+    return queued + leased + running + succeeded + failed + cancelled + linked + stopped;
   }
   int& at(TrialState s);
 };
@@ -248,6 +259,23 @@ struct MetricHistory {
   std::vector<PayloadRow> payloads;  // by epoch, then kind
 };
 
+// One decision of the early-termination rule about a trial after one epoch
+// (the early_stop_decisions table).
+struct EarlyStopRecord {
+  int64_t trial_id = 0;
+  int attempt = 0;
+  int64_t epoch = 0;                  // the epoch index judged
+  std::optional<int> rung;            // hyperband rung index; none for median
+  int64_t rung_epochs = 0;            // the rung, in epochs trained
+  bool stop = false;                  // the verdict
+  bool guarded = false;               // the DRW guard turned a stop into continue
+  double value = 0;                   // the trial's value compared
+  double threshold = 0;               // the cut-off it was compared with
+  int compared = 0;                   // trials in the comparison
+  std::string compared_with;          // one line: what was compared with what
+  int64_t time_ms = 0;
+};
+
 // A trial with everything recorded about it: its row, every attempt and its
 // merged metrics. What the results commands and the report read, from the
 // database (Store::GetTrialHistory) or from the coordinator (the CLI).
@@ -255,12 +283,25 @@ struct TrialHistory {
   TrialRecord trial;
   std::vector<AttemptRecord> attempts;  // oldest first
   MetricHistory metrics;
+  // What early termination decided about it, by attempt and epoch
+  // (Store::GetTrialHistory and `ltsweep trial` fill it; sweep histories
+  // leave it empty).
+  std::vector<EarlyStopRecord> early_stop;
 };
 
 // A sweep with the histories of its trials, by ordinal.
 struct SweepHistory {
   SweepRecord sweep;
   std::vector<TrialHistory> trials;
+};
+
+// The inputs of one early-termination decision (Store::GetSweepCurves).
+struct SweepCurves {
+  int64_t sweep_id = 0;
+  std::string config_json;            // of the trial judged
+  // trial id -> epoch -> value (NaN for NULL), every trial of the sweep with
+  // a row of the metric.
+  std::map<int64_t, std::map<int64_t, double>> curves;
 };
 
 struct WorkerRecord {
@@ -288,7 +329,7 @@ struct WorkerInfo {
 
 // One row per state change. kind is one of: sweep_submitted, sweep_running,
 // sweep_done, sweep_failed, sweep_cancelled, trial_leased, trial_running,
-// trial_succeeded, trial_failed, trial_retried, lease_expired,
+// trial_succeeded, trial_failed, trial_retried, trial_stop_decided, trial_stopped, lease_expired,
 // trial_cancelled, worker_joined, worker_lost, worker_back, worker_stopped,
 // worker_quarantined, worker_released, leases_resumed.
 struct EventRecord {

@@ -17,6 +17,7 @@ SendResult AttemptReporter::SendOne(const v1::ReportMetricsRequest& batch, Activ
   auto reply = client_.ReportMetrics(batch);
   if (reply.ok()) {
     session_.NoteReachable(true, reply.status());
+    if (reply->stop()) RequestEarlyStop(lease, reply->stop_reason(), session_);
     if (reply->rows_rejected() > 0) {
       rejected_rows_ += static_cast<uint64_t>(reply->rows_rejected());
       session_.Log(fmt::format("trial {}: {} of {} rows rejected by the coordinator: {}", lease.trial_id(),

@@ -30,6 +30,11 @@ bool PlanStopped(const contract::ExitVerdict& verdict, const contract::TrainerEx
       plan.outcome = v1::INTERRUPTED;
       plan.error = stop.message;
       return true;
+    case StopReason::kEarlyStop:
+      if (verdict.cls == contract::ExitClass::kPermanent) return false;
+      plan.outcome = v1::STOPPED;
+      plan.error = stop.message;
+      return true;
     default:
       return false;
   }
@@ -51,6 +56,10 @@ int64_t LeaseMargin(int64_t configured_ms, int64_t heartbeat_ms, int64_t lease_t
 
 StopDecision DecideStop(const WatchState& s) {
   if (s.lease_gone) return {StopReason::kLeaseGone, ""};
+  if (s.early_stop) {
+    return {StopReason::kEarlyStop,
+            "stopped early" + (s.early_stop_reason.empty() ? std::string() : ": " + s.early_stop_reason)};
+  }
   if (s.stopping) return {StopReason::kWorkerStopping, ""};
   if (s.lease_ttl_ms > 0 && s.now_ms - s.renewed_ms >= s.lease_ttl_ms - s.margin_ms) {
     return {StopReason::kLeaseNotRenewed,

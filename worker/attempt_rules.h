@@ -41,6 +41,7 @@ enum class StopReason {
   kLeaseNotRenewed,  // partition: the lease could expire any moment; INTERRUPTED
   kTimeLimit,        // lease.timeout_ms: FAILED_RETRYABLE
   kNoProgress,       // no stdout event for the no-progress limit: FAILED_RETRYABLE
+  kEarlyStop,        // the coordinator's early termination: STOPPED
 };
 
 struct StopDecision {
@@ -56,6 +57,8 @@ struct StopDecision {
 // Clock; limits 0 = none).
 struct WatchState {
   bool lease_gone = false;
+  bool early_stop = false;     // the coordinator decided to stop the trial
+  std::string early_stop_reason;
   bool stopping = false;
   int64_t now_ms = 0;
   int64_t started_ms = 0;      // when the trainer was spawned
@@ -69,7 +72,7 @@ struct WatchState {
 };
 
 // Whether (and why) to stop the trainer now. First match wins: lease gone,
-// worker stopping, lease not renewed for (ttl - margin), time limit, no
+// early stop, worker stopping, lease not renewed for (ttl - margin), time limit, no
 // progress.
 StopDecision DecideStop(const WatchState& state);
 
@@ -102,6 +105,8 @@ std::string FormatDuration(int64_t ms);
 //   kTimeLimit, kNoProgress -> FAILED_RETRYABLE, error = stop.message +
 //                              " (trainer <exit>)"
 //   kLeaseNotRenewed        -> INTERRUPTED (unless kPermanent), error =
+//                              stop.message
+//   kEarlyStop              -> STOPPED (unless kPermanent), error =
 //                              stop.message
 FinishPlan PlanFinish(const contract::TrainerExit& exit, const std::string& done_json,
                       const std::string& stderr_tail, bool lease_gone, const StopDecision& stop = {});

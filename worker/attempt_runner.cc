@@ -241,6 +241,8 @@ void TrainerWatch::DrainIfDue(int64_t now) {
 WatchState TrainerWatch::State(int64_t now) const {
   WatchState s;
   s.lease_gone = lease_.gone();
+  s.early_stop = lease_.stop_requested();
+  if (s.early_stop) s.early_stop_reason = lease_.stop_reason();
   s.stopping = session_.stopping();
   s.now_ms = now;
   s.started_ms = started_ms_;

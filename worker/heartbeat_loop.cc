@@ -10,8 +10,9 @@ void ApplyHeartbeatResponse(const v1::HeartbeatResponse& response,
       if (lease->trial_id() != state.trial_id() || lease->token() != state.token()) continue;
       if (!state.alive()) {
         MarkLeaseGone(*lease, state.reason(), session);
-      } else if (asked_ms > 0) {
-        lease->NoteRenewed(asked_ms);
+      } else {
+        if (asked_ms > 0) lease->NoteRenewed(asked_ms);
+        if (state.stop()) RequestEarlyStop(*lease, "early termination (heartbeat)", session);
       }
     }
   }

@@ -27,6 +27,24 @@ void ActiveLease::NoteRenewed(int64_t asked_ms) {
   }
 }
 
+bool ActiveLease::RequestStop(const std::string& reason) {
+  if (stop_requested_.exchange(true)) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  stop_reason_ = reason;
+  return true;
+}
+
+std::string ActiveLease::stop_reason() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_reason_;
+}
+
+void RequestEarlyStop(ActiveLease& lease, const std::string& reason, WorkerSession& session) {
+  if (!lease.RequestStop(reason)) return;
+  session.Log(fmt::format("trial {} attempt {}: stopped early by the coordinator ({}): stopping its trainer",
+                          lease.trial_id(), lease.attempt(), reason));
+}
+
 std::string ActiveLease::gone_reason() const {
   std::lock_guard<std::mutex> lock(mu_);
   return gone_reason_;

@@ -54,15 +54,28 @@ class ActiveLease {
   // Records a confirmed renewal asked for at `asked_ms` (keeps the latest).
   void NoteRenewed(int64_t asked_ms);
 
+  // Early termination: the coordinator decided to stop the trial (a
+  // ReportMetrics or Heartbeat reply said stop). The trainer gets SIGTERM
+  // and the attempt finishes STOPPED. True only for the first call.
+  bool RequestStop(const std::string& reason);
+  bool stop_requested() const { return stop_requested_; }
+  std::string stop_reason() const;
+
  private:
   const int64_t trial_id_;
   const int attempt_;
   const std::string token_;
   std::atomic<bool> gone_{false};
   std::atomic<int64_t> renewed_ms_;
+  std::atomic<bool> stop_requested_{false};
   mutable std::mutex mu_;
   std::string gone_reason_;  // GUARDED_BY(mu_)
+  std::string stop_reason_;  // GUARDED_BY(mu_)
 };
+
+// Marks `lease` to be stopped early (RequestStop) and, the first time, logs
+// "trial T attempt A: stopped early by the coordinator (<reason>)".
+void RequestEarlyStop(ActiveLease& lease, const std::string& reason, WorkerSession& session);
 
 // Marks `lease` gone and, the first time, logs "lease of trial T attempt A is
 // gone (<reason>): stopping its trainer".
