@@ -26,6 +26,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   out->set_trials_cancelled(in.counts.cancelled);
   out->set_trials_linked(in.counts.linked);
   out->set_created_ms(s.created_ms);
+  out->set_gpus(s.gpus);
 }
 
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {

@@ -190,6 +190,18 @@ ALTER TABLE workers ADD COLUMN last_error TEXT;
 PRAGMA application_id = 1280594775;
 )sql";
 
+// Scheduling that knows devices (issue 14):
+// - sweeps.gpus: resources.gpus, GPUs per trial; 0 runs on CPU slots. A lease
+//   goes only to a slot holding exactly that many GPUs. Older sweeps get 0
+//   (they ran on any slot, which in practice were CPU slots).
+// - workers.slot_gpus: the GPU count of each of the worker's slots, as a JSON
+//   list ("[0,0,1,1]"); '' for a worker registered before this version
+//   (its slots are read from slots and gpus).
+const char kMigrationSchedDevices[] = R"sql(
+ALTER TABLE sweeps ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0 CHECK (gpus BETWEEN 0 AND 64);
+ALTER TABLE workers ADD COLUMN slot_gpus TEXT NOT NULL DEFAULT '';
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -202,7 +214,8 @@ StatusOr<int> IntPragma(Db* db, const std::string& sql) {
 }  // namespace
 
 const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                               kMigrationSchedDevices};
   return kMigrations;
 }
 

@@ -10,7 +10,7 @@ namespace ltsweep {
 
 const char kSweepColumns[] =
     "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
-    "n_trials, created_ms, updated_ms, finished_ms";
+    "n_trials, created_ms, updated_ms, finished_ms, gpus";
 
 SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   SweepRecord s;
@@ -27,6 +27,7 @@ SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   s.created_ms = stmt.Int64(10);
   s.updated_ms = stmt.Int64(11);
   s.finished_ms = stmt.OptInt64(12);
+  s.gpus = stmt.Int(13);
   return s;
 }
 

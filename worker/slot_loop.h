@@ -18,6 +18,8 @@
 // been reported).
 #pragma once
 
+#include <vector>
+
 #include "common/clock.h"
 #include "worker/attempt_reporter.h"
 #include "worker/attempt_runner.h"
@@ -30,9 +32,12 @@ namespace ltsweep::worker {
 class SlotLoop {
  public:
   // `clock`: borrowed; when each Lease call was made (the lease's first renewal).
+  // `gpus`: the GPUs the slot holds (empty: a CPU slot), named in every
+  // Lease request so that only trials asking for that many GPUs come.
   SlotLoop(int slot, CoordinatorClient& client, WorkerSession& session, Registrar& registrar,
-           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock)
+           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock, std::vector<int> gpus = {})
       : slot_(slot),
+        gpus_(std::move(gpus)),
         client_(client),
         session_(session),
         registrar_(registrar),
@@ -49,6 +54,7 @@ class SlotLoop {
   void HandBack(const v1::LeaseResponse& lease);
 
   const int slot_;
+  const std::vector<int> gpus_;
   CoordinatorClient& client_;
   WorkerSession& session_;
   Registrar& registrar_;
