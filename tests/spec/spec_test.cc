@@ -481,7 +481,7 @@ parameters:
   EXPECT_EQ(d->method, SearchMethod::kGrid);
   EXPECT_EQ(d->seeds, std::vector<int64_t>{0});
   EXPECT_EQ(d->max_attempts, 3);
-  EXPECT_EQ(d->gpus, 1);
+  EXPECT_EQ(d->gpus, 0);  // CPU trials unless resources.gpus says otherwise
   EXPECT_EQ(d->priority, 0);
   EXPECT_FALSE(d->rerun);
   EXPECT_EQ(d->metric.goal, "minimize");
