@@ -228,6 +228,7 @@ void RegisterStatus(CLI::App& app) {
       ProgressTracker tracker(s.sweep_id(), s.created_ms());
       auto p = ValueOrThrow(tracker.Poll(client));
       for (const auto& line : ProgressLines(p)) std::cout << "  " << line << "\n";
+      if (!s.waiting().empty()) std::cout << "    waiting: " << s.waiting() << "\n";
     }
     auto workers = ValueOrThrow(client.ListWorkers());
     std::cout << "workers:\n";

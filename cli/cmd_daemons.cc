@@ -13,7 +13,9 @@
 #include "cli/commands.h"
 #include "cli/security_flags.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/gpu_detect.h"
 #include "worker/memory_limit.h"
+#include "worker/slot_layout.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -171,7 +173,8 @@ struct WorkerFlags {
       no_progress, lease_margin, exit_when_idle;
   std::string memory_limit;
   std::vector<std::string> data_roots;
-  int slots = 0;
+  std::string slots;
+  int gpus_per_slot = 1, trials_per_gpu = 1;
   int threads = 0;
   bool keep_work_dirs = false;
   ClientSecurityFlags security;
@@ -181,9 +184,21 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   const worker::WorkerOptions defaults;
   cmd->add_option("--coordinator", f.coordinator,
                   "Coordinator address host:port (default: $LTSWEEP_COORDINATOR, else localhost:50051)");
-  auto* gpus = cmd->add_option("--gpus", f.gpus, "GPU indices, one slot each (e.g. 0,1)");
-  auto* slots = cmd->add_option("--slots", f.slots, "CPU slots (trials at a time) when no GPU is used");
-  gpus->excludes(slots);
+  cmd->add_option("--gpus", f.gpus,
+                  "GPUs to run trials on: indices (e.g. 0,1), auto (CUDA_VISIBLE_DEVICES, else nvidia-smi -L) or "
+                  "none; GPU slots run only sweeps with resources.gpus >= 1")
+      ->default_str("auto");
+  cmd->add_option("--cpu-slots,--slots", f.slots,
+                  "CPU slots (trials of sweeps with resources.gpus: 0 at a time): N or auto (one 1-thread slot per "
+                  "core not taken by a GPU slot) (default: 1 without GPUs, 0 with)");
+  cmd->add_option("--gpus-per-slot", f.gpus_per_slot,
+                  "GPUs each GPU slot holds, taken from --gpus in order: its trials are those of sweeps with "
+                  "resources.gpus equal to it")
+      ->default_str(std::to_string(defaults.gpus_per_slot));
+  cmd->add_option("--trials-per-gpu", f.trials_per_gpu,
+                  "Trials sharing one GPU (slot): each trainer gets --gpu-memory-fraction 1/K of its memory, and a "
+                  "trial that does not fit exits 5 and goes elsewhere")
+      ->default_str(std::to_string(defaults.trials_per_gpu));
   cmd->add_option("--trainer", f.trainer, "Trainer executable (default: ltsweep-train next to ltsweep, else on PATH)");
   cmd->add_option("--work-dir", f.work_dir, "Per-trial files and the unsent-metrics outbox")
       ->default_str(defaults.work_dir);
@@ -208,7 +223,8 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
       ->default_str(DurationText(defaults.exit_when_idle));
   cmd->add_option("--flush-interval", f.flush, "Longest time metric rows wait before they are sent")
       ->default_str(DurationText(defaults.metric_flush_interval));
-  cmd->add_option("--threads", f.threads, "--threads of each trainer (default: cores / slots)");
+  cmd->add_option("--threads", f.threads,
+                  "--threads of each trainer (default: 1 on auto CPU slots, else cores / slots)");
   cmd->add_option("--worker-id", f.worker_id, "Register under this id (default: assigned)");
   cmd->add_option("--backoff-max", f.backoff_max, "Longest wait between retries while the coordinator is away")
       ->default_str(DurationText(std::chrono::milliseconds(defaults.backoff.max_ms)));
@@ -224,7 +240,34 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
   cmd->footer(
       "Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt "
       "--tls-ca ca.crt --token-file worker.token\n"
-      "  ltsweep worker --coordinator head:50051 --gpus 0 --exit-when-idle 5m   (in a batch job)");
+      "  ltsweep worker --coordinator head:50051 --gpus 0 --exit-when-idle 5m   (in a batch job)\n"
+      "  ltsweep worker --gpus 0 --trials-per-gpu 4 --cpu-slots auto   (4 GPU trials share GPU 0; CPU trials on "
+      "the other cores)");
+}
+
+// The GPUs of --gpus: a list, "none", or "auto"/absent (detected; the
+// worker says what it found on stderr).
+std::vector<int> GpusFromFlag(const std::string& text) {
+  if (text == "none") return {};
+  if (text.empty() || text == "auto") {
+    const worker::GpuDetection found = worker::DetectGpusHere();
+    if (!found.gpus.empty()) {
+      std::cerr << fmt::format("worker: --gpus auto: {} GPU(s) from {}\n", found.gpus.size(), found.source);
+    }
+    return found.gpus;
+  }
+  auto g = worker::ParseGpuList(text);
+  if (!g.ok()) throw CommandError(kExitUsage, g.status().message() + " (or auto, none)");
+  return *g;
+}
+
+// --cpu-slots N | auto.
+int CpuSlotsFromFlag(const std::string& text) {
+  if (text == "auto") return worker::kAutoSlots;
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos || text.size() > 4) {
+    throw CommandError(kExitUsage, fmt::format("--cpu-slots: expected a number of slots or auto, got '{}'", text));
+  }
+  return std::stoi(text);
 }
 
 // WorkerOptions with the defaults of worker/worker_options.h, overridden by
@@ -237,13 +280,10 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
     const char* env = std::getenv("LTSWEEP_COORDINATOR");
     options.coordinator = env != nullptr && env[0] != '\0' ? env : "localhost:50051";
   }
-  if (!f.gpus.empty()) {
-    auto g = worker::ParseGpuList(f.gpus);
-    if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
-    options.gpus = *g;
-  }
-  if (f.slots < 0) throw CommandError(kExitUsage, "--slots: must be at least 1");
-  if (given("--slots")) options.slots = f.slots;
+  options.gpus = GpusFromFlag(f.gpus);
+  if (given("--cpu-slots")) options.slots = CpuSlotsFromFlag(f.slots);
+  if (given("--gpus-per-slot")) options.gpus_per_slot = f.gpus_per_slot;
+  if (given("--trials-per-gpu")) options.trials_per_gpu = f.trials_per_gpu;
   if (given("--trainer")) options.trainer_path = f.trainer;
   if (given("--work-dir")) options.work_dir = f.work_dir;
   if (given("--keep-work-dirs")) options.keep_work_dirs = f.keep_work_dirs;

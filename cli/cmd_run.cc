@@ -36,8 +36,10 @@
 #include "spec/bayes.h"
 #include "spec/expand.h"
 #include "store/store.h"
+#include "worker/gpu_detect.h"
 #include "worker/lease_validation.h"
 #include "worker/memory_limit.h"
+#include "worker/slot_layout.h"
 #include "worker/worker.h"
 
 namespace ltsweep::cli {
@@ -47,9 +49,10 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RunArgs {
-  std::string spec, db = "ltsweep.db", trainer, report, gpus, memory_limit = "0";
+  std::string spec, db = "ltsweep.db", trainer, report, gpus = "auto", memory_limit = "0";
   std::string work_dir = worker::WorkerOptions{}.work_dir;  // the worker's default
-  int workers = 1;
+  std::string slots = "auto";
+  int trials_per_gpu = 1;
   int threads = 0;
   bool rerun = false;
 };
@@ -116,11 +119,46 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   std::cout << "\nreport: " << report_path << "\n";
 }
 
-std::vector<int> GpusOrThrow(const std::string& text) {
-  if (text.empty()) return {};
-  auto g = worker::ParseGpuList(text);
-  if (!g.ok()) throw CommandError(kExitUsage, g.status().message());
-  return *g;
+// The local worker's slots for this spec (worker/slot_layout.h), printed
+// on stderr: CPU slots (auto: one 1-thread slot per core, at most one per
+// trial) for a spec with resources.gpus 0, GPU slots for one that asks for
+// GPUs (refused when this machine has too few).
+worker::LocalSlotChoice LocalSlotsOrThrow(const RunArgs& a, const std::string& yaml, int64_t trials) {
+  auto parsed = spec::ParseSweepSpec(yaml, a.spec);
+  ThrowIfError(parsed.status());
+  int cpu_slots = worker::kAutoSlots;
+  if (a.slots != "auto") {
+    if (a.slots.empty() || a.slots.find_first_not_of("0123456789") != std::string::npos || a.slots.size() > 4 ||
+        std::stoi(a.slots) < 1) {
+      throw CommandError(kExitUsage, fmt::format("--slots/--workers: expected a number >= 1 or auto, got '{}'", a.slots));
+    }
+    cpu_slots = std::stoi(a.slots);
+  }
+  std::vector<int> gpus;
+  std::string source = "--gpus";
+  if (a.gpus == "auto") {
+    const worker::GpuDetection found = worker::DetectGpusHere();
+    gpus = found.gpus;
+    source = "detected: " + found.source;
+  } else if (a.gpus != "none") {
+    auto g = worker::ParseGpuList(a.gpus);
+    if (!g.ok()) throw CommandError(kExitUsage, g.status().message() + " (or auto, none)");
+    gpus = *g;
+  }
+  if (parsed->gpus > 0 && a.slots != "auto") {
+    throw CommandError(kExitUsage, fmt::format("--slots/--workers: {} runs GPU trials (resources.gpus: {}) on GPU "
+                                               "slots; choose them with --gpus and --trials-per-gpu",
+                                               a.spec, parsed->gpus));
+  }
+  const bool gpu_flags = (a.gpus != "auto" && a.gpus != "none") || a.trials_per_gpu != 1;
+  if (parsed->gpus == 0 && gpu_flags) {
+    throw CommandError(kExitUsage, fmt::format("--gpus/--trials-per-gpu: {} runs CPU trials (resources.gpus: 0); "
+                                               "set resources.gpus to run its trials on GPUs", a.spec));
+  }
+  auto choice = worker::ChooseLocalSlots(static_cast<int>(parsed->gpus), cpu_slots, a.threads, gpus, source,
+                                         worker::UsableCores(), trials);
+  if (!choice.ok()) throw CommandError(kExitUsage, a.spec + ": " + choice.status().message());
+  return *choice;
 }
 
 // Takes SIGINT / SIGTERM away from their default action, for sigtimedwait in
@@ -172,16 +210,19 @@ std::vector<std::string> LocalDataRoots(const spec::ExpandedSweep& expanded) {
 
 // The local worker: CPU slots or one per GPU, checkpoints under the work
 // dir, metrics sent twice a second.
-worker::WorkerOptions LocalWorkerOptions(const RunArgs& a, const std::vector<int>& gpus, const std::string& address,
-                                         const std::string& log_path, const std::vector<std::string>& data_roots) {
+worker::WorkerOptions LocalWorkerOptions(const RunArgs& a, const worker::LocalSlotChoice& slots,
+                                         const std::string& address, const std::string& log_path,
+                                         const std::vector<std::string>& data_roots) {
   worker::WorkerOptions wo;
   wo.coordinator = address;
-  wo.gpus = gpus;
-  wo.slots = gpus.empty() ? a.workers : 0;
+  wo.gpus = slots.gpus;
+  wo.gpus_per_slot = slots.gpus_per_slot;
+  wo.trials_per_gpu = a.trials_per_gpu;
+  wo.slots = slots.cpu_slots;
   wo.trainer_path = a.trainer.empty() ? DefaultTrainer() : a.trainer;
   wo.work_dir = a.work_dir;
   wo.checkpoint_root = (fs::path(a.work_dir) / "checkpoints").string();
-  wo.threads_per_trial = a.threads;
+  wo.threads_per_trial = slots.threads;
   wo.metric_flush_interval = std::chrono::milliseconds(500);
   wo.backoff.max_ms = 1'000;
   wo.log = FileLog(log_path, "worker");
@@ -231,7 +272,6 @@ LoopEnd ProgressLoop(int64_t sweep_id, CoordinatorClient& client, const sigset_t
 }
 
 void RunLocal(const RunArgs& a) {
-  if (a.workers < 1) throw CommandError(kExitUsage, "--workers: must be at least 1");
   if (a.threads < 0) throw CommandError(kExitUsage, "--threads: must be at least 1");
   if (auto limit = worker::ParseMemoryLimit(a.memory_limit); !limit.ok()) {
     throw CommandError(kExitUsage, limit.status().message());
@@ -240,7 +280,9 @@ void RunLocal(const RunArgs& a) {
   // The data is on this machine: check its paths too.
   auto expanded = spec::ValidateSweepTextOrSample(yaml, a.spec);  // bayes: a sample of its trials
   ThrowIfError(expanded.status());
-  const std::vector<int> gpus = GpusOrThrow(a.gpus);
+  const worker::LocalSlotChoice slots =
+      LocalSlotsOrThrow(a, yaml, static_cast<int64_t>(expanded->trials.size()));
+  std::cerr << "slots: " << slots.text << "\n";
   std::error_code ec;
   fs::create_directories(a.work_dir, ec);
   if (ec) throw CommandError(kExitFailure, fmt::format("--work-dir {}: {}", a.work_dir, ec.message()));
@@ -261,7 +303,7 @@ void RunLocal(const RunArgs& a) {
   CoordinatorClient client(address);
   const int64_t sweep_id = ResumeOrSubmit(a, yaml, server, client);
 
-  worker::Worker w(LocalWorkerOptions(a, gpus, address, log_path, LocalDataRoots(*expanded)));
+  worker::Worker w(LocalWorkerOptions(a, slots, address, log_path, LocalDataRoots(*expanded)));
   std::atomic<bool> worker_ended{false};
   Status worker_status;
   std::thread worker_thread([&] {
@@ -296,9 +338,17 @@ void RegisterLocalCommands(CLI::App& app) {
   auto a = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand("run", "Run a sweep locally to the end: coordinator and worker in this process");
   cmd->add_option("SPEC", a->spec, "Sweep spec (YAML)")->required();
-  auto* workers = cmd->add_option("--workers", a->workers, "Trials at a time (CPU threads are split between them)")
-                      ->capture_default_str();
-  cmd->add_option("--gpus", a->gpus, "GPU indices, one trial at a time on each (e.g. 0,1)")->excludes(workers);
+  cmd->add_option("--slots,--workers", a->slots,
+                  "CPU trials at a time: N, or auto (one 1-thread trial per core, at most one per trial; "
+                  "prints what it chose)")
+      ->capture_default_str();
+  cmd->add_option("--gpus", a->gpus,
+                  "GPUs for a spec with resources.gpus >= 1: indices (e.g. 0,1), auto (CUDA_VISIBLE_DEVICES, else "
+                  "nvidia-smi -L) or none. A GPU spec on a machine without GPUs is refused")
+      ->capture_default_str();
+  cmd->add_option("--trials-per-gpu", a->trials_per_gpu,
+                  "GPU trials sharing one GPU slot, each with 1/K of its memory")
+      ->capture_default_str();
   cmd->add_option("--db", a->db, "Results database (created when absent)")->capture_default_str();
   cmd->add_option("--trainer", a->trainer,
                   "Trainer executable (default: ltsweep-train next to ltsweep or in the build tree, else on PATH)");
@@ -311,7 +361,8 @@ void RegisterLocalCommands(CLI::App& app) {
                   "Address-space limit of each trainer (e.g. 8G, 512M; 0: none)")
       ->capture_default_str();
   cmd->footer(
-      "Example:\n  ltsweep run sweeps/quickstart.yaml --workers 2 --report report.html\n"
+      "Example:\n  ltsweep run sweeps/quickstart.yaml --report report.html   (slots: auto)\n"
+      "  ltsweep run sweeps/quickstart.yaml --slots 2 --threads 1\n"
       "Exit status: 0 when every trial succeeded (trials stopped early by the spec's early_terminate count as no "
       "failure), 1 when any failed or on Ctrl-C (run the same command again to "
       "resume), 2 for a bad spec or flags.");

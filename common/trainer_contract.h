@@ -3,6 +3,7 @@
 //
 //   ltsweep-train --config trial.json [--checkpoint-dir DIR] [--resume]
 //                 [--threads N] [--device cpu|cuda|cuda:N]
+//                 [--gpu-memory-fraction F]
 //                 [--print-config] [--stop-after EPOCHS]
 //
 // Input: one JSON object, the trial config (defaults come from
@@ -37,6 +38,12 @@ inline constexpr const char* kFlagResume = "--resume";
 inline constexpr const char* kFlagThreads = "--threads";
 inline constexpr const char* kFlagDevice = "--device";
 inline constexpr const char* kFlagPrintConfig = "--print-config";
+// The share (0 < F <= 1) of each CUDA device's memory this trainer may use,
+// when K trials share a GPU (`ltsweep worker --trials-per-gpu K` passes
+// 1/K): the CUDA caching allocator's per-process memory fraction. A trial
+// that runs out of device memory exits kExitCannotRunHere ("does not fit").
+// Ignored with a note on stderr on --device cpu.
+inline constexpr const char* kFlagGpuMemoryFraction = "--gpu-memory-fraction";
 // Stops after N epochs of this process exactly as SIGTERM would (tests).
 inline constexpr const char* kFlagStopAfter = "--stop-after";
 

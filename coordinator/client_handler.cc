@@ -7,6 +7,7 @@
 
 #include "coordinator/convert.h"
 #include "spec/bayes.h"
+#include "coordinator/device_match.h"
 #include "spec/expand.h"
 #include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
@@ -36,6 +37,7 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   sweep.timeout_ms = sweep_spec.timeout_ms;
   if (expanded.early_stop) sweep.early_terminate_json = search::RuleToJson(*expanded.early_stop).dump();
   sweep.no_progress_timeout_ms = sweep_spec.no_progress_timeout_ms;
+  sweep.gpus = static_cast<int>(sweep_spec.gpus);
   sweep.spec_yaml = request.spec_yaml();
   sweep.priority = static_cast<int>(sweep_spec.priority);
   sweep.max_attempts = static_cast<int>(sweep_spec.max_attempts);
@@ -69,12 +71,17 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
 Status ClientHandler::GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response) {
   LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
   FillSweepInfo(info, response);
+  if (auto kinds = store_.AliveSlotKinds(); kinds.ok()) AnnotateWaiting(*kinds, response);
   return Status::Ok();
 }
 
 Status ClientHandler::ListSweeps(const v1::ListSweepsRequest&, v1::ListSweepsResponse* response) {
   LTSWEEP_ASSIGN_OR_RETURN(auto sweeps, store_.ListSweeps());
-  for (const auto& s : sweeps) FillSweepInfo(s, response->add_sweeps());
+  auto kinds = store_.AliveSlotKinds();
+  for (const auto& s : sweeps) {
+    FillSweepInfo(s, response->add_sweeps());
+    if (kinds.ok()) AnnotateWaiting(*kinds, response->mutable_sweeps(response->sweeps_size() - 1));
+  }
   return Status::Ok();
 }
 

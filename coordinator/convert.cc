@@ -28,6 +28,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   out->set_trials_stopped(in.counts.stopped);
   out->set_created_ms(s.created_ms);
   if (s.run_cap) out->set_run_cap(static_cast<int32_t>(*s.run_cap));
+  out->set_gpus(s.gpus);
 }
 
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {

@@ -10,6 +10,7 @@
 
 #include "common/utc_time.h"
 #include "coordinator/convert.h"
+#include "coordinator/device_match.h"
 
 namespace ltsweep::coordinator {
 
@@ -36,14 +37,17 @@ Status WorkerHandler::Register(const v1::RegisterRequest& request, v1::RegisterR
   reg.host = request.host();
   reg.slots = request.slots();
   reg.gpus.assign(request.gpus().begin(), request.gpus().end());
+  LTSWEEP_ASSIGN_OR_RETURN(reg.slot_gpus, SlotGpuCounts(request));
   LTSWEEP_ASSIGN_OR_RETURN(std::string id, store_.RegisterWorker(reg));
   response->set_worker_id(id);
   response->set_heartbeat_interval_ms(options_.heartbeat_interval.count());
   response->set_lease_ttl_ms(options_.lease_ttl.count());
   std::string gpus;
   for (int g : reg.gpus) gpus += (gpus.empty() ? "" : ",") + std::to_string(g);
-  options_.log(fmt::format("worker joined: {} (host {}, {} slot(s), gpus [{}], pid {})", id, reg.host, reg.slots,
-                           gpus, request.pid()));
+  std::string kinds;
+  for (int n : reg.slot_gpus) kinds += (kinds.empty() ? "" : ",") + (n == 0 ? std::string("cpu") : fmt::format("{}gpu", n));
+  options_.log(fmt::format("worker joined: {} (host {}, {} slot(s) [{}], gpus [{}], pid {})", id, reg.host,
+                           reg.slots, kinds, gpus, request.pid()));
   return Status::Ok();
 }
 
@@ -82,10 +86,12 @@ void WorkerHandler::HeartbeatAsync(const v1::HeartbeatRequest& request, v1::Hear
 void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseResponse* response, Done done) {
   Status valid = RequireWorker(request.worker_id());
   if (!valid.ok()) return done(valid);
+  std::vector<int> gpus(request.gpus().begin(), request.gpus().end());
+  const int slot_gpus = static_cast<int>(gpus.size());
   store_.LeaseNextTrialAsync(
-      request.worker_id(), options_.lease_ttl, request.request_id(),
+      request.worker_id(), options_.lease_ttl, request.request_id(), slot_gpus,
       [this, worker = request.worker_id(), slot = request.slot(), request_id = request.request_id(), response,
-       done = std::move(done)](StatusOr<std::optional<ltsweep::Lease>> lease) {
+       gpus = std::move(gpus), done = std::move(done)](StatusOr<std::optional<ltsweep::Lease>> lease) {
         if (!lease.ok()) return done(lease.status());
         if (!lease->has_value()) {
           response->set_granted(false);
@@ -111,6 +117,7 @@ void WorkerHandler::LeaseAsync(const v1::LeaseRequest& request, v1::LeaseRespons
         response->set_config_hash(std::move(l.config_hash));
         response->set_timeout_ms(l.timeout_ms);
         response->set_no_progress_timeout_ms(l.no_progress_timeout_ms);
+        for (int g : gpus) response->add_gpus(g);  // only a sweep asking for exactly these matched
         if (l.repeated) return done(Status::Ok());
         options_.log(fmt::format("trial {} (sweep {}) leased to worker {} slot {} as attempt {}/{}", l.trial_id,
                                  l.sweep_id, worker, slot, l.attempt, l.max_attempts));

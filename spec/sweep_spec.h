@@ -94,7 +94,9 @@ struct SweepSpec {
   std::vector<int64_t> seeds{0};      // train.seed of each trial (default [0])
   bool seeds_given = false;
   int64_t max_attempts = 3;
-  int64_t gpus = 1;     // resources.gpus
+  // resources.gpus: GPUs per trial, 0..64 (an integer). Default 0: CPU
+  // slots, so a spec without `resources` runs on any CPU worker.
+  int64_t gpus = 0;
   // resources.timeout / resources.no_progress_timeout in milliseconds (0:
   // none): the worker stops a trainer that runs longer, or prints no event
   // for longer, and ends the attempt as a retryable failure.

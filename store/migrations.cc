@@ -212,6 +212,8 @@ CREATE TABLE trial_params (
   point_json  TEXT    NOT NULL,
   params_json TEXT    NOT NULL
 );
+)sql";
+
 // Early termination (issue 13): the early_terminate rule, and a trial
 // (and attempt) state 'stopped'.
 // - trials.status and attempts.status admit 'stopped'. SQLite cannot alter
@@ -253,6 +255,18 @@ CREATE TABLE early_stop_decisions (
 ) WITHOUT ROWID;
 )sql";
 
+// Scheduling that knows devices (issue 14):
+// - sweeps.gpus: resources.gpus, GPUs per trial; 0 runs on CPU slots. A lease
+//   goes only to a slot holding exactly that many GPUs. Older sweeps get 0
+//   (they ran on any slot, which in practice were CPU slots).
+// - workers.slot_gpus: the GPU count of each of the worker's slots, as a JSON
+//   list ("[0,0,1,1]"); '' for a worker registered before this version
+//   (its slots are read from slots and gpus).
+const char kMigrationSchedDevices[] = R"sql(
+ALTER TABLE sweeps ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0 CHECK (gpus BETWEEN 0 AND 64);
+ALTER TABLE workers ADD COLUMN slot_gpus TEXT NOT NULL DEFAULT '';
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -267,7 +281,8 @@ StatusOr<int> IntPragma(Db* db, const std::string& sql) {
 const std::vector<std::string>& Migrations() {
   static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
                                                          kMigrationBayes,
-                                                         kMigrationEarlyStop};
+                                                         kMigrationEarlyStop,
+                                                         kMigrationSchedDevices};
   return kMigrations;
 }
 

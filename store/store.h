@@ -93,6 +93,8 @@ struct SuggestedTrial {
 // ends with fewer than run_cap trials). An error ends the search too (the
 // sweep keeps the trials it has; the error is kept and logged as an event).
 using TrialSuggester = std::function<StatusOr<std::optional<SuggestedTrial>>(const SuggestRequest&)>;
+// The most GPUs a trial (resources.gpus) or a worker slot may ask for.
+inline constexpr int kMaxGpusPerTrial = 64;
 
 struct StoreOptions {
   // How long a statement waits for a lock held by another connection before
@@ -200,6 +202,9 @@ struct NewSweep {
   // The resolved early_terminate rule as JSON (search::RuleToJson); empty:
   // none. The coordinator judges the trials' reports with it.
   std::string early_terminate_json = {};
+  // resources.gpus: GPUs per trial, 0..64. 0: CPU slots only; N: only
+  // slots holding exactly N GPUs (LeaseNextTrial's slot_gpus).
+  int gpus = 0;
   std::vector<NewTrial> trials;           // in ordinal order
   // Set: trials are made at lease time (trials must be empty).
   struct Search {
@@ -312,6 +317,18 @@ struct WorkerRegistration {
   std::string host;
   int slots = 1;          // >= 1
   std::vector<int> gpus;
+  // The GPU count of each slot (slots entries, each 0..64). Empty: read
+  // from gpus (one per slot when gpus is given, else CPU slots). (A default
+  // member initializer, so brace-initialisations that stop before it stay
+  // warning-free.)
+  std::vector<int> slot_gpus = {};
+};
+
+// What the alive workers can run now (Store::AliveSlotKinds): the distinct
+// GPU counts of their slots (0: a CPU slot), ascending.
+struct SlotKinds {
+  int alive_workers = 0;
+  std::vector<int> gpu_counts;
 };
 
 struct EventFilter {
@@ -406,9 +423,13 @@ class Store {
   // `request_id` (may be empty): when the worker already holds a live lease
   // granted for the same request id, that lease is returned again (repeated
   // set, deadline unchanged) instead of a second trial.
+  //
+  // `slot_gpus`: how many GPUs the asking slot holds (0: a CPU slot); only
+  // trials of sweeps whose gpus equals it are handed out.
   StatusOr<std::optional<Lease>> LeaseNextTrial(const std::string& worker_id,
                                                 std::chrono::milliseconds ttl,
-                                                const std::string& request_id = "");
+                                                const std::string& request_id = "",
+                                                int slot_gpus = 0);
 
   // Extends the lease to now + ttl and returns the new deadline; marks a
   // leased trial running. FAILED_PRECONDITION (message starts with
@@ -475,6 +496,11 @@ class Store {
   }
   void LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
                            std::string request_id,
+                           std::function<void(StatusOr<std::optional<Lease>>)> done) {
+    LeaseNextTrialAsync(std::move(worker_id), ttl, std::move(request_id), 0, std::move(done));
+  }
+  void LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
+                           std::string request_id, int slot_gpus,
                            std::function<void(StatusOr<std::optional<Lease>>)> done);
   void ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch batch,
                           std::function<void(StatusOr<ReportResult>)> done);
@@ -529,6 +555,10 @@ class Store {
 
   // Every worker, by id, with the trials it holds now.
   StatusOr<std::vector<WorkerInfo>> ListWorkers();
+
+  // The slot kinds of the alive workers (quarantined ones included: they
+  // come back), for telling a sweep that waits for a kind nobody has.
+  StatusOr<SlotKinds> AliveSlotKinds();
 
   // Events matching the filter, oldest first.
   StatusOr<std::vector<EventRecord>> ListEvents(const EventFilter& filter);

@@ -18,25 +18,35 @@ Status CheckTtl(std::chrono::milliseconds ttl) {
   return Status::Ok();
 }
 
+Status CheckSlotGpus(int slot_gpus) {
+  if (slot_gpus < 0 || slot_gpus > kMaxGpusPerTrial) {
+    return InvalidArgumentError("a slot holds 0.." + std::to_string(kMaxGpusPerTrial) + " GPUs, got " +
+                                std::to_string(slot_gpus));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<std::optional<Lease>> Store::LeaseNextTrial(const std::string& worker_id,
                                                      std::chrono::milliseconds ttl,
-                                                     const std::string& request_id) {
+                                                     const std::string& request_id, int slot_gpus) {
   LTSWEEP_RETURN_IF_ERROR(CheckTtl(ttl));
+  LTSWEEP_RETURN_IF_ERROR(CheckSlotGpus(slot_gpus));
   return rep_->Write<std::optional<Lease>>(
-      [&] { return rep_->LeaseNextTrialTxn(worker_id, ttl, request_id); });
+      [&] { return rep_->LeaseNextTrialTxn(worker_id, ttl, request_id, slot_gpus); });
 }
 
 void Store::LeaseNextTrialAsync(std::string worker_id, std::chrono::milliseconds ttl,
-                                std::string request_id,
+                                std::string request_id, int slot_gpus,
                                 std::function<void(StatusOr<std::optional<Lease>>)> done) {
   Status valid = CheckTtl(ttl);
+  if (valid.ok()) valid = CheckSlotGpus(slot_gpus);
   if (!valid.ok()) return done(valid);
   Rep* rep = rep_.get();
   rep->WriteAsync<std::optional<Lease>>(
-      [rep, worker_id = std::move(worker_id), ttl, request_id = std::move(request_id)] {
-        return rep->LeaseNextTrialTxn(worker_id, ttl, request_id);
+      [rep, worker_id = std::move(worker_id), ttl, request_id = std::move(request_id), slot_gpus] {
+        return rep->LeaseNextTrialTxn(worker_id, ttl, request_id, slot_gpus);
       },
       std::move(done));
 }
@@ -120,7 +130,8 @@ StatusOr<std::optional<Store::Rep::Candidate>> Store::Rep::NextQueuedTrial(
 
 StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& worker_id,
                                                              std::chrono::milliseconds ttl,
-                                                             const std::string& request_id) {
+                                                             const std::string& request_id,
+                                                             int slot_gpus) {
   LTSWEEP_RETURN_IF_ERROR(TouchWorker(worker_id));
   if (!request_id.empty()) {
     LTSWEEP_ASSIGN_OR_RETURN(std::optional<Lease> repeated, RepeatedLease(worker_id, request_id));
@@ -144,15 +155,17 @@ StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& 
   {
     // Few sweeps are active at a time: pick the sweep first, then its trial;
     // the next sweep only when every queued trial of this one avoids us.
+    // Only sweeps whose trials need exactly the GPUs this slot holds.
     LTSWEEP_ASSIGN_OR_RETURN(
         sqlite::Stmt stmt,
         db->Prepare("SELECT s.id, s.max_attempts, s.status = 'pending', s.timeout_ms, "
                     "  s.no_progress_timeout_ms FROM sweeps s "
-                    "WHERE s.status IN ('pending', 'running') AND (EXISTS ("
+                    "WHERE s.status IN ('pending', 'running') AND s.gpus = ? AND (EXISTS ("
                     "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') OR "
                     "  EXISTS (SELECT 1 FROM sweep_search x WHERE x.sweep_id = s.id AND "
                     "    x.exhausted = 0 AND x.run_cap > s.n_trials)) "
                     "ORDER BY s.priority DESC, s.id ASC"));
+    stmt.Bind(slot_gpus);
     for (;;) {
       LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
       if (!row) return std::optional<Lease>();

@@ -134,7 +134,7 @@ struct Store::Rep {
   // asynchronous forms; each runs inside a write transaction with mu held.
   StatusOr<std::optional<Lease>> LeaseNextTrialTxn(const std::string& worker_id,
                                                    std::chrono::milliseconds ttl,
-                                                   const std::string& request_id);
+                                                   const std::string& request_id, int slot_gpus);
   Status ReportMetricsTxn(int64_t trial_id, const std::string& token, const MetricBatch& batch);
   StatusOr<FinishResult> FinishAttemptTxn(int64_t trial_id, const std::string& token,
                                           const FinishRequest& request);

@@ -11,7 +11,7 @@ namespace ltsweep {
 const char kSweepColumns[] =
     "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
     "n_trials, created_ms, updated_ms, finished_ms, "
-    "(SELECT run_cap FROM sweep_search x WHERE x.sweep_id = sweeps.id), early_terminate";
+    "(SELECT run_cap FROM sweep_search x WHERE x.sweep_id = sweeps.id), early_terminate, gpus";
 
 SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   SweepRecord s;
@@ -30,6 +30,7 @@ SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   s.finished_ms = stmt.OptInt64(12);
   s.run_cap = stmt.OptInt64(13);
   s.early_terminate_json = stmt.Text(14);  // NULL reads as ""
+  s.gpus = stmt.Int(15);
   return s;
 }
 

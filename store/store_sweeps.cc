@@ -18,6 +18,10 @@ Status ValidateNewSweep(const NewSweep& sweep) {
                                 sweep.metric_goal + "'");
   }
   if (sweep.metric_name.empty()) return InvalidArgumentError("metric.name is empty");
+  if (sweep.gpus < 0 || sweep.gpus > kMaxGpusPerTrial) {
+    return InvalidArgumentError("resources.gpus must be 0.." + std::to_string(kMaxGpusPerTrial) + ", got " +
+                                std::to_string(sweep.gpus));
+  }
   if (sweep.timeout_ms < 0 || sweep.no_progress_timeout_ms < 0) {
     return InvalidArgumentError("resources.timeout and resources.no_progress_timeout must not be "
                                 "negative");
@@ -93,11 +97,11 @@ StatusOr<CreatedSweep> Store::CreateSweep(const NewSweep& sweep) {
           sqlite::Stmt stmt,
           db->Prepare("INSERT INTO sweeps (name, spec_yaml, status, priority, max_attempts, rerun, "
                       "metric_name, metric_goal, n_trials, created_ms, updated_ms, request_id, "
-                      "timeout_ms, no_progress_timeout_ms) "
-                      "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                      "timeout_ms, no_progress_timeout_ms, gpus) "
+                      "VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       stmt.Bind(sweep.name, sweep.spec_yaml, sweep.priority, sweep.max_attempts, sweep.rerun,
                 sweep.metric_name, sweep.metric_goal, static_cast<int64_t>(sweep.trials.size()),
-                now, now, request_id, sweep.timeout_ms, sweep.no_progress_timeout_ms);
+                now, now, request_id, sweep.timeout_ms, sweep.no_progress_timeout_ms, sweep.gpus);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
       created.sweep_id = db->LastInsertRowId();
       if (!sweep.early_terminate_json.empty()) {

@@ -13,6 +13,17 @@ StatusOr<std::string> Store::RegisterWorker(const WorkerRegistration& registrati
     return InvalidArgumentError("worker slots must be at least 1, got " +
                                 std::to_string(registration.slots));
   }
+  if (!registration.slot_gpus.empty() &&
+      registration.slot_gpus.size() != static_cast<size_t>(registration.slots)) {
+    return InvalidArgumentError("worker slot_gpus lists " + std::to_string(registration.slot_gpus.size()) +
+                                " slot(s) but slots is " + std::to_string(registration.slots));
+  }
+  for (int n : registration.slot_gpus) {
+    if (n < 0 || n > kMaxGpusPerTrial) {
+      return InvalidArgumentError("a worker slot holds 0.." + std::to_string(kMaxGpusPerTrial) + " GPUs, got " +
+                                  std::to_string(n));
+    }
+  }
   if (registration.host.empty() && registration.worker_id.empty()) {
     return InvalidArgumentError("a worker needs a host name or an id");
   }
@@ -24,6 +35,8 @@ StatusOr<std::string> Store::RegisterWorker(const WorkerRegistration& registrati
     if (id.empty()) id = registration.host + "-" + rep_->tokens.Next().substr(0, 8);
     const std::string host = registration.host.empty() ? id : registration.host;
     const std::string gpus = nlohmann::json(registration.gpus).dump();
+    const std::string slot_gpus =
+        registration.slot_gpus.empty() ? "" : nlohmann::json(registration.slot_gpus).dump();
 
     bool known = false;
     {
@@ -37,11 +50,12 @@ StatusOr<std::string> Store::RegisterWorker(const WorkerRegistration& registrati
           sqlite::Stmt stmt,
           db->Prepare(
               "INSERT INTO workers (id, host, slots, gpus, status, registered_ms, "
-              "last_seen_ms) VALUES (?, ?, ?, ?, 'alive', ?, ?) "
+              "last_seen_ms, slot_gpus) VALUES (?, ?, ?, ?, 'alive', ?, ?, ?) "
               "ON CONFLICT (id) DO UPDATE SET host = excluded.host, "
               "slots = excluded.slots, gpus = excluded.gpus, status = 'alive', "
-              "registered_ms = excluded.registered_ms, last_seen_ms = excluded.last_seen_ms"));
-      stmt.Bind(id, host, registration.slots, gpus, now, now);
+              "registered_ms = excluded.registered_ms, last_seen_ms = excluded.last_seen_ms, "
+              "slot_gpus = excluded.slot_gpus"));
+      stmt.Bind(id, host, registration.slots, gpus, now, now, slot_gpus);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     }
     LTSWEEP_RETURN_IF_ERROR(rep_->AddEvent(

@@ -123,6 +123,7 @@ struct SweepRecord {
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   std::optional<int64_t> finished_ms;
+  int gpus = 0;                   // resources.gpus: GPUs per trial (0: CPU)
 };
 
 // How many trials of a sweep are in each state.

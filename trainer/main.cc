@@ -29,6 +29,7 @@
 #include <string>
 #include <thread>
 
+#include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
 #include "common/config_schema.h"
@@ -49,12 +50,15 @@ namespace ltsweep::trainer {
 namespace {
 
 std::atomic<bool> g_interrupt{false};
+// --gpu-memory-fraction (0: none), for the message of a trial that does not fit.
+double g_gpu_memory_fraction = 0;
 
 extern "C" void OnSigterm(int) { g_interrupt.store(true); }
 
 constexpr const char* kUsage =
     "usage: ltsweep-train --config trial.json [--checkpoint-dir DIR] [--resume] [--threads N]\n"
-    "                     [--device cpu|cuda|cuda:N] [--print-config] [--stop-after EPOCHS]\n";
+    "                     [--device cpu|cuda|cuda:N] [--gpu-memory-fraction F] [--print-config]\n"
+    "                     [--stop-after EPOCHS]\n";
 
 struct Args {
   std::string config_path;
@@ -62,6 +66,7 @@ struct Args {
   bool resume = false;
   int threads = 0;  // 0 = all cores
   std::string device;  // empty = cuda if available
+  double gpu_memory_fraction = 0;  // 0: the whole device
   bool print_config = false;
   int stop_after = 0;
 };
@@ -74,6 +79,16 @@ int PositiveFlag(const std::string& flag, const std::string& v, size_t max_digit
     throw ConfigError(flag + ": expected " + what + ", got '" + v + "'");
   }
   return std::stoi(v);
+}
+
+// A number in (0, 1], else ConfigError naming the flag.
+double FractionFlag(const std::string& flag, const std::string& v) {
+  char* end = nullptr;
+  const double f = v.empty() || v.size() > 32 ? -1 : std::strtod(v.c_str(), &end);
+  if (end == nullptr || *end != '\0' || !(f > 0 && f <= 1)) {
+    throw ConfigError(flag + ": expected a fraction in (0, 1], got '" + v + "'");
+  }
+  return f;
 }
 
 Args ParseArgs(int argc, char** argv) {
@@ -101,6 +116,8 @@ Args ParseArgs(int argc, char** argv) {
       args.stop_after = PositiveFlag(name, value(), 6, "a positive number of epochs");
     } else if (name == contract::kFlagDevice) {
       args.device = value();
+    } else if (name == contract::kFlagGpuMemoryFraction) {
+      args.gpu_memory_fraction = FractionFlag(name, value());
     } else if (name == "--help" || name == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(contract::kExitOk);
@@ -177,6 +194,8 @@ int Main(int argc, char** argv) {
   TrialRuntime rt;
   rt.threads = args.threads > 0 ? args.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   rt.device = ResolveDevice(args.device);
+  g_gpu_memory_fraction = args.gpu_memory_fraction;
+  ApplyGpuMemoryFraction(args.gpu_memory_fraction, rt.device);
   rt.checkpoint_dir = args.checkpoint_dir;
   // A trial that could never save its state stops here, not after an epoch.
   if (!rt.checkpoint_dir.empty()) CheckCheckpointDirWritable(rt.checkpoint_dir);
@@ -206,6 +225,10 @@ int main(int argc, char** argv) {
     return contract::kExitUnusableData;
   } catch (const CannotRunHere& e) {
     std::fprintf(stderr, "ltsweep-train: cannot run here: %s\n", e.what());
+    return contract::kExitCannotRunHere;
+  } catch (const c10::OutOfMemoryError& e) {
+    // Out of CUDA memory: another worker (or a slot with a larger share) may fit it.
+    std::fprintf(stderr, "ltsweep-train: cannot run here: %s\n", DoesNotFitMessage(g_gpu_memory_fraction, e.what()).c_str());
     return contract::kExitCannotRunHere;
   } catch (const Interrupted& e) {
     std::fprintf(stderr, "ltsweep-train: %s\n", e.what());

@@ -2,8 +2,15 @@
 
 #include <algorithm>
 
+#include <cstdio>
+
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+
+#ifdef LTSWEEP_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <torch/torch.h>
+#endif
 
 #include "trainer/core/errors.h"
 
@@ -27,6 +34,36 @@ std::string ResolveDevice(const std::string& requested) {
                         std::to_string(torch::cuda::device_count()) + " present)");
   }
   return requested;
+}
+
+void ApplyGpuMemoryFraction(double fraction, const std::string& device) {
+  if (fraction <= 0) return;
+  if (device.rfind("cuda", 0) != 0) {
+    std::fprintf(stderr, "ltsweep-train: --gpu-memory-fraction %g ignored on --device %s\n", fraction, device.c_str());
+    return;
+  }
+#ifdef LTSWEEP_TORCH_CUDA
+  const int n = static_cast<int>(torch::cuda::device_count());
+  for (int i = 0; i < n; ++i) {
+    // A first allocation brings up the device's caching allocator.
+    torch::empty({1}, torch::TensorOptions().device(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i))));
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(i));
+  }
+  std::fprintf(stderr, "ltsweep-train: using at most %.3g of the memory of each of %d CUDA device(s)\n", fraction, n);
+#else
+  throw CannotRunHere("--gpu-memory-fraction: this ltsweep-train was built against a LibTorch without CUDA");
+#endif
+}
+
+std::string DoesNotFitMessage(double fraction, const std::string& what) {
+  const std::string first = what.substr(0, what.find('\n'));
+  if (fraction > 0) {
+    char share[32];
+    std::snprintf(share, sizeof(share), "%.3g", fraction);
+    return std::string("the trial does not fit in its share of the GPU memory (--gpu-memory-fraction ") + share +
+           ", the worker's --trials-per-gpu): " + first;
+  }
+  return "the trial does not fit in the GPU memory: " + first;
 }
 
 void ConfigureTorchThreads(int threads) {

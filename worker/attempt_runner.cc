@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "worker/attempt_rules.h"
 #include "worker/event_mapper.h"
+#include "worker/gpu_detect.h"
 #include "worker/lease_guard.h"
 #include "worker/lease_validation.h"
 #include "worker/memory_limit.h"
@@ -75,8 +77,17 @@ StatusOr<SpawnOptions> PrepareAttempt(const WorkerOptions& options, int slot, co
   invocation.trainer = options.trainer_path;
   invocation.config_path = (dir / "config.json").string();
   LTSWEEP_RETURN_IF_ERROR(WriteWholeFile(invocation.config_path, lease.config_json() + "\n"));
-  invocation.threads = options.threads_per_trial;
-  invocation.gpu = SlotGpu(options.gpus, slot);
+  const SlotDevices& devices = options.slot_layout.at(static_cast<size_t>(slot));
+  invocation.threads = devices.threads;
+  if (lease.gpus_size() > 0) {
+    // The coordinator matched the trial to this slot's GPUs (a lease
+    // without gpus is a CPU trial, also from an older coordinator).
+    const char* parent = std::getenv("CUDA_VISIBLE_DEVICES");
+    auto visible = ChildVisibleDevices(devices.gpus, parent ? std::optional<std::string>(parent) : std::nullopt);
+    if (!visible.ok()) return InternalError("slot " + std::to_string(slot) + ": " + visible.status().message());
+    invocation.cuda_visible_devices = *visible;
+    invocation.gpu_memory_fraction = devices.gpu_memory_fraction;
+  }
   if (!options.checkpoint_root.empty()) {
     const fs::path ckpt = fs::path(options.checkpoint_root) / CheckpointName(lease.trial_id(), lease.config_hash());
     LTSWEEP_RETURN_IF_ERROR(CreateFolder(ckpt, "checkpoint folder"));

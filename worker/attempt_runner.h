@@ -40,7 +40,7 @@ namespace ltsweep::worker {
 class AttemptRunner {
  public:
   // `options` as resolved by Worker::Run(): trainer_path is the trainer to
-  // run, threads_per_trial > 0, clock set.
+  // run, slot_layout filled, clock set.
   AttemptRunner(const WorkerOptions& options, WorkerSession& session, LeaseTable& leases,
                 AttemptReporter& reporter);
 

@@ -19,8 +19,13 @@ v1::RegisterRequest Registrar::MakeRequest() const {
   } else {
     request.set_host(options_.host);
   }
-  request.set_slots(options_.slots);
+  request.set_slots(static_cast<int>(options_.slot_layout.size()));
   for (int g : options_.gpus) request.add_gpus(g);
+  for (const SlotDevices& slot : options_.slot_layout) {
+    v1::SlotDevices* out = request.add_slot_devices();
+    for (int g : slot.gpus) out->add_gpus(g);
+    out->set_threads(slot.threads);
+  }
   request.set_pid(getpid());
   return request;
 }
@@ -34,8 +39,9 @@ void Registrar::Accept(const v1::RegisterRequest& request, const v1::RegisterRes
           : std::chrono::milliseconds(std::max<int64_t>(100, response.heartbeat_interval_ms()));
   session_.set_heartbeat_interval(heartbeat);
   session_.set_lease_ttl(std::chrono::milliseconds(std::max<int64_t>(0, response.lease_ttl_ms())));
-  session_.Log(fmt::format("registered: host {}, {} slot(s), trainer {}, heartbeat {} ms", request.host(),
-                           options_.slots, options_.trainer_path, heartbeat.count()));
+  session_.Log(fmt::format("registered: host {}, {} slot(s): {}, trainer {}, heartbeat {} ms", request.host(),
+                           options_.slot_layout.size(), DescribeSlots(options_.slot_layout),
+                           options_.trainer_path, heartbeat.count()));
 }
 
 void Registrar::StopOnRefusedToken(const Status& error) {

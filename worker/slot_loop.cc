@@ -46,6 +46,7 @@ void SlotLoop::Run() {
     request.set_worker_id(session_.id());
     request.set_slot(slot_);
     request.set_request_id(request_id);
+    for (int g : gpus_) request.add_gpus(g);
     auto lease = client_.Lease(request);
     if (!lease.ok()) {
       // Only a transient failure may hide a granted lease: retry it as is.

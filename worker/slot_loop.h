@@ -22,6 +22,8 @@
 // been reported).
 #pragma once
 
+#include <vector>
+
 #include "common/clock.h"
 #include "worker/attempt_reporter.h"
 #include "worker/attempt_runner.h"
@@ -35,9 +37,13 @@ namespace ltsweep::worker {
 class SlotLoop {
  public:
   // `clock`: borrowed; when each Lease call was made (the lease's first renewal).
+  // `gpus`: the GPUs the slot holds (empty: a CPU slot), named in every
+  // Lease request so that only trials asking for that many GPUs come.
   SlotLoop(int slot, CoordinatorClient& client, WorkerSession& session, Registrar& registrar,
-           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock, IdleTracker& idle)
+           AttemptRunner& runner, AttemptReporter& reporter, Clock* clock, IdleTracker& idle,
+           std::vector<int> gpus = {})
       : slot_(slot),
+        gpus_(std::move(gpus)),
         client_(client),
         session_(session),
         registrar_(registrar),
@@ -58,6 +64,7 @@ class SlotLoop {
   bool ExitIfIdle();
 
   const int slot_;
+  const std::vector<int> gpus_;
   CoordinatorClient& client_;
   WorkerSession& session_;
   Registrar& registrar_;

@@ -12,9 +12,13 @@ SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation) {
   spawn.path = invocation.trainer;
   const std::string threads = std::to_string(invocation.threads);
   spawn.args = {c::kFlagConfig, invocation.config_path, c::kFlagThreads, threads};
-  if (invocation.gpu) {
+  if (invocation.cuda_visible_devices) {
     spawn.args.insert(spawn.args.end(), {c::kFlagDevice, "cuda"});
-    spawn.env.push_back({"CUDA_VISIBLE_DEVICES", std::to_string(*invocation.gpu)});
+    if (invocation.gpu_memory_fraction > 0) {
+      spawn.args.insert(spawn.args.end(),
+                        {c::kFlagGpuMemoryFraction, fmt::format("{:.6g}", invocation.gpu_memory_fraction)});
+    }
+    spawn.env.push_back({"CUDA_VISIBLE_DEVICES", *invocation.cuda_visible_devices});
   } else {
     spawn.args.insert(spawn.args.end(), {c::kFlagDevice, "cpu"});
     spawn.env.push_back({"CUDA_VISIBLE_DEVICES", ""});
@@ -26,11 +30,6 @@ SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation) {
   spawn.stderr_log_path = invocation.stderr_log_path;
   spawn.memory_limit_bytes = invocation.memory_limit_bytes;
   return spawn;
-}
-
-std::optional<int> SlotGpu(const std::vector<int>& gpus, int slot) {
-  if (gpus.empty()) return std::nullopt;
-  return gpus[static_cast<size_t>(slot) % gpus.size()];
 }
 
 std::string CheckpointName(int64_t trial_id, const std::string& config_hash) {

@@ -2,8 +2,10 @@
 // contract, common/trainer_contract.h), as pure functions:
 //
 //   <trainer> --config <dir>/config.json --threads N --device cpu|cuda
+//             [--gpu-memory-fraction F]
 //             [--checkpoint-dir <root>/<trial id>-<config hash prefix> --resume]
-//   CUDA_VISIBLE_DEVICES=<the slot's GPU, or "" on a CPU-only worker>
+//   CUDA_VISIBLE_DEVICES=<the slot's GPUs (worker/gpu_detect.h), or "" for a
+//                         CPU trial>
 //   OMP_NUM_THREADS=N
 //
 // Thread-safety: pure functions.
@@ -22,17 +24,17 @@ struct TrainerInvocation {
   std::string trainer;          // the executable
   std::string config_path;      // the trial config (JSON)
   int threads = 1;              // --threads and OMP_NUM_THREADS
-  std::optional<int> gpu;       // nullopt: CPU only
+  // The trainer's CUDA_VISIBLE_DEVICES (ChildVisibleDevices) for a GPU
+  // trial, run with --device cuda; nullopt: a CPU trial ("", --device cpu).
+  std::optional<std::string> cuda_visible_devices;
+  // > 0: --gpu-memory-fraction (the slot shares its GPUs; worker/slot_layout.h).
+  double gpu_memory_fraction = 0;
   std::string checkpoint_dir;   // empty: no checkpoints (a retry starts over)
   std::string stderr_log_path;  // where the trainer's stderr is copied
   uint64_t memory_limit_bytes = 0;  // RLIMIT_AS of the trainer; 0: none
 };
 
 SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation);
-
-// The GPU of `slot` (slot i uses gpus[i % gpus.size()]); nullopt when gpus is
-// empty.
-std::optional<int> SlotGpu(const std::vector<int>& gpus, int slot);
 
 // "<trial id>-<first 16 characters of the config hash>" ("<trial id>" when
 // the hash is empty). Keyed by both: trial ids restart in every database, and

@@ -37,13 +37,19 @@ std::string DefaultTrainerPath() {
 }
 
 // Checks the options and fills the fields whose default depends on the
-// machine: slots, trainer_path (absolute), threads_per_trial, clock. Creates
+// machine: slot_layout (worker/slot_layout.h), trainer_path (absolute), clock. Creates
 // the work dir. Errors name the flag at fault.
 Status ResolveOptions(WorkerOptions& o) {
   if (o.coordinator.empty()) return InvalidArgumentError("--coordinator: the coordinator address is required");
-  if (o.slots < 0) return InvalidArgumentError("--slots: must be at least 1");
   if (o.exit_when_idle.count() < 0) return InvalidArgumentError("--exit-when-idle: must not be negative");
-  if (o.slots == 0) o.slots = o.gpus.empty() ? 1 : static_cast<int>(o.gpus.size());
+  SlotPlanInput plan;
+  plan.gpus = o.gpus;
+  plan.gpus_per_slot = o.gpus_per_slot;
+  plan.trials_per_gpu = o.trials_per_gpu;
+  plan.cpu_slots = o.slots == kDefaultSlots ? (o.gpus.empty() ? 1 : 0) : o.slots;
+  plan.threads_per_trial = o.threads_per_trial;
+  plan.cores = UsableCores();
+  LTSWEEP_ASSIGN_OR_RETURN(o.slot_layout, PlanSlots(plan));
   std::string trainer = o.trainer_path.empty() ? DefaultTrainerPath() : FindExecutable(o.trainer_path);
   if (trainer.empty()) {
     return NotFoundError(o.trainer_path.empty()
@@ -52,8 +58,6 @@ Status ResolveOptions(WorkerOptions& o) {
   }
   std::error_code ec;
   o.trainer_path = fs::absolute(trainer, ec).string();
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (o.threads_per_trial <= 0) o.threads_per_trial = std::max(1, static_cast<int>(cores) / std::max(1, o.slots));
   if (o.clock == nullptr) o.clock = SystemClock::Default();
   fs::create_directories(o.work_dir, ec);
   if (ec) return InvalidArgumentError(fmt::format("--work-dir: cannot create {}: {}", o.work_dir, ec.message()));
@@ -69,8 +73,10 @@ void RunSlotsAndHeartbeats(const WorkerOptions& o, CoordinatorClient& client, Wo
   HeartbeatLoop heartbeat(client, session, leases, registrar, o.clock);
   std::thread heartbeat_thread([&heartbeat] { heartbeat.Run(); });
   std::vector<std::thread> slots;
-  for (int i = 0; i < o.slots; ++i) {
-    slots.emplace_back([&, i] { SlotLoop(i, client, session, registrar, runner, reporter, o.clock, idle).Run(); });
+  for (int i = 0; i < static_cast<int>(o.slot_layout.size()); ++i) {
+    slots.emplace_back([&, i] {
+      SlotLoop(i, client, session, registrar, runner, reporter, o.clock, idle, o.slot_layout[i].gpus).Run();
+    });
   }
   for (auto& t : slots) t.join();
   session.Stop();

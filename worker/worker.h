@@ -36,6 +36,8 @@
 //
 // The parts, each in its own header:
 //   worker/worker_options.h    every setting and its default
+//   worker/slot_layout.h       the slots: CPU (threads) or holding GPUs, --cpu-slots auto
+//   worker/gpu_detect.h        --gpus auto, and the trainers' CUDA_VISIBLE_DEVICES
 //   worker/coordinator_client.h the RPCs, with deadlines and error classes
 //   worker/registration.h      register (again)
 //   worker/slot_loop.h         lease per slot, hand back on stop

@@ -3,7 +3,7 @@
 // only when its flag is given, and its --help shows these values.
 //
 // Worker::Run() resolves the "0: ..." and "empty: ..." fields once (slots,
-// trainer_path, threads_per_trial, clock) and hands the resolved copy to the
+// gpus and threads_per_trial into slot_layout; trainer_path, clock) and hands the resolved copy to the
 // parts of the run (worker/slot_loop.h, worker/attempt_runner.h, ...).
 //
 // Thread-safety: a value; the parts of a running worker only read it.
@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "proto/credentials.h"
 #include "worker/backoff.h"
+#include "worker/slot_layout.h"
 
 namespace ltsweep::worker {
 
@@ -27,11 +28,25 @@ struct WorkerOptions {
   // How to reach it: TLS (CA, client certificate) and the worker's token
   // (proto/credentials.h; docs/security.md). Default: plain text, no token.
   proto::ChannelSecurityOptions security;
-  // Trial slots. 0: one per GPU when gpus is given, else 1.
-  int slots = 0;
-  // GPU index of each slot (slot i uses gpus[i % gpus.size()]). Empty: CPU
-  // only; trainers get CUDA_VISIBLE_DEVICES="" and --device cpu.
+  // CPU slots: each runs trials of sweeps with resources.gpus 0, with
+  // CUDA_VISIBLE_DEVICES="" and --device cpu. kDefaultSlots: one when gpus
+  // is empty, else none. kAutoSlots: PickCpuSlots (worker/slot_layout.h),
+  // one 1-thread slot per core left over by the GPU slots. 0: none (only
+  // with gpus).
+  int slots = kDefaultSlots;
+  // GPUs (indices as worker/gpu_detect.h counts them). Each group of
+  // gpus_per_slot of them, in order, makes trials_per_gpu GPU slots that
+  // run trials of sweeps with resources.gpus == gpus_per_slot, with
+  // CUDA_VISIBLE_DEVICES set to the group and --device cuda. Empty: none
+  // (the library never detects GPUs itself; `ltsweep worker` does).
   std::vector<int> gpus;
+  int gpus_per_slot = 1;
+  // Trials sharing one GPU group (1 .. 64). Above 1 each trainer gets
+  // --gpu-memory-fraction 1/K and a trial that does not fit exits 5.
+  int trials_per_gpu = 1;
+  // The slots, resolved by Worker::Run() from the fields above (PlanSlots);
+  // any value set before Run() is replaced.
+  std::vector<SlotDevices> slot_layout;
   // The trainer executable. Empty: ltsweep-train next to this program's
   // executable, else on $PATH.
   std::string trainer_path;
@@ -79,7 +94,8 @@ struct WorkerOptions {
   std::chrono::milliseconds metric_flush_interval{1'000};
   // Deadline of each RPC.
   std::chrono::milliseconds rpc_timeout{10'000};
-  // --threads of each trainer. 0: hardware threads / slots (at least 1).
+  // --threads of each trainer. 0: 1 for auto CPU slots (PickCpuSlots), else
+  // usable cores / slots (at least 1).
   int threads_per_trial = 0;
   // Retry schedule while the coordinator is unreachable: 100 ms doubling up
   // to 5 s, +-20 % jitter.

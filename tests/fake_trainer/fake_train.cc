@@ -3,7 +3,7 @@
 // milliseconds, for coordinator and worker tests.
 //
 //   ltsweep-fake-train --config trial.json [--checkpoint-dir DIR] [--resume]
-//                      [--threads N] [--device D]
+//                      [--threads N] [--device D] [--gpu-memory-fraction F]
 //
 // Runs train.epochs epochs (from the config), sleeping LTSWEEP_FAKE_EPOCH_MS
 // (default 50) per epoch, and prints start / epoch / checkpoint / done JSON
@@ -52,6 +52,11 @@
 //                                 None: exit 5 ("no CUDA device"). With
 //                                 LTSWEEP_FAKE_GPU_LOG=FILE append one line
 //                                 "job=<$SLURM_JOB_ID> gpu=<N> seed=<seed>"
+//   LTSWEEP_FAKE_DEVICE_LOG=FILE  append one JSON line per run: train.seed,
+//                                 train.lr, --device, --threads,
+//                                 --gpu-memory-fraction (0 when not given) and
+//                                 CUDA_VISIBLE_DEVICES (null when unset): what
+//                                 the worker gave it (device scheduling tests)
 //   LTSWEEP_FAKE_ALLOC_MB=N       allocate and touch N MiB before training
 //                                 (memory limits: past RLIMIT_AS the
 //                                 std::bad_alloc is left uncaught, so the
@@ -218,6 +223,7 @@ int main(int argc, char** argv) {
   std::string config_path, checkpoint_dir, device = "cpu";
   bool resume = false;
   int threads = 0;
+  double gpu_memory_fraction = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
@@ -226,6 +232,7 @@ int main(int argc, char** argv) {
     else if (a == c::kFlagResume) resume = true;
     else if (a == c::kFlagThreads) threads = std::atoi(next().c_str());
     else if (a == c::kFlagDevice) device = next();
+    else if (a == c::kFlagGpuMemoryFraction) gpu_memory_fraction = std::atof(next().c_str());
     else return Usage("unknown argument " + a);
   }
   if (config_path.empty()) return Usage(std::string(c::kFlagConfig) + " is required");
@@ -271,6 +278,18 @@ int main(int argc, char** argv) {
     };
     trace("start");
     std::atexit([] { trace("end"); });
+  }
+
+  if (const std::string log = Env("LTSWEEP_FAKE_DEVICE_LOG"); !log.empty()) {
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    const std::string line = Json{{"seed", seed}, {"lr", lr}, {"device", device}, {"threads", threads},
+                                  {"gpu_memory_fraction", gpu_memory_fraction},
+                                  {"cuda_visible_devices", visible ? Json(visible) : Json(nullptr)}}
+                                 .dump() + "\n";
+    if (std::FILE* f = std::fopen(log.c_str(), "a")) {
+      std::fwrite(line.data(), 1, line.size(), f);
+      std::fclose(f);
+    }
   }
 
   const std::string pid_dir = Env("LTSWEEP_FAKE_PID_DIR");

@@ -297,6 +297,21 @@ TEST(SpecErrorTest, UnknownKeysEverywhereWithSuggestions) {
   ExpectError("program: train.py\n", 1, "program", "W&B key that ltsweep does not use");
 }
 
+// resources.gpus is acted on (the coordinator leases a trial only to a slot
+// holding that many GPUs), so counts it cannot honour are refused up front.
+TEST(SpecErrorTest, GpusThatCannotBeHonouredAreRefused) {
+  ExpectError("resources: {gpus: 0.5}\n", 1, "resources.gpus", "expected an integer, got 0.5");
+  ExpectError("resources: {gpus: 65}\n", 1, "resources.gpus", "65 is above the maximum 64");
+  ExpectError("resources: {gpus: -1}\n", 1, "resources.gpus", "below the minimum 0");
+  ExpectError("resources: {gpus: '1'}\n", 1, "resources.gpus", "expected an integer");
+  auto spec = ParseSweepSpec("config: {train: {epochs: 1}}\n", "test.yaml");
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->gpus, 0) << "no resources: CPU trials";
+  spec = ParseSweepSpec("resources: {gpus: 8}\n", "test.yaml");
+  ASSERT_TRUE(spec.ok());
+  EXPECT_EQ(spec->gpus, 8);
+}
+
 TEST(SpecErrorTest, WrongTypes) {
   ExpectError("method: random\nrun_cap: ten\nparameters:\n  train.lr: {values: [0.1]}\n", 2, "run_cap",
               "expected an integer");
@@ -467,7 +482,7 @@ parameters:
   EXPECT_EQ(d->method, SearchMethod::kGrid);
   EXPECT_EQ(d->seeds, std::vector<int64_t>{0});
   EXPECT_EQ(d->max_attempts, 3);
-  EXPECT_EQ(d->gpus, 1);
+  EXPECT_EQ(d->gpus, 0);  // CPU trials unless resources.gpus says otherwise
   EXPECT_EQ(d->priority, 0);
   EXPECT_FALSE(d->rerun);
   EXPECT_EQ(d->metric.goal, "minimize");

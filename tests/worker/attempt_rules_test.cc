@@ -301,17 +301,28 @@ TEST(TrainerCommandTest, GpuSlotGetsItsGpuAndNoCheckpointsWithoutARoot) {
   inv.trainer = "t";
   inv.config_path = "c.json";
   inv.threads = 2;
-  inv.gpu = SlotGpu({0, 3}, 3);
+  inv.cuda_visible_devices = "3";
   const SpawnOptions spawn = MakeSpawnOptions(inv);
   EXPECT_EQ(spawn.args, (std::vector<std::string>{"--config", "c.json", "--threads", "2", "--device", "cuda"}));
   using Env = std::vector<std::pair<std::string, std::string>>;
   EXPECT_EQ(spawn.env, (Env{{"CUDA_VISIBLE_DEVICES", "3"}, {"OMP_NUM_THREADS", "2"}}));
 }
 
-TEST(TrainerCommandTest, SlotsGpusAndNames) {
-  EXPECT_EQ(SlotGpu({}, 0), std::nullopt);
-  EXPECT_EQ(SlotGpu({4, 5}, 0), 4);
-  EXPECT_EQ(SlotGpu({4, 5}, 3), 5);
+TEST(TrainerCommandTest, SharedGpuSlotTellsTheTrainerItsMemoryShare) {
+  TrainerInvocation inv;
+  inv.trainer = "t";
+  inv.config_path = "c.json";
+  inv.cuda_visible_devices = "1,2";
+  inv.gpu_memory_fraction = 0.25;
+  const SpawnOptions spawn = MakeSpawnOptions(inv);
+  EXPECT_EQ(spawn.args, (std::vector<std::string>{"--config", "c.json", "--threads", "1", "--device", "cuda",
+                                                  "--gpu-memory-fraction", "0.25"}));
+  inv.cuda_visible_devices.reset();  // a CPU trial never gets a share
+  EXPECT_EQ(MakeSpawnOptions(inv).args,
+            (std::vector<std::string>{"--config", "c.json", "--threads", "1", "--device", "cpu"}));
+}
+
+TEST(TrainerCommandTest, Names) {
   EXPECT_EQ(CheckpointName(12, ""), "12");
   EXPECT_EQ(CheckpointName(12, "0123456789abcdef0123"), "12-0123456789abcdef");
   EXPECT_EQ(AttemptDirName(12, 3), "trial-12-a3");
