@@ -19,6 +19,9 @@ PACKAGES=(
   dataset-fashion-mnist
   # tools the tests use
   xz-utils procps openssl
+  # GPU path: GoogleTest sources that deploy/gpu/carry-deps.sh carries to a
+  # GPU machine without a package registry (docs/gpu.md)
+  googletest
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
 )
