@@ -22,6 +22,7 @@ import argparse
 import lzma
 import math
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -75,7 +76,12 @@ def main():
     train[mask, 1:] = 0
     for b, name in enumerate(TRAIN):
         write_xz(os.path.join(a.out, name + ".xz"), train[b * 10000:(b + 1) * 10000])
-    write_xz(os.path.join(a.out, "test_batch.bin.xz"), read(a.src, "test_batch.bin"))
+    test_xz = os.path.join(a.src, "test_batch.bin.xz")
+    if os.path.exists(test_xz):  # the whole test set, as it is
+        read(a.src, "test_batch.bin")  # checks its size
+        shutil.copyfile(test_xz, os.path.join(a.out, "test_batch.bin.xz"))
+    else:
+        write_xz(os.path.join(a.out, "test_batch.bin.xz"), read(a.src, "test_batch.bin"))
     meta = os.path.join(a.src, "batches.meta.txt")
     if os.path.exists(meta):
         with open(meta, "rb") as f, open(os.path.join(a.out, "batches.meta.txt"), "wb") as g:
