@@ -19,9 +19,10 @@ PACKAGES=(
   dataset-fashion-mnist
   # tools the tests use
   xz-utils procps openssl
-  # GPU path: GoogleTest sources that deploy/gpu/carry-deps.sh carries to a
-  # GPU machine without a package registry (docs/gpu.md)
-  googletest
+  # GPU path (docs/gpu.md): GoogleTest sources that deploy/gpu/carry-deps.sh
+  # carries to a GPU machine without a package registry; Debian's PyTorch for
+  # the PyTorch peer of bench/gpu_check.sh --smoke (PYTHON=/usr/bin/python3)
+  googletest python3-torch
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
 )
