@@ -126,6 +126,16 @@ std::vector<ConfigKey> BuildSchema() {
       {"train.lr_schedule.max_lr", kNum, 0.1, {}, 0.0, 10.0, "triangular and range_test: upper bound."},
       {"train.lr_schedule.step_size", kInt, 2000, {}, 1.0, 1e7,
        "triangular: iterations per half cycle (Smith suggests 2-10 epochs' worth)."},
+      // GPU path (image track; docs/gpu.md)
+      {"train.data_on_device", kStr, "auto", S{"auto", "true", "false"}, kNone, kNone,
+       "Images: keep the whole training and test set on the device as uint8 and build each batch there "
+       "(crop, flip, normalise by index arithmetic; no copy per batch). auto: on CUDA only; false: the host "
+       "loader. Batches equal the host loader's for the same seed. Measured effect: to be measured on a GPU."},
+      {"train.precision", kStr, "fp32", S{"fp32", "bf16"}, kNone, kNone,
+       "Images: bf16 runs the forward pass under bfloat16 autocast (CUDA, or CPU with bf16 kernels); the loss, "
+       "the gradients' master weights and the optimizer stay fp32. Measured effect: to be measured on a GPU."},
+      {"train.channels_last", kBool, false, {}, kNone, kNone,
+       "Images: NHWC (channels-last) weights and inputs. Measured effect: to be measured on a GPU."},
       // ------------------------------------------------------------- metrics
       {"metrics.many_shot_min", kInt, 100, {}, 0.0, 1e8,
        "Classes with more than this many training samples count as many-shot."},
@@ -380,6 +390,13 @@ StatusOr<Json> ResolveTrialConfig(const Json& partial) {
     return InvalidArgumentError(fmt::format("model.arch: {} does not fit data.dataset {} ({})", arch, dataset,
                                             dataset == "imdb" ? "use bilstm, logreg, naive_bayes, knn or xgboost"
                                                               : "use a resnet"));
+  }
+  if (dataset == "imdb") {
+    for (const char* key : {"data_on_device", "precision", "channels_last"}) {
+      if (train[key] != DefaultTrialConfig()["train"][key]) {
+        return InvalidArgumentError(fmt::format("train.{}: applies to the image track only, not data.dataset imdb", key));
+      }
+    }
   }
   if (config["metrics"]["few_shot_max"].get<int64_t>() > config["metrics"]["many_shot_min"].get<int64_t>() + 1) {
     return InvalidArgumentError("metrics.few_shot_max: must not exceed metrics.many_shot_min + 1");

@@ -19,6 +19,11 @@ PACKAGES=(
   dataset-fashion-mnist
   # tools the tests use
   xz-utils procps openssl
+  # GPU path (docs/gpu.md): GoogleTest sources that deploy/gpu/carry-deps.sh
+  # carries to a GPU machine without a package registry. (The PyTorch peer of
+  # bench/gpu_check.sh --smoke needs Debian's python3-torch, which no test
+  # uses: install it by hand for that.)
+  googletest
   # fuzzing (tests/fuzz, `make fuzz`): clang and its libFuzzer runtime
   clang libclang-rt-14-dev
   # deployment tests (tests/deploy): a real single-node Slurm for slurm_test_*

@@ -1,9 +1,14 @@
 #include "trainer/image/data_file.h"
 
-#include <lzma.h>
 #include <unistd.h>
 #include <sys/stat.h>
+
+#ifdef LTSWEEP_HAVE_LZMA
+#include <lzma.h>
+#endif
+#ifdef LTSWEEP_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -79,6 +84,16 @@ std::vector<uint8_t> ReadPlain(const std::string& path, uint64_t max_bytes, Past
   return out;
 }
 
+// A trainer-only build without zlib or liblzma (docs/gpu.md) cannot read
+// that format here; another node's build may.
+[[noreturn, maybe_unused]] void ThrowNotBuiltWith(const std::string& path, const char* library) {
+  throw CannotRunHere(fmt::format("{}: this ltsweep-train was built without {} (a trainer-only build that did not "
+                                  "find its headers), so it cannot read this file; decompress it next to the "
+                                  "compressed one, or rebuild with {}",
+                                  path, library, library));
+}
+
+#ifdef LTSWEEP_HAVE_LZMA
 const char* LzmaMessage(lzma_ret ret) {
   switch (ret) {
     case LZMA_MEM_ERROR: return "out of memory";
@@ -133,7 +148,11 @@ std::vector<uint8_t> ReadXz(const std::string& path, uint64_t max_bytes, PastLim
     }
   }
 }
+#else
+std::vector<uint8_t> ReadXz(const std::string& path, uint64_t, PastLimit) { ThrowNotBuiltWith(path, "liblzma"); }
+#endif
 
+#ifdef LTSWEEP_HAVE_ZLIB
 std::vector<uint8_t> ReadGz(const std::string& path, uint64_t max_bytes, PastLimit past) {
   errno = 0;
   gzFile gz = gzopen(path.c_str(), "rb");
@@ -164,6 +183,9 @@ std::vector<uint8_t> ReadGz(const std::string& path, uint64_t max_bytes, PastLim
   }
   return out;
 }
+#else
+std::vector<uint8_t> ReadGz(const std::string& path, uint64_t, PastLimit) { ThrowNotBuiltWith(path, "zlib"); }
+#endif
 
 std::vector<uint8_t> Read(const std::string& path, uint64_t max_bytes, PastLimit past) {
   if (EndsWith(path, ".xz")) return ReadXz(path, max_bytes, past);

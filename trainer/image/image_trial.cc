@@ -27,10 +27,13 @@
 #include "trainer/core/numpy_random.h"
 #include "trainer/core/smote.h"
 #include "trainer/image/augment.h"
-#include "trainer/image/batch_loader.h"
+#include "trainer/image/device_batches.h"
+#include "trainer/image/device_options.h"
 #include "trainer/image/image_data.h"
+#include "trainer/image/train_batches.h"
 #include "trainer/losses.h"
 #include "trainer/models.h"
+#include "trainer/precision.h"
 #include "trainer/training_objects.h"
 
 namespace ltsweep::trainer {
@@ -83,6 +86,16 @@ void OversampleImages(ImageSet& set, const Json& config, int threads) {
                Seconds(start));
 }
 
+// A training epoch's running sums, kept on the trial's device so a step needs
+// no device-to-host copy: the loss sum in double (each batch mean times its
+// size, the same arithmetic as summing on the host) and the correct count.
+struct EpochSums {
+  torch::Tensor loss_sum, correct;
+  explicit EpochSums(torch::Device device)
+      : loss_sum(torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device))),
+        correct(torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device))) {}
+};
+
 struct EvalResult {
   double loss = kNaN;
   ConfusionMatrix confusion;
@@ -98,6 +111,7 @@ class ImageTrial {
 
  private:
   void Setup();
+  void SetupHostTestSet();
   void SetupModel();
   // Continues from rt_.checkpoint_dir when asked and present; returns the
   // first epoch to train.
@@ -111,6 +125,11 @@ class ImageTrial {
   std::vector<int64_t> EpochOrder(int epoch, const EpochBalance& balance);
   // Trains one epoch; returns false when interrupted.
   bool TrainEpoch(int epoch, Json* fields);
+  // One optimisation step on `batch`: adds its loss and correct count to
+  // `sums`; returns the batch's mean loss (0-d, fp32) and logits, detached.
+  std::pair<torch::Tensor, torch::Tensor> Step(const TrainBatch& batch, EpochSums* sums);
+  // The model's fp32 logits for `x` under train.precision and train.channels_last.
+  torch::Tensor Forward(const torch::Tensor& x);
   EvalResult Evaluate();
   Json MakeState(int next_epoch) const;
   void Snapshot(int next_epoch, bool write);
@@ -128,8 +147,11 @@ class ImageTrial {
   ImageData data_;
   std::vector<int64_t> fit_counts_;  // counts of the set actually trained on (after oversampling)
   AugmentOptions augment_;
-  std::unique_ptr<BatchLoader> loader_;
-  torch::Tensor test_x_, test_y_;
+  DeviceOptions device_options_;
+  bool data_on_device_ = false;
+  std::unique_ptr<TrainBatches> batches_;
+  torch::Tensor test_x_, test_y_;               // host path: the normalised test set
+  std::unique_ptr<DeviceImageSet> device_test_;  // device path: the uint8 test set
   ResNetCifar model_{nullptr};
   std::unique_ptr<Loss> loss_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
@@ -177,10 +199,23 @@ void ImageTrial::Setup() {
   for (int32_t y : data_.train.labels) ++fit_counts_[static_cast<size_t>(y)];
 
   augment_ = AugmentOptions::ForDataset(data_.dataset, config_["data"]["augment"].get<bool>());
-  BatchLoaderOptions loader_options;
-  loader_options.batch_size = batch_size_;
-  loader_ = std::make_unique<BatchLoader>(data_.train, augment_, loader_options);
+  device_options_ = DeviceOptions::FromConfig(config_);
+  data_on_device_ = device_options_.DataOnDevice(device_.str());
+  if (data_on_device_) {
+    batches_ = MakeDeviceBatches(data_.train, augment_, batch_size_, device_);
+    device_test_ = std::make_unique<DeviceImageSet>(data_.test, augment_, device_);
+  } else {
+    batches_ = MakeHostBatches(data_.train, augment_, batch_size_, device_);
+    SetupHostTestSet();
+  }
 
+  SetupModel();
+  schedule_ = MakeLrSchedule(LrScheduleOptions::FromConfig(config_));
+  shots_.many_shot_min = config_["metrics"]["many_shot_min"].get<int64_t>();
+  shots_.few_shot_max = config_["metrics"]["few_shot_max"].get<int64_t>();
+}
+
+void ImageTrial::SetupHostTestSet() {
   // The test set, scaled and normalised once.
   const ImageSet& te = data_.test;
   std::vector<int64_t> all(static_cast<size_t>(te.num));
@@ -191,11 +226,6 @@ void ImageTrial::Setup() {
   for (int64_t i = 0; i < te.num; ++i) test_y_[i] = static_cast<int64_t>(te.labels[static_cast<size_t>(i)]);
   test_x_ = test_x_.to(device_);
   test_y_ = test_y_.to(device_);
-
-  SetupModel();
-  schedule_ = MakeLrSchedule(LrScheduleOptions::FromConfig(config_));
-  shots_.many_shot_min = config_["metrics"]["many_shot_min"].get<int64_t>();
-  shots_.few_shot_max = config_["metrics"]["few_shot_max"].get<int64_t>();
 }
 
 void ImageTrial::SetupModel() {
@@ -204,6 +234,7 @@ void ImageTrial::SetupModel() {
   model_ = MakeResNet(config_["model"]["arch"].get<std::string>(), training_.normed_head(), tr.num_classes,
                       tr.channels);
   model_->to(device_);
+  if (device_options_.channels_last) ToChannelsLast(*model_);
   loss_ = std::make_unique<Loss>(MakeLoss(training_.loss, fit_counts_));
   optimizer_ = MakeOptimizer(training_.optimizer, model_->parameters());
 }
@@ -248,7 +279,7 @@ void ImageTrial::Snapshot(int next_epoch, bool write) {
 }
 
 void ImageTrial::Interrupt() {
-  loader_->Stop();
+  batches_->Stop();
   if (rt_.checkpoint_dir.empty()) {
     Progress("interrupted; no --checkpoint-dir, so no checkpoint written");
   } else if (!last_snapshot_.empty()) {
@@ -262,57 +293,64 @@ void ImageTrial::Interrupt() {
   throw Interrupted();
 }
 
+torch::Tensor ImageTrial::Forward(const torch::Tensor& x) {
+  const torch::Tensor input = device_options_.channels_last ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  torch::Tensor logits;
+  {
+    AutocastScope autocast(device_.type(), device_options_.precision == Precision::kBf16);
+    logits = model_->forward(input);
+  }
+  return logits.to(torch::kFloat32);  // the loss and the metrics in fp32 (a no-op without autocast)
+}
+
+std::pair<torch::Tensor, torch::Tensor> ImageTrial::Step(const TrainBatch& batch, EpochSums* sums) {
+  optimizer_->zero_grad();
+  torch::Tensor logits = Forward(batch.x);
+  torch::Tensor loss = (*loss_)(logits, batch.y);
+  loss.backward();
+  optimizer_->step();
+  torch::NoGradGuard no_grad;
+  sums->loss_sum += loss.to(torch::kFloat64) * static_cast<double>(batch.size);
+  sums->correct += logits.argmax(1).eq(batch.y).sum();
+  return {loss.detach(), logits.detach()};
+}
+
 bool ImageTrial::TrainEpoch(int epoch, Json* fields) {
   EpochBalance balance = BalanceForEpoch(training_.balance, fit_counts_, epoch);
   ApplyEpochClassWeights(balance, *loss_);
-  loader_->StartEpoch(EpochOrder(epoch, balance), EngineSeed(seed_, epoch, kAugmentStream));
-  const int iters = static_cast<int>(loader_->num_batches());
-  const ImageSet& tr = data_.train;
+  batches_->StartEpoch(EpochOrder(epoch, balance), EngineSeed(seed_, epoch, kAugmentStream));
+  const int iters = static_cast<int>(batches_->num_batches());
   model_->train();
-  double loss_sum = 0;
-  int64_t correct = 0, seen = 0;
+  EpochSums sums(device_);
+  int64_t seen = 0;
   double first_lr = kNaN;
   auto t0 = Clock::now();
-  BatchView batch;
-  while (loader_->Next(&batch)) {
-    if (rt_.Interrupted()) {
-      loader_->Release(batch.slot);
-      return false;
-    }
+  TrainBatch batch;
+  while (batches_->Next(&batch)) {
+    if (rt_.Interrupted()) return false;
     const int it = static_cast<int>(batch.index);
     const double lr = schedule_->LearningRate(epoch, it, iters);
     if (it == 0) first_lr = lr;
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
-    torch::Tensor x = torch::from_blob(batch.data, {batch.size, tr.channels, tr.height, tr.width}, torch::kFloat32);
-    torch::Tensor y = torch::from_blob(batch.labels, {batch.size}, torch::kInt64);
-    if (!device_.is_cpu()) {
-      x = x.to(device_);
-      y = y.to(device_);
-    }
-    optimizer_->zero_grad();
-    torch::Tensor logits = model_->forward(x);
-    torch::Tensor loss = (*loss_)(logits, y);
-    loss.backward();
-    optimizer_->step();
-    const double loss_value = loss.item<double>();
-    const int64_t batch_correct = logits.argmax(1).eq(y).sum().item<int64_t>();
-    loader_->Release(batch.slot);
-    loss_sum += loss_value * static_cast<double>(batch.size);
-    correct += batch_correct;
+    auto [loss, logits] = Step(batch, &sums);
     seen += batch.size;
     ++global_step_;
-    if (range_test_) {
+    if (range_test_) {  // one device sync per step, for the per-step event
+      const double loss_value = loss.item<double>();
+      const int64_t batch_correct = logits.argmax(1).eq(batch.y).sum().item<int64_t>();
       RangeTestPoint p{lr, loss_value, static_cast<double>(batch_correct) / static_cast<double>(batch.size)};
       range_points_.push_back(p);
       events_.Emit(contract::kEventRangeTest, {{"step", global_step_ - 1}, {contract::kFieldEpoch, epoch}, {"lr", lr},
                                   {"loss", ToJson(loss_value)}, {"accuracy", p.accuracy}});
     }
-    if (Seconds(last_progress_) >= 5.0) {
+    if (Seconds(last_progress_) >= 5.0) {  // reads the sums: one device sync per progress line
       Progress(fmt::format("epoch {}/{} step {}/{} loss {:.4f} lr {:.5g} {:.1f} img/s", epoch + 1, epochs_, it + 1,
-                           iters, loss_sum / static_cast<double>(seen), lr,
+                           iters, sums.loss_sum.item<double>() / static_cast<double>(seen), lr,
                            static_cast<double>(seen) / Seconds(t0)));
     }
   }
+  const double loss_sum = sums.loss_sum.item<double>();  // waits for the epoch's last step
+  const int64_t correct = sums.correct.item<int64_t>();
   const double train_s = Seconds(t0);
   (*fields)["lr"] = first_lr;
   (*fields)["train_loss"] = ToJson(loss_sum / static_cast<double>(std::max<int64_t>(seen, 1)));
@@ -323,7 +361,7 @@ bool ImageTrial::TrainEpoch(int epoch, Json* fields) {
 }
 
 EvalResult ImageTrial::Evaluate() {
-  const int64_t n = test_x_.size(0);
+  const int64_t n = data_.test.num;
   const int64_t bs = config_["train"]["eval_batch_size"].get<int64_t>();
   EvalResult result(data_.test.num_classes);
   model_->eval();
@@ -332,9 +370,9 @@ EvalResult ImageTrial::Evaluate() {
   std::vector<int32_t> truth, predicted;
   for (int64_t begin = 0; begin < n; begin += bs) {
     const int64_t end = std::min(n, begin + bs);
-    torch::Tensor x = test_x_.slice(0, begin, end);
-    torch::Tensor y = test_y_.slice(0, begin, end);
-    torch::Tensor logits = model_->forward(x);
+    torch::Tensor x = device_test_ ? device_test_->Plain(begin, end) : test_x_.slice(0, begin, end);
+    torch::Tensor y = device_test_ ? device_test_->labels().slice(0, begin, end) : test_y_.slice(0, begin, end);
+    torch::Tensor logits = Forward(x);
     // The reference logs the training criterion's batch mean, averaged by batch size.
     loss_sum += (*loss_)(logits, y).item<double>() * static_cast<double>(end - begin);
     torch::Tensor pred = logits.argmax(1).to(torch::kCPU, torch::kInt32).contiguous();
@@ -379,6 +417,9 @@ void ImageTrial::EmitStart(int start_epoch) {
                 {"parameters", CountParameters(*model_)},
                 {"device", device_.str()},
                 {"threads", rt_.threads},
+                {"data_on_device", data_on_device_},
+                {"precision", PrecisionName(device_options_.precision)},
+                {"channels_last", device_options_.channels_last},
                 {"config_hash", config_hash_},
                 {"start_epoch", start_epoch},
                 {"epochs", epochs_}};
@@ -467,7 +508,7 @@ int ImageTrial::Run() {
       Interrupt();
     }
   }
-  loader_->Stop();
+  batches_->Stop();
   EmitDone();
   return contract::kExitOk;
 }

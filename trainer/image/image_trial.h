@@ -6,8 +6,11 @@
 // images, see docs/methods.md), builds the model, loss and optimizer from the
 // trial's TrainingOptions (trainer/training_objects.h) and the LR schedule
 // from the resolved config, and trains: per epoch it applies the DRW/DRS
-// class weights and sampler of core/class_weights.h, feeds batches from a
-// background BatchLoader, sets the LR before every step, evaluates on the
+// class weights and sampler of core/class_weights.h, feeds batches from
+// TrainBatches (train_batches.h: the host BatchLoader, or the device-resident
+// path of device_batches.h per train.data_on_device), runs the forward pass
+// under train.precision / train.channels_last (trainer/precision.h), sets
+// the LR before every step, evaluates on the
 // test set (argmax of the raw logits, loss with the training criterion),
 // emits an "epoch" event, and checkpoints (checkpoint.h). --resume continues
 // from the checkpoint; SIGTERM (TrialRuntime::interrupt) stops at the next

@@ -1,6 +1,8 @@
 #include "trainer/text/imdb_reader.h"
 
+#ifdef LTSWEEP_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <charconv>
@@ -15,6 +17,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+#ifndef LTSWEEP_HAVE_ZLIB
+// A trainer-only build without zlib (docs/gpu.md): plain files only.
+StatusOr<std::string> ReadMaybeGzip(const std::string& path, uint64_t max_bytes) {
+  if (path.size() >= 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+    return NotFoundError(fmt::format("{}: this ltsweep-train was built without zlib, so it cannot read .gz files; "
+                                     "decompress it next to the compressed one, or rebuild with zlib",
+                                     path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFoundError(fmt::format("{}: cannot open", path));
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (out.size() > max_bytes) {
+    return DataLossError(fmt::format("{}: more than {} bytes, the most an IMDB TSV may hold", path, max_bytes));
+  }
+  return out;
+}
+#else
 // Reads a whole (optionally gzip-compressed) file of at most max_bytes.
 StatusOr<std::string> ReadMaybeGzip(const std::string& path, uint64_t max_bytes) {
   gzFile f = gzopen(path.c_str(), "rb");
@@ -45,6 +64,7 @@ StatusOr<std::string> ReadMaybeGzip(const std::string& path, uint64_t max_bytes)
   if (rc != Z_OK) return DataLossError(fmt::format("{}: corrupt or truncated gzip data (zlib code {})", path, rc));
   return out;
 }
+#endif
 
 template <typename T>
 bool ParseInt(std::string_view s, T& out) {
