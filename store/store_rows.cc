@@ -10,7 +10,7 @@ namespace ltsweep {
 
 const char kSweepColumns[] =
     "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
-    "n_trials, created_ms, updated_ms, finished_ms";
+    "n_trials, created_ms, updated_ms, finished_ms, submitting";
 
 SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   SweepRecord s;
@@ -27,6 +27,8 @@ SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   s.created_ms = stmt.Int64(10);
   s.updated_ms = stmt.Int64(11);
   s.finished_ms = stmt.OptInt64(12);
+  // Stored as 'pending' (the status column predates it) with submitting = 1.
+  if (stmt.Int(13) != 0) s.state = SweepState::kSubmitting;
   return s;
 }
 
@@ -57,6 +59,23 @@ TrialRecord ReadTrialRow(const sqlite::Stmt& stmt) {
   t.started_ms = stmt.OptInt64(17);
   t.finished_ms = stmt.OptInt64(18);
   return t;
+}
+
+StatusOr<TrialCounts> ReadTrialCounts(sqlite::Db* db, int64_t sweep_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT status, trials, epochs FROM sweep_trial_counts WHERE sweep_id = ?"));
+  stmt.Bind(sweep_id);
+  TrialCounts counts;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    auto status = ParseTrialState(stmt.Text(0));
+    if (!status) continue;
+    counts.at(*status) += stmt.Int(1);
+    counts.epochs_at(*status) += stmt.Int64(2);
+  }
+  return counts;
 }
 
 StatusOr<std::optional<SweepRecord>> ReadSweep(sqlite::Db* db, int64_t sweep_id) {
