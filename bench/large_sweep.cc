@@ -1,21 +1,24 @@
 // large_sweep: one coordinator holding a 100,000-trial sweep (issue 14).
 //
-// A real coordinator (CoordinatorServer, in this process, gRPC on loopback)
-// on a fresh SQLite file in a temporary folder. In order:
+// Two real coordinators (CoordinatorServer, in this process, gRPC on
+// loopback), each on a fresh SQLite file in a temporary folder: A holds a
+// sweep of 1,000 + rounds x cycles trials (so about 1k or more stay queued),
+// B a small sweep and then the big one. In order:
 //
-//   1. submit a sweep A of 1,000 trials (priority 0);
-//   2. lease/finish throughput with ~1k trials queued: W fake workers (one
-//      gRPC channel each) lease a trial, report one metric batch, finish it,
-//      until `--cycles` trials are done;
-//   3. submit a sweep B of `--trials` (default 100,000) trials (priority 1)
-//      while P probe workers keep leasing and finishing A's trials (one
-//      cycle every 5 ms each): the submit's wall time, and the Lease latency
-//      (p50, p99, max) of every Lease call made while the submit ran;
-//   4. the same throughput as 2 with B's 100k trials queued (B's priority
-//      puts its trials first);
-//   5. latencies on the big sweep: GetSweep, ListSweeps, the first page of
-//      ListTrials (or the whole list where the coordinator does not page),
-//      the first WatchSweep message, and the real CLI as subprocesses:
+//   1. lease latency of P probe workers on B (one lease/report/finish cycle
+//      every 5 ms each) for a few seconds with nothing else running: the
+//      control figure;
+//   2. the same probes while B takes a sweep of `--trials` (default 100,000)
+//      trials (priority 1): the submit's wall time, and the Lease latency
+//      (p50, p99, max) of every Lease call made while it ran;
+//   3. lease/finish throughput, `--rounds` times in turn on A (~1k queued)
+//      and on B (100k queued; the big sweep's priority puts its trials
+//      first): W fake workers per coordinator (one gRPC channel each) lease
+//      a trial, report one metric batch and finish it until `--cycles`
+//      trials are done; the B/A ratio of each pair of rounds;
+//   4. latencies on the big sweep: GetSweep, ListSweeps, the first answer of
+//      ListTrials (the whole list where the coordinator does not page), the
+//      first WatchSweep message, and the real CLI as subprocesses:
 //      `ltsweep status`, `ltsweep results B` and `ltsweep report B`
 //      (remote, --coordinator).
 //
@@ -23,8 +26,8 @@
 // the CLI subprocesses for 5) and the 1-minute load average, since on a
 // shared machine wall times alone mislead; compare ratios within one run.
 //
-//   large_sweep [--trials 100000] [--workers 8] [--probes 4] [--cycles 500]
-//               [--ltsweep PATH] [--dir DIR]
+//   large_sweep [--trials 100000] [--workers 8] [--probes 4] [--cycles 1000]
+//               [--rounds 3] [--ltsweep PATH] [--dir DIR]
 //
 // Targets (issue 14): throughput at 100k >= 0.9x the 1k figure; status and
 // remote results under 1 s on the 100k sweep; lease p99 under 50 ms while
@@ -61,7 +64,8 @@ struct Args {
   int trials = 100'000;
   int workers = 8;
   int probes = 4;
-  int cycles = 500;
+  int cycles = 1000;
+  int rounds = 3;
   std::string ltsweep;
   std::string dir;
 };
@@ -198,7 +202,7 @@ std::vector<std::unique_ptr<FakeWorker>> MakeWorkers(const std::string& address,
 
 // Runs lease/report/finish cycles on every worker until `cycles` trials
 // were granted in all; prints the figures.
-void Throughput(const char* label, std::vector<std::unique_ptr<FakeWorker>>& workers, int cycles) {
+double Throughput(const std::string& label, std::vector<std::unique_ptr<FakeWorker>>& workers, int cycles) {
   std::atomic<int> left{cycles};
   std::mutex mu;
   std::vector<double> lease_ms;
@@ -223,29 +227,31 @@ void Throughput(const char* label, std::vector<std::unique_ptr<FakeWorker>>& wor
   const double n = static_cast<double>(lease_ms.size());
   std::printf("%-28s %6zu trials %7.2f s wall %8.1f trials/s  cpu %6.2f s (%5.2f ms/trial)  lease p50 %6.2f p99 %7.2f ms  "
               "load %.2f\n",
-              label, lease_ms.size(), wall, n / wall, cpu, 1e3 * cpu / std::max(1.0, n), Percentile(lease_ms, 0.5),
-              Percentile(lease_ms, 0.99), load);
+              label.c_str(), lease_ms.size(), wall, n / wall, cpu, 1e3 * cpu / std::max(1.0, n),
+              Percentile(lease_ms, 0.5), Percentile(lease_ms, 0.99), load);
   std::fflush(stdout);
+  return n / wall;
 }
 
-// Submits the big sweep while probe workers lease; prints both.
-int64_t SubmitUnderLoad(const std::string& address, int trials, int probes) {
-  auto probe_workers = MakeWorkers(address, "probe", probes);
-  auto client = v1::ClientService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  const std::string yaml = SweepYaml("big", trials, 1);
-  std::atomic<bool> submitting{true};
+// Probe workers lease on `address` (a cycle every 5 ms each) while `during`
+// runs; prints their Lease latencies under `label`.
+template <typename F>
+void Probe(const std::string& label, std::vector<std::unique_ptr<FakeWorker>>& probes, F&& during) {
+  std::atomic<bool> running{true}, measuring{false};
   std::mutex mu;
   std::vector<double> lease_ms;
   int granted_total = 0;
   std::vector<std::thread> threads;
-  for (auto& w : probe_workers) {
+  for (auto& w : probes) {
     threads.emplace_back([&, worker = w.get()] {
       std::vector<double> mine;
       int granted_n = 0;
-      while (submitting.load()) {
+      while (running.load()) {
+        const bool measured = measuring.load();
         bool granted = false;
         double ms = 0;
         if (!worker->Cycle(&granted, &ms)) break;
+        if (!measured) continue;
         mine.push_back(ms);
         granted_n += granted ? 1 : 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -255,27 +261,48 @@ int64_t SubmitUnderLoad(const std::string& address, int trials, int probes) {
       granted_total += granted_n;
     });
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // probes running before the submit
-  const double load = LoadAverage();
-  Phase phase;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // probes running first
+  measuring = true;
+  during();
+  measuring = false;
+  running = false;
+  for (auto& t : threads) t.join();
+  std::printf("  %s: %zu Lease calls (%d granted), p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", label.c_str(),
+              lease_ms.size(), granted_total, Percentile(lease_ms, 0.5), Percentile(lease_ms, 0.99),
+              Percentile(lease_ms, 1.0));
+  std::fflush(stdout);
+}
+
+bool Submit(const std::string& address, const std::string& yaml, v1::SubmitSweepResponse* resp) {
+  auto client = v1::ClientService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   v1::SubmitSweepRequest req;
   req.set_spec_yaml(yaml);
   req.set_source_name("large_sweep");
+  grpc::Status s = client->SubmitSweep(&ctx, req, resp);
+  if (!s.ok()) std::printf("submit FAILED: %s\n", s.error_message().c_str());
+  return s.ok();
+}
+
+// The control phase, then the big submit under the probes; returns the big
+// sweep's id (0 on failure).
+int64_t SubmitUnderLoad(const std::string& address, int trials, int probes) {
+  auto probe_workers = MakeWorkers(address, "probe", probes);
+  const std::string yaml = SweepYaml("big", trials, 1);
+  Probe("control (no submit, 3 s)", probe_workers, [] { std::this_thread::sleep_for(std::chrono::seconds(3)); });
   v1::SubmitSweepResponse resp;
-  grpc::Status s = client->SubmitSweep(&ctx, req, &resp);
-  const double wall = phase.wall(), cpu = phase.cpu();
-  submitting = false;
-  for (auto& t : threads) t.join();
-  if (!s.ok()) {
-    std::printf("submit of %d trials FAILED after %.2f s: %s\n", trials, wall, s.error_message().c_str());
-    return 0;
-  }
-  std::printf("submit %d trials (%zu bytes of YAML): %.2f s wall, cpu %.2f s, load %.2f; %d queued\n", trials,
-              yaml.size(), wall, cpu, load, resp.trials_queued());
-  std::printf("  lease during the submit: %zu calls (%d granted), p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              lease_ms.size(), granted_total, Percentile(lease_ms, 0.5), Percentile(lease_ms, 0.99),
-              Percentile(lease_ms, 1.0));
+  bool ok = false;
+  double wall = 0, cpu = 0;
+  const double load = LoadAverage();
+  Probe("during the submit", probe_workers, [&] {
+    Phase phase;
+    ok = Submit(address, yaml, &resp);
+    wall = phase.wall();
+    cpu = phase.cpu();
+  });
+  if (!ok) return 0;
+  std::printf("submit %d trials (%zu bytes of YAML): %.2f s wall, cpu %.2f s (whole process), load %.2f; %d queued\n",
+              trials, yaml.size(), wall, cpu, load, resp.trials_queued());
   std::fflush(stdout);
   return resp.sweep_id();
 }
@@ -364,42 +391,57 @@ void Latencies(const std::string& address, int64_t big, const Args& a) {
         [&] { return RunCli(fmt::format("{} report {} -o {}{}", a.ltsweep, big, html, target)); });
 }
 
-int Run(const Args& a) {
-  const std::string db = (std::filesystem::path(a.dir) / "large.db").string();
+struct Coordinator {
+  std::unique_ptr<ltsweep::coordinator::CoordinatorServer> server;
+  std::string address;
+  std::string db;
+};
+
+bool StartCoordinator(const Args& a, const std::string& name, Coordinator* c) {
+  c->db = (std::filesystem::path(a.dir) / (name + ".db")).string();
   ltsweep::coordinator::CoordinatorOptions options;
-  options.db_path = db;
+  options.db_path = c->db;
   options.listen = "127.0.0.1:0";
   options.log = [](const std::string&) {};
-  ltsweep::coordinator::CoordinatorServer server(options);
-  auto port = server.Start();
+  c->server = std::make_unique<ltsweep::coordinator::CoordinatorServer>(options);
+  auto port = c->server->Start();
   if (!port.ok()) {
     std::fprintf(stderr, "large_sweep: %s\n", port.status().ToString().c_str());
-    return 1;
+    return false;
   }
-  const std::string address = fmt::format("127.0.0.1:{}", *port);
-  auto client = v1::ClientService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  c->address = fmt::format("127.0.0.1:{}", *port);
+  return true;
+}
+
+int Run(const Args& a) {
+  Coordinator small, big;
+  if (!StartCoordinator(a, "small", &small) || !StartCoordinator(a, "big", &big)) return 1;
+  v1::SubmitSweepResponse resp;
+  const int small_trials = 1000 + a.rounds * a.cycles;
   {
     Phase phase;
-    grpc::ClientContext ctx;
-    v1::SubmitSweepRequest req;
-    req.set_spec_yaml(SweepYaml("small", 1000, 0));
-    v1::SubmitSweepResponse resp;
-    grpc::Status s = client->SubmitSweep(&ctx, req, &resp);
-    if (!s.ok()) {
-      std::fprintf(stderr, "large_sweep: submit: %s\n", s.error_message().c_str());
-      return 1;
-    }
-    std::printf("submit 1000 trials: %.3f s wall, cpu %.3f s\n", phase.wall(), phase.cpu());
+    if (!Submit(small.address, SweepYaml("small", small_trials, 0), &resp)) return 1;
+    std::printf("A: submit %d trials: %.3f s wall, cpu %.3f s\n", small_trials, phase.wall(), phase.cpu());
   }
-  auto workers = MakeWorkers(address, "w", a.workers);
-  Throughput("throughput, 1k queued", workers, a.cycles);
-  const int64_t big = SubmitUnderLoad(address, a.trials, a.probes);
-  if (big == 0) return 1;
-  Throughput("throughput, 100k queued", workers, a.cycles);
-  Latencies(address, big, a);
-  server.Shutdown();
-  std::error_code ec;
-  std::printf("database: %.1f MB\n", static_cast<double>(std::filesystem::file_size(db, ec)) / 1e6);
+  // B: a few thousand trials for the probes to lease while the big one goes in.
+  if (!Submit(big.address, SweepYaml("probe", 10'000, 0), &resp)) return 1;
+  std::printf("B: lease latency of %d probe workers (one cycle per 5 ms each)\n", a.probes);
+  const int64_t big_id = SubmitUnderLoad(big.address, a.trials, a.probes);
+  if (big_id == 0) return 1;
+  auto workers_a = MakeWorkers(small.address, "a", a.workers);
+  auto workers_b = MakeWorkers(big.address, "b", a.workers);
+  std::vector<double> ratios;
+  for (int r = 0; r < a.rounds; ++r) {
+    const double at_1k = Throughput(fmt::format("round {} A, ~1k+ queued", r + 1), workers_a, a.cycles);
+    const double at_100k = Throughput(fmt::format("round {} B, 100k queued", r + 1), workers_b, a.cycles);
+    ratios.push_back(at_100k / at_1k);
+  }
+  std::printf("throughput B/A per round:");
+  for (double r : ratios) std::printf(" %.2f", r);
+  std::printf(" (median %.2f)\n", Percentile(ratios, 0.5));
+  Latencies(big.address, big_id, a);
+  small.server->Shutdown();
+  big.server->Shutdown();
   return 0;
 }
 
@@ -420,14 +462,16 @@ int main(int argc, char** argv) {
       a.probes = std::atoi(next().c_str());
     } else if (arg == "--cycles") {
       a.cycles = std::atoi(next().c_str());
+    } else if (arg == "--rounds") {
+      a.rounds = std::max(1, std::atoi(next().c_str()));
     } else if (arg == "--ltsweep") {
       a.ltsweep = next();
     } else if (arg == "--dir") {
       a.dir = next();
     } else {
       std::fprintf(stderr,
-                   "usage: large_sweep [--trials 100000] [--workers 8] [--probes 4] [--cycles 500] "
-                   "[--ltsweep PATH] [--dir DIR]\n");
+                   "usage: large_sweep [--trials 100000] [--workers 8] [--probes 4] [--cycles 1000] "
+                   "[--rounds 3] [--ltsweep PATH] [--dir DIR]\n");
       return 2;
     }
   }
@@ -437,8 +481,8 @@ int main(int argc, char** argv) {
     a.dir = (std::filesystem::path(tmp ? tmp : "/tmp") / fmt::format("ltsweep-large-sweep-{}", getpid())).string();
   }
   std::filesystem::create_directories(a.dir);
-  std::printf("large_sweep: %d trials, %d workers, %d probes, %d cycles per throughput phase, %u hardware threads\n",
-              a.trials, a.workers, a.probes, a.cycles, std::thread::hardware_concurrency());
+  std::printf("large_sweep: %d trials, %d workers, %d probes, %d rounds of %d cycles, %u hardware threads\n", a.trials,
+              a.workers, a.probes, a.rounds, a.cycles, std::thread::hardware_concurrency());
   const int rc = Run(a);
   if (own_dir) std::filesystem::remove_all(a.dir);
   return rc;

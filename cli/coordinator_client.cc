@@ -171,7 +171,7 @@ Status CoordinatorClient::ForEachTrialPage(v1::ListTrialsRequest request,
   }
 }
 
-StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id) {
+StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id, bool started_only) {
   LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo info, GetSweep(sweep_id));
   SweepHistory sweep;
   sweep.sweep = coordinator::SweepFromProto(info);
@@ -181,6 +181,7 @@ StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id) {
   request.set_page_size(1000);  // the coordinator caps it at its --max-page-size
   request.set_include_config(true);
   request.set_include_history(true);
+  request.set_started_only(started_only);
   LTSWEEP_RETURN_IF_ERROR(ForEachTrialPage(request, [&](const v1::ListTrialsResponse& page) {
     for (const v1::TrialInfo& t : page.trials()) sweep.trials.push_back(coordinator::TrialHistoryFromProto(t));
     return Status::Ok();

@@ -85,8 +85,10 @@ class CoordinatorClient {
   StatusOr<TrialHistory> FetchTrialHistory(const v1::TrialInfo& info);
   StatusOr<TrialHistory> FetchTrialHistory(int64_t trial_id);
   // The sweep and every trial's history, read page by page (configs and
-  // merged metrics come with each page: no call per trial).
-  StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id);
+  // merged metrics come with each page: no call per trial). `started_only`:
+  // only the trials that were ever leased or are linked (what the results
+  // table counts), not the ones that never ran.
+  StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id, bool started_only = false);
 
  private:
   Status Convert(const grpc::Status& status) const;

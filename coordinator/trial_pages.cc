@@ -65,6 +65,7 @@ StatusOr<TrialPageRequest> ToTrialPageRequest(const v1::ListTrialsRequest& reque
   page.max_bytes = options.max_message_bytes / 2;
   page.with_config = request.include_config();
   page.with_history = request.include_history();
+  page.started_only = request.started_only();
   for (const std::string& name : request.states()) {
     auto state = ParseTrialState(name);
     if (!state) {

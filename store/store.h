@@ -121,7 +121,7 @@ struct StoreOptions {
   // reports commit between the chunks; the sweep reads 'submitting' (and is
   // never leased from) until its last chunk is in. 0: one transaction
   // whatever the size.
-  int submit_chunk_trials = 2000;
+  int submit_chunk_trials = 500;
 
   // Read connections kept open between reads (each read query runs on a
   // connection of its own; more are opened while many run at once).
@@ -181,6 +181,8 @@ struct TrialPageRequest {
   std::vector<TrialState> states;   // only trials in these states (empty: all)
   bool with_config = false;         // fill trial.config_json (else empty)
   bool with_history = false;        // fill attempts and merged metrics
+  // Only trials that were ever leased (attempts > 0) or are linked.
+  bool started_only = false;
   // Stop after the trial that takes the page past about this many bytes of
   // configs, errors and history rows (0: no limit). A page holds at least
   // one trial.

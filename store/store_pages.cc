@@ -30,6 +30,7 @@ std::string PageSql(const TrialPageRequest& request) {
     }
     sql += ")";
   }
+  if (request.started_only) sql += " AND (attempts > 0 OR reused_from_trial_id IS NOT NULL)";
   return sql + " ORDER BY ordinal LIMIT ?3";
 }
 
@@ -78,10 +79,14 @@ StatusOr<TrialPage> ListTrialsPageTxn(sqlite::Db* db, const TrialPageRequest& re
   int64_t bytes = 0;
   for (size_t i = 0; i < records.size(); ++i) {
     TrialHistory h;
-    if (request.with_history) {
+    // A trial never leased and not linked has no attempts and no rows: most
+    // of a large sweep while it runs, answered without a query.
+    const bool unstarted = records[i].attempts == 0 && !records[i].reused_from_trial_id;
+    if (request.with_history && !unstarted) {
       LTSWEEP_ASSIGN_OR_RETURN(h, ReadTrialHistory(db, std::move(records[i])));
     } else {
       h.trial = std::move(records[i]);
+      h.metrics.source_trial_id = h.trial.id;
     }
     bytes += ApproxBytes(h);
     page.trials.push_back(std::move(h));

@@ -116,6 +116,17 @@ TEST_F(LargeSweepHandlerTest, ListTrialsGivesConfigsHistoriesAndFiltersWhenAsked
   EXPECT_EQ(t.attempts_size(), 1);
   EXPECT_EQ(t.history_size(), 4);  // two val_error epochs + two per-class values
   EXPECT_TRUE(page.next_page_token().empty());
+  // started_only: what results needs, without the 2,499 trials that never ran.
+  auto lease = store_->LeaseNextTrial("w1", std::chrono::minutes(1));
+  ASSERT_OK(lease);
+  v1::ListTrialsRequest started;
+  started.set_sweep_id(sweep_id_);
+  started.set_started_only(true);
+  v1::ListTrialsResponse both;
+  ASSERT_OK(clients_->ListTrials(started, &both));
+  ASSERT_EQ(both.trials_size(), 2);
+  EXPECT_EQ(both.trials(0).trial_id(), done);
+  EXPECT_EQ(both.trials(1).trial_id(), (*lease)->trial_id);
 }
 
 TEST_F(LargeSweepHandlerTest, BadPageRequestsAreRefusedClearly) {
