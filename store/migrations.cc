@@ -199,10 +199,15 @@ PRAGMA application_id = 1280594775;
 //   sum of their train.epochs, kept by triggers in the transaction of every
 //   insert, status change and delete, so status reads a few rows instead of
 //   counting 100,000.
+// - trials.epochs: the config's train.epochs, set at insert, so the count
+//   triggers never parse JSON on the lease path.
 // - trials_by_source: linked trials by the trial they reuse, so deleting a
 //   trial does not scan the table for foreign-key children.
 const char kMigrationLargeSweeps[] = R"sql(
 ALTER TABLE sweeps ADD COLUMN submitting INTEGER NOT NULL DEFAULT 0 CHECK (submitting IN (0, 1));
+ALTER TABLE trials ADD COLUMN epochs INTEGER NOT NULL DEFAULT 0;
+UPDATE trials SET epochs = coalesce(CASE WHEN json_valid(config_json)
+                                    THEN CAST(json_extract(config_json, '$.train.epochs') AS INTEGER) END, 0);
 CREATE TABLE sweep_trial_counts (
   sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,
   status   TEXT    NOT NULL,
@@ -211,33 +216,22 @@ CREATE TABLE sweep_trial_counts (
   PRIMARY KEY (sweep_id, status)
 ) WITHOUT ROWID;
 INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
-  SELECT sweep_id, status, count(*),
-         coalesce(sum(CASE WHEN json_valid(config_json)
-                      THEN CAST(json_extract(config_json, '$.train.epochs') AS INTEGER) END), 0)
-  FROM trials GROUP BY sweep_id, status;
+  SELECT sweep_id, status, count(*), sum(epochs) FROM trials GROUP BY sweep_id, status;
 CREATE TRIGGER trials_count_insert AFTER INSERT ON trials BEGIN
   INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
-  VALUES (new.sweep_id, new.status, 1,
-          coalesce(CASE WHEN json_valid(new.config_json)
-                   THEN CAST(json_extract(new.config_json, '$.train.epochs') AS INTEGER) END, 0))
+  VALUES (new.sweep_id, new.status, 1, new.epochs)
   ON CONFLICT (sweep_id, status) DO UPDATE SET trials = trials + 1, epochs = epochs + excluded.epochs;
 END;
 CREATE TRIGGER trials_count_update AFTER UPDATE OF status ON trials
 WHEN old.status IS NOT new.status BEGIN
-  UPDATE sweep_trial_counts SET trials = trials - 1,
-    epochs = epochs - coalesce(CASE WHEN json_valid(old.config_json)
-                              THEN CAST(json_extract(old.config_json, '$.train.epochs') AS INTEGER) END, 0)
+  UPDATE sweep_trial_counts SET trials = trials - 1, epochs = epochs - old.epochs
   WHERE sweep_id = old.sweep_id AND status = old.status;
   INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
-  VALUES (new.sweep_id, new.status, 1,
-          coalesce(CASE WHEN json_valid(new.config_json)
-                   THEN CAST(json_extract(new.config_json, '$.train.epochs') AS INTEGER) END, 0))
+  VALUES (new.sweep_id, new.status, 1, new.epochs)
   ON CONFLICT (sweep_id, status) DO UPDATE SET trials = trials + 1, epochs = epochs + excluded.epochs;
 END;
 CREATE TRIGGER trials_count_delete AFTER DELETE ON trials BEGIN
-  UPDATE sweep_trial_counts SET trials = trials - 1,
-    epochs = epochs - coalesce(CASE WHEN json_valid(old.config_json)
-                              THEN CAST(json_extract(old.config_json, '$.train.epochs') AS INTEGER) END, 0)
+  UPDATE sweep_trial_counts SET trials = trials - 1, epochs = epochs - old.epochs
   WHERE sweep_id = old.sweep_id AND status = old.status;
 END;
 CREATE INDEX trials_by_source ON trials (reused_from_trial_id)

@@ -99,7 +99,9 @@ Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t 
       sqlite::Stmt insert,
       db->Prepare("INSERT INTO trials (sweep_id, ordinal, config_json, config_hash, status, "
                   "reused_from_trial_id, best_metric, last_metric, best_epoch, created_ms, "
-                  "updated_ms, finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                  "updated_ms, finished_ms, epochs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                  "?10, ?11, ?12, coalesce(CASE WHEN json_valid(?3) THEN "
+                  "CAST(json_extract(?3, '$.train.epochs') AS INTEGER) END, 0))"));
   for (size_t i = first; i < last; ++i) {
     const NewTrial& trial = sweep.trials[i];
     std::optional<int64_t> source;

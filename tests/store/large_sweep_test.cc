@@ -150,6 +150,7 @@ TEST_F(LargeSweepTest, CountsOfAnOlderDatabaseAreFilledByTheMigration) {
     const char* sql =
         "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_update; DROP TRIGGER trials_count_delete;"
         "DROP INDEX trials_by_source; DROP TABLE sweep_trial_counts; ALTER TABLE sweeps DROP COLUMN submitting;"
+        "ALTER TABLE trials DROP COLUMN epochs;"
         "";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     const std::string version = "PRAGMA user_version = " + std::to_string(Store::LatestSchemaVersion() - 1);
