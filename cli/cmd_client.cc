@@ -323,9 +323,9 @@ ResultsSources CoordinatorResultsSources() {
     const char* env = std::getenv("LTSWEEP_COORDINATOR");
     return !target->address.empty() || (env != nullptr && env[0] != '\0');
   };
-  sources.fetch_sweep = [target](int64_t sweep_id) {
+  sources.fetch_sweep = [target](int64_t sweep_id, bool started_only) {
     CoordinatorClient client = Connect(*target);
-    return client.FetchSweepHistory(sweep_id);
+    return client.FetchSweepHistory(sweep_id, started_only);
   };
   sources.fetch_trial = [target](int64_t trial_id) {
     CoordinatorClient client = Connect(*target);

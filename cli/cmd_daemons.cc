@@ -45,6 +45,7 @@ struct CoordinatorFlags {
   std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown, health_listen;
   int max_message_mb = 0;
   int max_spec_kb = 0;
+  int max_page_size = 0, max_watch_streams = 0;
   int quarantine_after = 0;
   ServerSecurityFlags security;
   // Whether each optional flag was given (owned by the CLI::App).
@@ -55,6 +56,8 @@ struct CoordinatorFlags {
   CLI::Option* idle_retry_opt = nullptr;
   CLI::Option* max_message_opt = nullptr;
   CLI::Option* max_spec_opt = nullptr;
+  CLI::Option* max_page_size_opt = nullptr;
+  CLI::Option* max_watch_streams_opt = nullptr;
   CLI::Option* quarantine_after_opt = nullptr;
   CLI::Option* quarantine_cooldown_opt = nullptr;
 };
@@ -82,6 +85,8 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
     if (flags.max_spec_kb < 1) throw CommandError(kExitUsage, "--max-spec-kb: must be at least 1");
     options.max_spec_bytes = int64_t{flags.max_spec_kb} * 1024;
   }
+  if (flags.max_page_size_opt->count() > 0) options.max_page_size = flags.max_page_size;
+  if (flags.max_watch_streams_opt->count() > 0) options.max_watch_streams = flags.max_watch_streams;
   if (flags.quarantine_after_opt->count() > 0) {
     if (flags.quarantine_after < 0) throw CommandError(kExitUsage, "--quarantine-after: must be 0 (never) or more");
     options.quarantine_after = flags.quarantine_after;
@@ -142,6 +147,14 @@ void RegisterCoordinator(CLI::App& app) {
   flags->max_spec_opt =
       cmd->add_option("--max-spec-kb", flags->max_spec_kb, "Largest sweep spec accepted by submit, KiB")
           ->default_str(std::to_string(defaults.max_spec_bytes / 1024));
+  flags->max_page_size_opt =
+      cmd->add_option("--max-page-size", flags->max_page_size,
+                      "Most trials in one ListTrials answer (clients page through larger sweeps)")
+          ->default_str(std::to_string(defaults.max_page_size));
+  flags->max_watch_streams_opt =
+      cmd->add_option("--max-watch-streams", flags->max_watch_streams,
+                      "Most `ltsweep watch` streams open at once; one more is refused (RESOURCE_EXHAUSTED)")
+          ->default_str(std::to_string(defaults.max_watch_streams));
   flags->quarantine_after_opt =
       cmd->add_option("--quarantine-after", flags->quarantine_after,
                       "Quarantine a worker after this many crashes or cannot-run-here failures in a row (0: never)")

@@ -1,4 +1,5 @@
 // ltsweep sql / results / best / trial / curves / report (cli/commands.h).
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -85,11 +86,13 @@ struct Source {
   bool UseDb() const { return !db_path.empty() || !sources->fetch_sweep || !SourcesOn(); }
   std::string Path() const { return db_path.empty() ? DefaultDbPath() : db_path; }
 
-  SweepHistory Sweep(int64_t sweep_id) const {
+  // `started_only`: trials that never ran may be left out (a coordinator
+  // then sends only the others; the file is read whole).
+  SweepHistory Sweep(int64_t sweep_id, bool started_only = false) const {
     SweepHistory sweep;
     if (!UseDb()) {
       if (sweep_id <= 0) UsageError("give the SWEEP id");
-      sweep = ValueOrThrow(sources->fetch_sweep(sweep_id));
+      sweep = ValueOrThrow(sources->fetch_sweep(sweep_id, started_only));
     } else {
       auto store = OpenStore(Path());
       if (sweep_id <= 0) sweep_id = LatestSweepId(*store);
@@ -178,18 +181,19 @@ void RunSql(const std::string& sql, const std::string& db_path, const std::strin
 
 void RunResults(const ResultsArgs& a, const Source& src) {
   const OutputFormat f = Format(a.format);
-  SweepHistory sweep = src.Sweep(a.sweep_id);
+  SweepHistory sweep = src.Sweep(a.sweep_id, /*started_only=*/true);
   auto table = report::AggregateResults(sweep.trials, MakeResultsOptions(a, sweep.sweep));
   ThrowIfError(table.status());
   if (f == OutputFormat::kTable) {
     std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep.id, sweep.sweep.name,
-                             sweep.trials.size(), table->rows.size());
+                             std::max<size_t>(sweep.trials.size(), static_cast<size_t>(sweep.sweep.n_trials)),
+                             table->rows.size());
   }
   std::cout << report::FormatResults(*table, f);
 }
 
 void RunBest(const ResultsArgs& a, const Source& src) {
-  SweepHistory sweep = src.Sweep(a.sweep_id);
+  SweepHistory sweep = src.Sweep(a.sweep_id, /*started_only=*/true);
   const report::ResultsOptions o = MakeResultsOptions(a, sweep.sweep);
   const size_t i = ValueOrThrow(report::FindBestTrial(sweep.trials, o));
   const TrialHistory& t = sweep.trials[i];

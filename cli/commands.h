@@ -74,7 +74,9 @@ void RegisterClientCommands(CLI::App& app);
 // coordinator over gRPC). Any member may be empty: then the commands read the
 // database file.
 struct ResultsSources {
-  std::function<StatusOr<SweepHistory>(int64_t sweep_id)> fetch_sweep;
+  // `started_only`: the trials that never ran may be left out (results and
+  // best count none of them).
+  std::function<StatusOr<SweepHistory>(int64_t sweep_id, bool started_only)> fetch_sweep;
   std::function<StatusOr<TrialHistory>(int64_t trial_id)> fetch_trial;
   // When set and answering false (e.g. no --coordinator given), the
   // fetchers are not used and the commands read the database file.

@@ -1,5 +1,6 @@
 #include "cli/coordinator_client.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <vector>
 
@@ -63,7 +64,13 @@ StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(const std::string& y
   req.set_spec_yaml(yaml);
   req.set_source_name(source);
   req.set_force_rerun(rerun);
-  LTSWEEP_UNARY(SubmitSweep, req, v1::SubmitSweepResponse);
+  // Expanding and inserting a 100,000-trial sweep takes seconds: the submit
+  // gets at least kSubmitTimeout, whatever the other calls get.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::max(timeout_, kSubmitTimeout));
+  v1::SubmitSweepResponse response;
+  LTSWEEP_RETURN_IF_ERROR(Convert(stub_->SubmitSweep(&ctx, req, &response)));
+  return response;
 }
 
 StatusOr<v1::SweepInfo> CoordinatorClient::GetSweep(int64_t sweep_id) {
@@ -77,10 +84,8 @@ StatusOr<v1::ListSweepsResponse> CoordinatorClient::ListSweeps() {
   LTSWEEP_UNARY(ListSweeps, req, v1::ListSweepsResponse);
 }
 
-StatusOr<v1::ListTrialsResponse> CoordinatorClient::ListTrials(int64_t sweep_id) {
-  v1::ListTrialsRequest req;
-  req.set_sweep_id(sweep_id);
-  LTSWEEP_UNARY(ListTrials, req, v1::ListTrialsResponse);
+StatusOr<v1::ListTrialsResponse> CoordinatorClient::ListTrials(const v1::ListTrialsRequest& request) {
+  LTSWEEP_UNARY(ListTrials, request, v1::ListTrialsResponse);
 }
 
 StatusOr<v1::CancelSweepResponse> CoordinatorClient::Cancel(int64_t sweep_id) {
@@ -157,15 +162,31 @@ StatusOr<TrialHistory> CoordinatorClient::FetchTrialHistory(int64_t trial_id) {
   return FetchTrialHistory(response.trials(0));
 }
 
-StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id) {
+Status CoordinatorClient::ForEachTrialPage(v1::ListTrialsRequest request,
+                                           const std::function<Status(const v1::ListTrialsResponse&)>& on_page) {
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(v1::ListTrialsResponse page, ListTrials(request));
+    LTSWEEP_RETURN_IF_ERROR(on_page(page));
+    if (page.next_page_token().empty()) return Status::Ok();
+    request.set_page_token(page.next_page_token());
+  }
+}
+
+StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id, bool started_only) {
   LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo info, GetSweep(sweep_id));
   SweepHistory sweep;
   sweep.sweep = coordinator::SweepFromProto(info);
-  LTSWEEP_ASSIGN_OR_RETURN(v1::ListTrialsResponse trials, ListTrials(sweep_id));
-  for (const auto& t : trials.trials()) {
-    LTSWEEP_ASSIGN_OR_RETURN(TrialHistory history, FetchTrialHistory(t));
-    sweep.trials.push_back(std::move(history));
-  }
+  sweep.trials.reserve(static_cast<size_t>(std::max(0, info.trials_total())));
+  v1::ListTrialsRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_page_size(1000);  // the coordinator caps it at its --max-page-size
+  request.set_include_config(true);
+  request.set_include_history(true);
+  request.set_started_only(started_only);
+  LTSWEEP_RETURN_IF_ERROR(ForEachTrialPage(request, [&](const v1::ListTrialsResponse& page) {
+    for (const v1::TrialInfo& t : page.trials()) sweep.trials.push_back(coordinator::TrialHistoryFromProto(t));
+    return Status::Ok();
+  }));
   return sweep;
 }
 

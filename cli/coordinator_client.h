@@ -31,6 +31,10 @@ namespace ltsweep::cli {
 // The channel arguments of the CLI's channels (64 MiB answers).
 grpc::ChannelArguments ClientChannelArguments();
 
+// The least time a SubmitSweep call is given (a 100,000-trial spec is
+// expanded and inserted in chunks by the coordinator: seconds).
+inline constexpr std::chrono::milliseconds kSubmitTimeout{120'000};
+
 // $LTSWEEP_COORDINATOR when set, else "localhost:50051".
 std::string DefaultCoordinatorAddress();
 
@@ -53,7 +57,15 @@ class CoordinatorClient {
                                            const std::string& request_id = "");
   StatusOr<v1::SweepInfo> GetSweep(int64_t sweep_id);
   StatusOr<v1::ListSweepsResponse> ListSweeps();
-  StatusOr<v1::ListTrialsResponse> ListTrials(int64_t sweep_id);
+  // One page of trials (paging, states and what to include as
+  // proto/client_service.proto's ListTrialsRequest says).
+  StatusOr<v1::ListTrialsResponse> ListTrials(const v1::ListTrialsRequest& request);
+  // Every page of `request`'s trials, in order (its page_token is where to
+  // start): `on_page` gets each one; the first error stops it. Each page
+  // is one call with its own timeout, so a 100,000-trial sweep never needs
+  // one large answer.
+  Status ForEachTrialPage(v1::ListTrialsRequest request,
+                          const std::function<Status(const v1::ListTrialsResponse&)>& on_page);
   StatusOr<v1::CancelSweepResponse> Cancel(int64_t sweep_id);
   // attempt 0: the latest attempt.
   StatusOr<v1::QueryMetricsResponse> QueryMetrics(int64_t trial_id, int attempt = 0);
@@ -72,7 +84,11 @@ class CoordinatorClient {
   // it from the database file. A linked trial's metrics are its source's.
   StatusOr<TrialHistory> FetchTrialHistory(const v1::TrialInfo& info);
   StatusOr<TrialHistory> FetchTrialHistory(int64_t trial_id);
-  StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id);
+  // The sweep and every trial's history, read page by page (configs and
+  // merged metrics come with each page: no call per trial). `started_only`:
+  // only the trials that were ever leased or are linked (what the results
+  // table counts), not the ones that never ran.
+  StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id, bool started_only = false);
 
  private:
   Status Convert(const grpc::Status& status) const;

@@ -19,56 +19,26 @@ int EpochsOf(const std::string& config_json) {
   return e != train->end() && e->is_number_integer() ? e->get<int>() : 0;
 }
 
-bool Terminal(const std::string& state) {
-  return state == "succeeded" || state == "failed" || state == "cancelled" || state == "linked" ||
-         state == "stopped";
-}
-
 std::string Bar(int done, int total, int width) {
   const int filled = total > 0 ? std::clamp(done * width / total, 0, width) : 0;
   return std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '.');
 }
 
-}  // namespace
-
-ProgressTracker::ProgressTracker(int64_t sweep_id) : sweep_id_(sweep_id), start_(std::chrono::steady_clock::now()) {}
-
-ProgressTracker::ProgressTracker(int64_t sweep_id, int64_t since_unix_ms)
-    : sweep_id_(sweep_id), start_(std::chrono::steady_clock::now()), since_unix_ms_(since_unix_ms) {}
-
-StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
-  LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo sweep, client.GetSweep(sweep_id_));
-  LTSWEEP_ASSIGN_OR_RETURN(v1::ListTrialsResponse trials, client.ListTrials(sweep_id_));
-  SweepProgress p;
-  p.sweep_id = sweep.sweep_id();
-  p.name = sweep.name();
-  p.state = sweep.state();
-  p.run_cap = sweep.run_cap();
-  int64_t epochs_left = 0;
-  for (const v1::TrialInfo& t : trials.trials()) {
-    ++p.total;
-    const std::string& s = t.state();
-    if (first_ && (since_unix_ms_ == 0 ? Terminal(s) : s == "linked")) finished_before_.insert(t.trial_id());
-    const bool before = finished_before_.count(t.trial_id()) > 0;
-    const int epochs = EpochsOf(t.config_json());
-    if (s == "succeeded" || s == "linked") {
-      ++p.succeeded;
-      if (s == "linked") ++p.reused;
-      if (!before) p.epochs_done += epochs;
-    } else if (s == "failed") {
-      ++p.failed;
-    } else if (s == "cancelled") {
-      ++p.cancelled;
-    } else if (s == "stopped") {
-      ++p.stopped;
-    } else if (s == "queued") {
-      ++p.queued;
-      epochs_left += epochs;
-    } else {  // leased | running
-      ++p.running;
+// The sweep's leased and running trials (with configs, for their epochs),
+// each with its latest epoch and loss. Bounded by the workers' slots, never
+// by the size of the sweep.
+StatusOr<std::vector<RunningTrial>> ReadRunningTrials(CoordinatorClient& client, int64_t sweep_id) {
+  std::vector<RunningTrial> running;
+  v1::ListTrialsRequest request;
+  request.set_sweep_id(sweep_id);
+  request.set_include_config(true);
+  request.add_states("leased");
+  request.add_states("running");
+  LTSWEEP_RETURN_IF_ERROR(client.ForEachTrialPage(request, [&](const v1::ListTrialsResponse& page) {
+    for (const v1::TrialInfo& t : page.trials()) {
       RunningTrial r;
       r.trial_id = t.trial_id();
-      r.epochs = epochs;
+      r.epochs = EpochsOf(t.config_json());
       r.worker_id = t.worker_id();
       auto m = client.QueryMetrics(t.trial_id());
       if (m.ok()) {
@@ -82,16 +52,51 @@ StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
           if (point.epoch() + 1 == r.epoch && point.name() == "train_loss") r.loss = point.value();
         }
       }
-      // A resumed trial that had epochs before this run: count only what
-      // this run did as speed (approximately: all of its epochs if it
-      // started in this run).
-      if (!before) p.epochs_done += r.epoch;
-      epochs_left += std::max(0, epochs - r.epoch);
-      p.running_trials.push_back(std::move(r));
+      running.push_back(std::move(r));
     }
+    return Status::Ok();
+  }));
+  return running;
+}
+
+}  // namespace
+
+ProgressTracker::ProgressTracker(int64_t sweep_id) : sweep_id_(sweep_id), start_(std::chrono::steady_clock::now()) {}
+
+ProgressTracker::ProgressTracker(int64_t sweep_id, int64_t since_unix_ms)
+    : sweep_id_(sweep_id), start_(std::chrono::steady_clock::now()), since_unix_ms_(since_unix_ms) {}
+
+StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
+  // Counts and epoch sums come with the sweep; only the running trials are
+  // listed, so a poll costs the same for 10 or 100,000 trials.
+  LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo sweep, client.GetSweep(sweep_id_));
+  SweepProgress p;
+  p.sweep_id = sweep.sweep_id();
+  p.name = sweep.name();
+  p.state = sweep.state();
+  p.total = sweep.trials_total();
+  p.expected = sweep.trials_expected();
+  p.queued = sweep.trials_queued();
+  p.running = sweep.trials_running();
+  p.succeeded = sweep.trials_succeeded() + sweep.trials_linked();
+  p.reused = sweep.trials_linked();
+  p.failed = sweep.trials_failed();
+  p.cancelled = sweep.trials_cancelled();
+  p.stopped = sweep.trials_stopped();
+  p.run_cap = sweep.run_cap();
+  if (p.running > 0) {
+    LTSWEEP_ASSIGN_OR_RETURN(p.running_trials, ReadRunningTrials(client, sweep_id_));
   }
-  // Epochs that running trials had finished before the first poll are not
-  // this tracker's speed.
+  // Epochs done: succeeded trials (reused ones never ran here) plus what
+  // each running trial finished; left: queued trials plus the rest of the
+  // running ones.
+  int64_t epochs_left = sweep.epochs_queued();
+  p.epochs_done = sweep.epochs_succeeded();
+  for (const RunningTrial& r : p.running_trials) {
+    p.epochs_done += r.epoch;
+    epochs_left += std::max(0, r.epochs - r.epoch);
+  }
+  // Watching from now: what was done at the first poll is not speed.
   if (first_ && since_unix_ms_ == 0) baseline_done_ = p.epochs_done;
   first_ = false;
   p.epochs_total = p.epochs_done + epochs_left;
@@ -120,6 +125,11 @@ std::string FormatSeconds(double seconds) {
 
 std::vector<std::string> ProgressLines(const SweepProgress& p) {
   std::vector<std::string> lines;
+  if (p.state == "submitting") {
+    lines.push_back(fmt::format("sweep {} ({}): submitting, {} of {} trials in", p.sweep_id, p.name, p.total,
+                                p.expected));
+    return lines;
+  }
   std::string summary =
       fmt::format("sweep {} ({}): {}/{} done", p.sweep_id, p.name, p.succeeded + p.stopped, p.total);
   if (p.reused > 0) summary += fmt::format(" ({} reused)", p.reused);

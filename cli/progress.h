@@ -47,6 +47,7 @@ struct SweepProgress {
   // method: bayes: trials are made as workers ask, up to run_cap (0: all
   // trials exist from the start).
   int run_cap = 0;
+  int expected = 0;  // trials submitted (total counts those in so far while "submitting")
   std::vector<RunningTrial> running_trials;
   int64_t epochs_total = 0;  // over unfinished and this-run-finished trials
   int64_t epochs_done = 0;
@@ -55,6 +56,7 @@ struct SweepProgress {
 
   // Every trial is terminal (or the sweep says it ended).
   bool Finished() const {
+    if (state == "submitting") return false;
     return state == "done" || state == "failed" || state == "cancelled" ||
            (total > 0 && queued + running == 0 && total >= run_cap);
   }
@@ -68,7 +70,9 @@ class ProgressTracker {
   // Speed is measured from `since_unix_ms` (e.g. the sweep's creation), on
   // every trial that ran (reused ones excepted): for one-shot `status`.
   ProgressTracker(int64_t sweep_id, int64_t since_unix_ms);
-  // Reads GetSweep, ListTrials and, for each running trial, QueryMetrics.
+  // Reads GetSweep (counts and epoch sums), the leased and running trials
+  // (ListTrials with a state filter) and, for each, QueryMetrics: never the
+  // whole sweep.
   StatusOr<SweepProgress> Poll(CoordinatorClient& client);
 
  private:
@@ -77,7 +81,6 @@ class ProgressTracker {
   int64_t since_unix_ms_ = 0;  // 0: measure from start_
   bool first_ = true;
   int64_t baseline_done_ = 0;  // epochs_done at the first poll (not speed)
-  std::set<int64_t> finished_before_;  // terminal at the first poll
 };
 
 // "2m05s", "45s", "1h02m".

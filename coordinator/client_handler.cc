@@ -8,6 +8,7 @@
 #include "coordinator/convert.h"
 #include "spec/bayes.h"
 #include "coordinator/device_match.h"
+#include "coordinator/trial_pages.h"
 #include "spec/expand.h"
 #include "spec/spec_limits.h"
 #include "spec/sweep_spec.h"
@@ -95,8 +96,14 @@ Status ClientHandler::ListTrials(const v1::ListTrialsRequest& request, v1::ListT
     for (const EarlyStopRecord& d : decisions) FillEarlyStopDecision(d, out->add_early_stop());
     return Status::Ok();
   }
-  LTSWEEP_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(request.sweep_id()));
-  for (const auto& t : trials) FillTrialInfo(t, response->add_trials());
+  LTSWEEP_ASSIGN_OR_RETURN(TrialPageRequest page, ToTrialPageRequest(request, options_));
+  LTSWEEP_ASSIGN_OR_RETURN(TrialPage trials, store_.ListTrialsPage(page));
+  for (const TrialHistory& t : trials.trials) {
+    FillTrialHistory(t, request.include_history(), response->add_trials());
+  }
+  if (trials.next_after_ordinal) {
+    response->set_next_page_token(PageToken(request.sweep_id(), *trials.next_after_ordinal));
+  }
   return Status::Ok();
 }
 
@@ -164,37 +171,19 @@ Status ClientHandler::ReleaseWorker(const v1::ReleaseWorkerRequest& request, v1:
 Status ClientHandler::WatchSweep(const v1::WatchSweepRequest& request,
                                  const std::function<bool(const v1::SweepEvent&)>& write,
                                  const std::function<bool()>& stop) {
-  LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
-  EventFilter filter;
-  filter.sweep_id = request.sweep_id();
-  filter.limit = 500;
-  while (!stop()) {
-    LTSWEEP_ASSIGN_OR_RETURN(auto events, store_.ListEvents(filter));
-    for (const EventRecord& e : events) {
-      filter.after_id = e.id;
-      v1::SweepEvent out;
-      out.set_time_ms(e.time_ms);
-      if (e.trial_id) {
-        auto trial = store_.GetTrial(*e.trial_id);
-        if (trial.ok()) FillTrialInfo(trial->trial, out.mutable_trial());
-      }
-      LTSWEEP_ASSIGN_OR_RETURN(info, store_.GetSweep(request.sweep_id()));
-      FillSweepInfo(info, out.mutable_sweep());
-      if (!write(out)) return Status::Ok();
-    }
-    if (events.empty()) {
-      LTSWEEP_ASSIGN_OR_RETURN(info, store_.GetSweep(request.sweep_id()));
-      const SweepState s = info.sweep.state;
-      if (s == SweepState::kDone || s == SweepState::kFailed || s == SweepState::kCancelled) {
-        // Anything logged between the read and now was read above or is next.
-        LTSWEEP_ASSIGN_OR_RETURN(auto tail, store_.ListEvents(filter));
-        if (tail.empty()) return Status::Ok();
-        continue;
-      }
-      std::this_thread::sleep_for(options_.watch_poll);
-    }
+  // Each open stream holds a server thread: bounded.
+  if (watch_streams_.fetch_add(1) >= options_.max_watch_streams) {
+    watch_streams_.fetch_sub(1);
+    return ResourceExhaustedError(fmt::format(
+        "too many WatchSweep streams open ({}, the coordinator's --max-watch-streams); close one or "
+        "poll `ltsweep status` instead",
+        options_.max_watch_streams));
   }
-  return Status::Ok();
+  struct Release {
+    std::atomic<int>& n;
+    ~Release() { n.fetch_sub(1); }
+  } release{watch_streams_};
+  return WatchDeltas(store_, options_, request.sweep_id(), write, stop);
 }
 
 }  // namespace ltsweep::coordinator

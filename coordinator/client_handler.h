@@ -10,6 +10,7 @@
 // Ownership: borrows the Store and the options. Thread-safety: thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 #include "common/status.h"
@@ -26,6 +27,8 @@ class ClientHandler {
   Status SubmitSweep(const v1::SubmitSweepRequest& request, v1::SubmitSweepResponse* response);
   Status GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response);
   Status ListSweeps(const v1::ListSweepsRequest& request, v1::ListSweepsResponse* response);
+  // One page of a sweep's trials (coordinator/trial_pages.h), or one trial
+  // by id with its attempts.
   Status ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response);
   Status CancelSweep(const v1::CancelSweepRequest& request, v1::CancelSweepResponse* response);
   Status QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response);
@@ -35,15 +38,21 @@ class ClientHandler {
   // false when it was not quarantined. NOT_FOUND for an unknown worker.
   Status ReleaseWorker(const v1::ReleaseWorkerRequest& request, v1::ReleaseWorkerResponse* response);
 
-  // Sends the sweep's trial events (from the store's event log, oldest
-  // first) through `write` until the sweep is finished, `write` returns
-  // false (client gone) or `stop` returns true. Polls every watch_poll.
+  // Sends the sweep's counts, then the trials that changed since (deltas,
+  // coordinator/trial_pages.h WatchDeltas) through `write` until the sweep
+  // is finished, `write` returns false (client gone) or `stop` returns true.
+  // Polls every watch_poll. RESOURCE_EXHAUSTED when max_watch_streams
+  // streams are open already.
   Status WatchSweep(const v1::WatchSweepRequest& request, const std::function<bool(const v1::SweepEvent&)>& write,
                     const std::function<bool()>& stop);
+
+  // WatchSweep streams open now.
+  int watch_streams() const { return watch_streams_.load(); }
 
  private:
   Store& store_;
   const CoordinatorOptions& options_;
+  std::atomic<int> watch_streams_{0};
 };
 
 }  // namespace ltsweep::coordinator

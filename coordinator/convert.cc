@@ -1,7 +1,10 @@
 #include "coordinator/convert.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
+
+#include "store/metric_history.h"
 
 namespace ltsweep::coordinator {
 
@@ -29,6 +32,11 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
   out->set_created_ms(s.created_ms);
   if (s.run_cap) out->set_run_cap(static_cast<int32_t>(*s.run_cap));
   out->set_gpus(s.gpus);
+  out->set_epochs_queued(in.counts.epochs_at(TrialState::kQueued));
+  out->set_epochs_running(in.counts.epochs_at(TrialState::kLeased) +
+                          in.counts.epochs_at(TrialState::kRunning));
+  out->set_epochs_succeeded(in.counts.epochs_at(TrialState::kSucceeded));
+  out->set_trials_expected(s.n_trials);
 }
 
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
@@ -168,6 +176,47 @@ AttemptRecord AttemptFromProto(int64_t trial_id, const v1::AttemptInfo& in) {
   a.started_ms = in.started_ms();
   if (in.ended_ms() != 0) a.ended_ms = in.ended_ms();
   return a;
+}
+
+void FillTrialHistory(const TrialHistory& in, bool with_history, v1::TrialInfo* out) {
+  FillTrialInfo(in.trial, out);
+  if (!with_history) return;
+  for (const AttemptRecord& a : in.attempts) FillAttemptInfo(a, out->add_attempts());
+  out->set_has_history(true);
+  out->set_history_source_trial_id(in.metrics.source_trial_id);
+  for (const auto& [name, series] : in.metrics.scalars) {
+    for (const auto& [epoch, value] : series) FillRow(epoch, name, value, -1, out->add_history());
+  }
+  for (const auto& [name, epochs] : in.metrics.per_class) {
+    for (const auto& [epoch, values] : epochs) {
+      for (size_t c = 0; c < values.size(); ++c) {
+        if (std::isnan(values[c])) continue;  // a class without a row
+        FillRow(epoch, name, values[c], static_cast<int>(c), out->add_history());
+      }
+    }
+  }
+  for (const PayloadRow& r : in.metrics.payloads) {
+    v1::Payload* p = out->add_history_payloads();
+    p->set_epoch(r.epoch);
+    p->set_kind(r.kind);
+    p->set_json(r.json);
+  }
+}
+
+TrialHistory TrialHistoryFromProto(const v1::TrialInfo& in) {
+  TrialHistory h;
+  h.trial = TrialFromProto(in);
+  for (const auto& a : in.attempts()) h.attempts.push_back(AttemptFromProto(h.trial.id, a));
+  // The rows were merged already: merging them once more as one attempt
+  // gives back the same history.
+  TrialMetrics merged;
+  merged.trial_id = in.trial_id();
+  merged.source_trial_id = in.history_source_trial_id();
+  merged.attempt = 1;
+  SplitRows(in.history(), in.history_payloads(), merged.metrics, merged.per_class, merged.payloads);
+  h.metrics = MergeAttempts({merged});
+  h.metrics.source_trial_id = in.history_source_trial_id();
+  return h;
 }
 
 TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in) {

@@ -24,6 +24,9 @@ void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
 void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
 void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out);
 EarlyStopRecord EarlyStopFromProto(int64_t trial_id, const v1::EarlyStopDecision& in);
+// The trial, and with `with_history` its attempts and merged metrics
+// (has_history, history, history_payloads, history_source_trial_id).
+void FillTrialHistory(const TrialHistory& in, bool with_history, v1::TrialInfo* out);
 // Scalars and per-class rows go to points (class_index -1 for scalars).
 void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
 
@@ -34,6 +37,8 @@ SweepRecord SweepFromProto(const v1::SweepInfo& in);
 TrialRecord TrialFromProto(const v1::TrialInfo& in);
 AttemptRecord AttemptFromProto(int64_t trial_id, const v1::AttemptInfo& in);
 TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in);
+// A TrialInfo filled by FillTrialHistory(with_history = true).
+TrialHistory TrialHistoryFromProto(const v1::TrialInfo& in);
 
 // Splits worker rows into scalar and per-class rows, payloads by kind.
 MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request);

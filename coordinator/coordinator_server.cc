@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include <fmt/format.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -98,6 +99,14 @@ StatusOr<int> CoordinatorServer::Start() {
   LTSWEEP_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(m.options.db_path, StoreOptionsFor(m.options)));
   // The coordinator's own downtime never expires a lease: every live lease
   // gets a fresh deadline before the scheduler looks at them.
+  // A sweep whose submission was cut short (killed mid-submit) never ran:
+  // removed, so no half sweep is leased from; the client's retry makes it anew.
+  LTSWEEP_ASSIGN_OR_RETURN(std::vector<int64_t> rolled_back, store->RollBackUnfinishedSubmits());
+  for (int64_t sweep_id : rolled_back) {
+    m.options.log(fmt::format("sweep {} rolled back: its submission stopped before all its trials were in; "
+                              "submit the spec again",
+                              sweep_id));
+  }
   LTSWEEP_ASSIGN_OR_RETURN(int resumed, store->ResumeLeases(m.options.lease_ttl));
   if (resumed > 0) {
     m.options.log(fmt::format("{} live lease(s) resumed with a fresh deadline ({} ms from now)", resumed,

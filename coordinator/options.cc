@@ -21,6 +21,8 @@ Status CoordinatorOptions::Resolve() {
   if (watch_poll.count() <= 0) watch_poll = std::chrono::milliseconds(200);
   if (max_message_bytes < 1024) return InvalidArgumentError("max_message_bytes: must be at least 1024");
   if (max_spec_bytes < 1024) return InvalidArgumentError("--max-spec-kb: must be at least 1");
+  if (max_page_size < 1) return InvalidArgumentError("--max-page-size: must be at least 1");
+  if (max_watch_streams < 1) return InvalidArgumentError("--max-watch-streams: must be at least 1");
   if (!clock) clock = SystemClock::Default();
   if (!log) log = StderrLog("coordinator");
   return Status::Ok();

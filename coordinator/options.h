@@ -53,6 +53,13 @@ struct CoordinatorOptions {
   // ones are refused before any YAML parsing. Default 1024 KiB
   // (spec::SpecLimits::max_bytes), at least 1 KiB.
   int64_t max_spec_bytes = 1024 * 1024;
+  // Most trials in one ListTrials answer (--max-page-size); a larger
+  // page_size is cut to it. Default 1000, at least 1.
+  int max_page_size = 1000;
+  // Most WatchSweep streams open at once (--max-watch-streams); each holds
+  // a server thread while open. One more is refused with RESOURCE_EXHAUSTED.
+  // Default 32, at least 1.
+  int max_watch_streams = 32;
   // TLS, mutual TLS, --insecure, bearer tokens with roles, reflection
   // (coordinator/auth_server.h). Default: plain text on loopback, no tokens,
   // no reflection.

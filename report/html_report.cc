@@ -1,10 +1,12 @@
 #include "report/html_report.h"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
 
 #include "report/svg.h"
+#include "report/table_summary.h"
 #include "report/table_format.h"
 
 namespace ltsweep::report {
@@ -86,14 +88,27 @@ std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro
   return "<h2>Summary</h2>\n" + GridHtml(summary, "summary");
 }
 
-std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro) {
+std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows) {
   std::string out = "<h2>Results</h2>\n";
   if (!table.ok()) return out + "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
   out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
                      ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
                      ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
                      table->unit == "%" ? "; errors in %" : "");
-  return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
+  const SummarisedTable summary = SummariseTable(*table, ro.goal, max_rows);
+  if (summary.left_out == 0) return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
+  out += fmt::format(
+      "<p class=\"note\">The best {} of {} rows; {} rows left out (<code>ltsweep results</code> prints them "
+      "all).</p>\n",
+      summary.top.rows.size(), table->rows.size(), summary.left_out);
+  out += GridHtml(ResultsGrid(summary.top, /*split_std=*/false), "results");
+  for (const ResultsTable& per_key : summary.per_key) {
+    out += "<h3>By " + H(per_key.key_columns.front()) + "</h3>\n";
+    out += "<p class=\"note\">Mean \u00b1 std of the group values over every row with that value, and the best "
+           "group value; n counts trials.</p>\n";
+    out += GridHtml(ResultsGrid(per_key, /*split_std=*/false), "results");
+  }
+  return out;
 }
 
 std::string CurvesSection(const SweepHistory& history, const ResultsTable& table, const ResultsOptions& ro,
@@ -167,17 +182,27 @@ std::string BestTrialSection(const TrialHistory& t, const ResultsOptions& ro) {
   return out;
 }
 
-std::string FailedSection(const SweepHistory& history) {
+std::string FailedSection(const SweepHistory& history, size_t max_rows) {
   TextGrid failed;
   failed.header = {"trial", "state", "attempts", "error"};
   failed.numeric = {true, false, true, false};
+  size_t left_out = 0;
   for (const TrialHistory& h : history.trials) {
     const TrialRecord& t = h.trial;
     if (t.state == TrialState::kStopped || (t.state != TrialState::kFailed && t.error.empty())) continue;
+    if (failed.rows.size() >= max_rows) {
+      ++left_out;
+      continue;
+    }
     failed.rows.push_back({std::to_string(t.id), TrialStateName(t.state), std::to_string(t.attempts), t.error});
   }
   std::string out = "<h2>Failed trials</h2>\n";
-  return out + (failed.rows.empty() ? "<p class=\"note\">None.</p>\n" : GridHtml(failed, "failed"));
+  if (failed.rows.empty()) return out + "<p class=\"note\">None.</p>\n";
+  out += GridHtml(failed, "failed");
+  if (left_out > 0) {
+    out += fmt::format("<p class=\"note\">{} more left out (<code>ltsweep sql</code> lists them).</p>\n", left_out);
+  }
+  return out;
 }
 
 // Trials ended by early termination: their last epoch and why.
@@ -220,12 +245,19 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   out += "<meta charset=\"utf-8\"/>\n<title>" + H(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   out += "<h1>" + H(title) + "</h1>\n";
   out += SummarySection(history, ro);
-  out += ResultsSection(table, ro);
-  if (table.ok()) out += CurvesSection(history, *table, ro, options.max_trials_per_group_chart);
+  const size_t max_rows = static_cast<size_t>(std::max(1, options.max_table_rows));
+  out += ResultsSection(table, ro, max_rows);
+  if (table.ok() && table->rows.size() <= max_rows) {
+    out += CurvesSection(history, *table, ro, options.max_trials_per_group_chart);
+  } else if (table.ok()) {
+    // Curves of the best groups only.
+    SummarisedTable best = SummariseTable(*table, ro.goal, static_cast<size_t>(std::max(1, options.max_groups_charted)));
+    out += CurvesSection(history, best.top, ro, options.max_trials_per_group_chart);
+  }
   StatusOr<size_t> best = FindBestTrial(history.trials, ro);
   if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
   out += StoppedSection(history, ro);
-  out += FailedSection(history);
+  out += FailedSection(history, max_rows);
   if (!options.footer.empty()) out += "<p class=\"note\">" + H(options.footer) + "</p>\n";
   out += "</body>\n</html>\n";
   return out;

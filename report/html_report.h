@@ -7,6 +7,9 @@
 // epoch, as in Figures 3-6 of the reproduction report) and, per group with
 // several trials, the curves of all its trials; the best trial's config,
 // per-class error bars and confusion matrix; failed trials with their errors.
+// A sweep whose table would have more than max_table_rows rows (a random
+// search of 100,000 configs) gets a summary instead: the best rows, one table
+// per group-by key, and the number of rows left out.
 // All text from the database is escaped.
 //
 // Thread-safety: pure functions.
@@ -31,6 +34,13 @@ struct ReportOptions {
   std::string footer;
   // Curves of at most this many trials per group section. Default 10.
   int max_trials_per_group_chart = 10;
+  // A results table of more rows is summarised (report/table_summary.h):
+  // its best rows, one table per group-by key, and how many rows were left
+  // out; the learning curves then cover the best max_groups_charted groups
+  // and the failed-trials table its first max_table_rows rows. Default 100.
+  int max_table_rows = 100;
+  // Group sections with curves when the table is summarised. Default 20.
+  int max_groups_charted = 20;
 };
 
 // Renders the page. Fails only when the results table cannot be made for a

@@ -267,6 +267,54 @@ ALTER TABLE sweeps ADD COLUMN gpus INTEGER NOT NULL DEFAULT 0 CHECK (gpus BETWEE
 ALTER TABLE workers ADD COLUMN slot_gpus TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Sweeps of 100,000 trials (issue 14).
+// - sweeps.submitting: 1 while CreateSweep inserts a large sweep's trials in
+//   chunks (between the chunks leases and heartbeats commit); such a sweep
+//   is never leased from, reads as state 'submitting', and one left behind
+//   by a killed process is rolled back (Store::RollBackUnfinishedSubmits).
+// - sweep_trial_counts: per sweep and trial status, how many trials and the
+//   sum of their train.epochs, kept by triggers in the transaction of every
+//   insert, status change and delete, so status reads a few rows instead of
+//   counting 100,000.
+// - trials.epochs: the config's train.epochs, set at insert, so the count
+//   triggers never parse JSON on the lease path.
+// - trials_by_source: linked trials by the trial they reuse, so deleting a
+//   trial does not scan the table for foreign-key children.
+const char kMigrationLargeSweeps[] = R"sql(
+ALTER TABLE sweeps ADD COLUMN submitting INTEGER NOT NULL DEFAULT 0 CHECK (submitting IN (0, 1));
+ALTER TABLE trials ADD COLUMN epochs INTEGER NOT NULL DEFAULT 0;
+UPDATE trials SET epochs = coalesce(CASE WHEN json_valid(config_json)
+                                    THEN CAST(json_extract(config_json, '$.train.epochs') AS INTEGER) END, 0);
+CREATE TABLE sweep_trial_counts (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,
+  status   TEXT    NOT NULL,
+  trials   INTEGER NOT NULL,
+  epochs   INTEGER NOT NULL,
+  PRIMARY KEY (sweep_id, status)
+) WITHOUT ROWID;
+INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
+  SELECT sweep_id, status, count(*), sum(epochs) FROM trials GROUP BY sweep_id, status;
+CREATE TRIGGER trials_count_insert AFTER INSERT ON trials BEGIN
+  INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
+  VALUES (new.sweep_id, new.status, 1, new.epochs)
+  ON CONFLICT (sweep_id, status) DO UPDATE SET trials = trials + 1, epochs = epochs + excluded.epochs;
+END;
+CREATE TRIGGER trials_count_update AFTER UPDATE OF status ON trials
+WHEN old.status IS NOT new.status BEGIN
+  UPDATE sweep_trial_counts SET trials = trials - 1, epochs = epochs - old.epochs
+  WHERE sweep_id = old.sweep_id AND status = old.status;
+  INSERT INTO sweep_trial_counts (sweep_id, status, trials, epochs)
+  VALUES (new.sweep_id, new.status, 1, new.epochs)
+  ON CONFLICT (sweep_id, status) DO UPDATE SET trials = trials + 1, epochs = epochs + excluded.epochs;
+END;
+CREATE TRIGGER trials_count_delete AFTER DELETE ON trials BEGIN
+  UPDATE sweep_trial_counts SET trials = trials - 1, epochs = epochs - old.epochs
+  WHERE sweep_id = old.sweep_id AND status = old.status;
+END;
+CREATE INDEX trials_by_source ON trials (reused_from_trial_id)
+  WHERE reused_from_trial_id IS NOT NULL;
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -282,7 +330,8 @@ const std::vector<std::string>& Migrations() {
   static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
                                                          kMigrationBayes,
                                                          kMigrationEarlyStop,
-                                                         kMigrationSchedDevices};
+                                                         kMigrationSchedDevices,
+                                                         kMigrationLargeSweeps};
   return kMigrations;
 }
 

@@ -43,8 +43,13 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   LTSWEEP_RETURN_IF_ERROR(sqlite::Migrate(db.get()));
   db->set_before_commit(options.before_commit);
   Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
-  auto rep =
-      std::make_unique<Rep>(std::move(db), clock, options.token_seed, options.max_group_size);
+  sqlite::ReadPoolOptions read_options;
+  read_options.max_idle = std::max(0, options.idle_read_connections);
+  read_options.busy_timeout_ms = static_cast<int>(options.busy_timeout.count());
+  read_options.mmap_size_bytes = options.mmap_size_bytes;
+  auto rep = std::make_unique<Rep>(std::move(db), clock, options.token_seed,
+                                   options.max_group_size, read_options);
+  rep->submit_chunk_trials = std::max(0, options.submit_chunk_trials);
   rep->quarantine_after = std::max(0, options.quarantine_after);
   rep->quarantine_cooldown_ms = options.quarantine_cooldown.count();
   rep->suggest_trial = options.suggest_trial;
@@ -111,11 +116,12 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
   SweepState status;
   {
     LTSWEEP_ASSIGN_OR_RETURN(sqlite::Stmt stmt,
-                             db->Prepare("SELECT status FROM sweeps WHERE id = ?"));
+                             db->Prepare("SELECT status, submitting FROM sweeps WHERE id = ?"));
     stmt.Bind(sweep_id);
     LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return NotFoundError("no sweep " + std::to_string(sweep_id));
     status = ParseSweepState(stmt.Text(0)).value_or(SweepState::kPending);
+    if (stmt.Int(1) != 0) return Status::Ok();  // still submitting: opened when complete
   }
   if (status != SweepState::kPending && status != SweepState::kRunning) return Status::Ok();
 

@@ -29,8 +29,10 @@
 // Ownership: Open() returns the only owner of the connection; the Clock in
 // StoreOptions is borrowed and must outlive the Store.
 //
-// Thread-safety: thread-safe. One SQLite connection guarded by one mutex.
-// Reads take the mutex for their whole transaction. Writes go through a
+// Thread-safety: thread-safe. One SQLite write connection guarded by one
+// mutex; reads run on read connections of their own (WAL readers,
+// store/read_pool.h), each in one read transaction, so they never wait for
+// the writer nor hold it up. Writes go through a
 // writer queue (group commit): concurrent write calls from many gRPC threads
 // are run one after the other by a leader thread inside one transaction,
 // each in its own SAVEPOINT, so each call keeps its own all-or-nothing
@@ -160,6 +162,17 @@ struct StoreOptions {
   // TrialSuggester). Default: none; CreateSweep refuses such sweeps.
   TrialSuggester suggest_trial;
 
+  // CreateSweep inserts a sweep of more trials than this in chunks of this
+  // many trials, one write transaction each, so leases, heartbeats and
+  // reports commit between the chunks; the sweep reads 'submitting' (and is
+  // never leased from) until its last chunk is in. 0: one transaction
+  // whatever the size.
+  int submit_chunk_trials = 500;
+
+  // Read connections kept open between reads (each read query runs on a
+  // connection of its own; more are opened while many run at once).
+  int idle_read_connections = 4;
+
   // Run those checkpoints on a background thread with a connection of its
   // own (store/wal_checkpointer.h) instead of inside the commit that passes
   // the threshold, which would stall that commit and every write queued
@@ -213,6 +226,33 @@ struct NewSweep {
     int64_t run_cap = 0;        // >= 1
   };
   std::optional<Search> search;
+};
+
+// One page of a sweep's trials (Store::ListTrialsPage), by ordinal.
+struct TrialPageRequest {
+  int64_t sweep_id = 0;
+  // Only trials with a larger ordinal (-1: from the first). Pass the
+  // previous page's next_after_ordinal to get the next page: ordinals never
+  // change, so paging with no state filter returns every trial exactly once
+  // however the trials change state in between.
+  int64_t after_ordinal = -1;
+  int limit = 500;                  // at most this many trials, >= 1
+  std::vector<TrialState> states;   // only trials in these states (empty: all)
+  bool with_config = false;         // fill trial.config_json (else empty)
+  bool with_history = false;        // fill attempts and merged metrics
+  // Only trials that were ever leased (attempts > 0) or are linked.
+  bool started_only = false;
+  // Stop after the trial that takes the page past about this many bytes of
+  // configs, errors and history rows (0: no limit). A page holds at least
+  // one trial.
+  int64_t max_bytes = 0;
+};
+
+struct TrialPage {
+  // Each trial's record; attempts and metrics only with with_history.
+  std::vector<TrialHistory> trials;
+  // The after_ordinal of the next page; nullopt: this was the last page.
+  std::optional<int64_t> next_after_ordinal;
 };
 
 struct CreatedSweep {
@@ -367,8 +407,25 @@ class Store {
   // config hash already succeeded in any sweep is inserted as 'linked' to
   // that trial (copying its best/last metric); the others are 'queued'. A
   // sweep whose trials are all linked is 'done' at once.
+  //
+  // Up to StoreOptions::submit_chunk_trials trials: one transaction. More:
+  // the sweep row first (state 'submitting', never leased from), then the
+  // trials in chunks of that many, one transaction each, then the sweep is
+  // opened ('pending', event sweep_submitted). A failure on the way removes
+  // what was inserted; a process killed on the way leaves a 'submitting'
+  // sweep that RollBackUnfinishedSubmits() removes. A second call with the
+  // request_id of a submission still inserting gets UNAVAILABLE ("still
+  // being submitted"; retry later).
   StatusOr<CreatedSweep> CreateSweep(const NewSweep& sweep);
 
+  // Removes every sweep left 'submitting' by a process that stopped in the
+  // middle of CreateSweep (its trials first, in chunks; one
+  // sweep_submit_rolled_back event each) and returns their ids. Call it
+  // when the only writer starts (the coordinator does, under its lock),
+  // never while another process may be submitting to the same file.
+  StatusOr<std::vector<int64_t>> RollBackUnfinishedSubmits();
+
+  // FAILED_PRECONDITION for a sweep still being submitted.
   // Marks the sweep cancelled and its queued trials cancelled; leased and
   // running trials are cancelled too (attempt closed as 'cancelled', lease
   // cleared) and returned so their workers can be told. Cancelling a sweep
@@ -531,13 +588,19 @@ class Store {
 
   // --- Queries --------------------------------------------------------------
 
+  // The sweep with its trial counts per state (kept with every state
+  // change: the same cost for 10 or 100,000 trials).
   StatusOr<SweepInfo> GetSweep(int64_t sweep_id);
   // Newest first; limit <= 0 means all.
   StatusOr<std::vector<SweepInfo>> ListSweeps(int limit = 0);
 
   StatusOr<TrialInfo> GetTrial(int64_t trial_id);
-  // By ordinal.
+  // By ordinal; every trial with its config (for small sweeps and tests;
+  // large ones page with ListTrialsPage).
   StatusOr<std::vector<TrialRecord>> ListTrials(int64_t sweep_id);
+  // One page of the sweep's trials, by ordinal, read in one transaction.
+  // NOT_FOUND for an unknown sweep; INVALID_ARGUMENT for limit < 1.
+  StatusOr<TrialPage> ListTrialsPage(const TrialPageRequest& request);
 
   // The rows of one attempt; nullopt: the trial's latest attempt. A linked
   // trial answers with its source trial's rows (source_trial_id says so).

@@ -11,8 +11,6 @@
 
 namespace ltsweep {
 
-namespace {
-
 // The attempts and merged metrics of `trial`, read inside the caller's
 // transaction.
 StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial) {
@@ -33,6 +31,8 @@ StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial) {
   h.trial = std::move(trial);
   return h;
 }
+
+namespace {
 
 // The bodies of the read queries below, each run inside one read
 // transaction (Rep::Read).

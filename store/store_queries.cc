@@ -14,21 +14,6 @@ namespace ltsweep {
 
 namespace {
 
-StatusOr<TrialCounts> CountTrials(sqlite::Db* db, int64_t sweep_id) {
-  LTSWEEP_ASSIGN_OR_RETURN(
-      sqlite::Stmt stmt,
-      db->Prepare("SELECT status, count(*) FROM trials WHERE sweep_id = ? GROUP BY status"));
-  stmt.Bind(sweep_id);
-  TrialCounts counts;
-  for (;;) {
-    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) break;
-    auto status = ParseTrialState(stmt.Text(0));
-    if (status) counts.at(*status) += stmt.Int(1);
-  }
-  return counts;
-}
-
 // The bodies of the read queries below, each run inside one read
 // transaction (Rep::Read).
 
@@ -37,7 +22,7 @@ StatusOr<SweepInfo> GetSweepTxn(sqlite::Db* db, int64_t sweep_id) {
   if (!sweep) return NotFoundError("no sweep " + std::to_string(sweep_id));
   SweepInfo info;
   info.sweep = std::move(*sweep);
-  LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, sweep_id));
+  LTSWEEP_ASSIGN_OR_RETURN(info.counts, ReadTrialCounts(db, sweep_id));
   return info;
 }
 
@@ -56,7 +41,7 @@ StatusOr<std::vector<SweepInfo>> ListSweepsTxn(sqlite::Db* db, int limit) {
     }
   }
   for (SweepInfo& info : sweeps) {
-    LTSWEEP_ASSIGN_OR_RETURN(info.counts, CountTrials(db, info.sweep.id));
+    LTSWEEP_ASSIGN_OR_RETURN(info.counts, ReadTrialCounts(db, info.sweep.id));
   }
   return sweeps;
 }
@@ -184,8 +169,8 @@ EventRecord ReadEventRow(const sqlite::Stmt& stmt) {
 }  // namespace
 
 StatusOr<std::vector<EventRecord>> Store::ListEvents(const EventFilter& filter) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
+  return rep_->Read<std::vector<EventRecord>>(
+      [&](sqlite::Db* db) -> StatusOr<std::vector<EventRecord>> {
   // One statement per filter shape, so each can use its index.
   const char* where = "id > ?1";
   std::optional<int64_t> key;
@@ -210,12 +195,13 @@ StatusOr<std::vector<EventRecord>> Store::ListEvents(const EventFilter& filter) 
     events.push_back(ReadEventRow(stmt));
   }
   return events;
+      });
 }
 
 StatusOr<std::vector<EventRecord>> Store::RecentEvents(int limit,
                                                        std::optional<int64_t> sweep_id) {
-  std::lock_guard<std::mutex> lock(rep_->mu);
-  sqlite::Db* db = rep_->db.get();
+  return rep_->Read<std::vector<EventRecord>>(
+      [&](sqlite::Db* db) -> StatusOr<std::vector<EventRecord>> {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("SELECT id, time_ms, kind, sweep_id, trial_id, worker_id, attempt, message "
@@ -229,6 +215,7 @@ StatusOr<std::vector<EventRecord>> Store::RecentEvents(int limit,
   }
   std::reverse(events.begin(), events.end());
   return events;
+      });
 }
 
 }  // namespace ltsweep

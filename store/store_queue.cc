@@ -160,7 +160,7 @@ StatusOr<std::optional<Lease>> Store::Rep::LeaseNextTrialTxn(const std::string& 
         sqlite::Stmt stmt,
         db->Prepare("SELECT s.id, s.max_attempts, s.status = 'pending', s.timeout_ms, "
                     "  s.no_progress_timeout_ms FROM sweeps s "
-                    "WHERE s.status IN ('pending', 'running') AND s.gpus = ? AND (EXISTS ("
+                    "WHERE s.status IN ('pending', 'running') AND s.gpus = ? AND s.submitting = 0 AND (EXISTS ("
                     "  SELECT 1 FROM trials t WHERE t.sweep_id = s.id AND t.status = 'queued') OR "
                     "  EXISTS (SELECT 1 FROM sweep_search x WHERE x.sweep_id = s.id AND "
                     "    x.exhausted = 0 AND x.run_cap > s.n_trials)) "

@@ -1,10 +1,11 @@
 // The inside of a Store, shared by the store_*.cc files that implement its
 // parts (sweeps, workers, leases, queries). Internal to store/.
 //
-// Thread-safety: every member is guarded by mu; Store's read methods take it
-// for the whole of their transaction, write methods run their body through
-// Write() (group commit: the leader holds mu), and the helpers here expect it
-// held.
+// Thread-safety: every member is guarded by mu except `readers` (a pool of
+// read connections, thread-safe itself); Store's read methods run on a
+// connection of that pool (Read(), no lock held), write methods run their
+// body through Write() (group commit: the leader holds mu), and the helpers
+// here that take no Db* expect mu held.
 #pragma once
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "common/status.h"
 #include "store/group_commit.h"
 #include "store/lease_token.h"
+#include "store/read_pool.h"
 #include "store/sqlite_db.h"
 #include "store/wal_checkpointer.h"
 #include "store/store.h"
@@ -62,10 +64,21 @@ StatusOr<std::vector<EarlyStopRecord>> ReadEarlyStopDecisions(sqlite::Db* db, in
 // (out.source_trial_id, out.attempt).
 Status ReadAttemptRows(sqlite::Db* db, TrialMetrics& out);
 
+// The attempts and merged metrics of `trial` (store/store_history.cc).
+StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial);
+
+// How many trials of the sweep are in each state, and their epochs, from
+// sweep_trial_counts (kept by triggers).
+StatusOr<TrialCounts> ReadTrialCounts(sqlite::Db* db, int64_t sweep_id);
+
 struct Store::Rep {
   Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed,
-      int max_group)
-      : db(std::move(db_in)), clock(clock_in), tokens(seed), writer(db.get(), &mu, max_group) {}
+      int max_group, sqlite::ReadPoolOptions read_options)
+      : db(std::move(db_in)),
+        clock(clock_in),
+        tokens(seed),
+        writer(db.get(), &mu, max_group),
+        readers(db->path(), read_options) {}
 
   std::mutex mu;
   std::unique_ptr<sqlite::Db> db;  // GUARDED_BY(mu)
@@ -81,6 +94,9 @@ struct Store::Rep {
   TrialSuggester suggest_trial;
   LeaseTokenSource tokens;         // GUARDED_BY(mu)
   sqlite::GroupCommit writer;      // runs write bodies with mu held
+  sqlite::ReadPool readers;        // thread-safe; the read queries' connections
+  // StoreOptions::submit_chunk_trials.
+  int submit_chunk_trials = 0;
   // Background WAL checkpoints (nullptr when read-only or turned off);
   // declared after db so that it stops before the connection closes.
   std::unique_ptr<sqlite::WalCheckpointer> checkpointer;
@@ -102,14 +118,15 @@ struct Store::Rep {
     if (!status.ok()) return status;
     return std::move(*result);
   }
-  // Runs `body` in a read transaction with mu held (a consistent snapshot of
-  // the file) and returns its result, or the commit's error.
+  // Runs `body` in a read transaction on a read connection of its own (a
+  // consistent snapshot of the last commit; it neither takes mu nor waits
+  // for the writer) and returns its result, or the commit's error.
   template <typename T>
   StatusOr<T> Read(const std::function<StatusOr<T>(sqlite::Db*)>& body) {
-    std::lock_guard<std::mutex> lock(mu);
-    sqlite::Transaction txn(db.get(), sqlite::Transaction::Kind::kRead);
+    LTSWEEP_ASSIGN_OR_RETURN(sqlite::ReadPool::Conn conn, readers.Get());
+    sqlite::Transaction txn(conn.get(), sqlite::Transaction::Kind::kRead);
     LTSWEEP_RETURN_IF_ERROR(txn.Begin());
-    StatusOr<T> result = body(db.get());
+    StatusOr<T> result = body(conn.get());
     if (!result.ok()) return result;
     LTSWEEP_RETURN_IF_ERROR(txn.Commit());
     return result;
@@ -146,6 +163,14 @@ struct Store::Rep {
   Status AddEvent(const std::string& kind, std::optional<int64_t> sweep_id,
                   std::optional<int64_t> trial_id, const std::string& worker_id,
                   std::optional<int> attempt, const std::string& message);
+
+  // The sweep_submitted event and the first roll-up of a new sweep (one of
+  // linked trials only is done at once); inside a write.
+  Status OpenSweep(const NewSweep& sweep, const CreatedSweep& created);
+  // Removes a sweep that is still 'submitting' and its trials, in chunks of
+  // submit_chunk_trials (one write each), with a sweep_submit_rolled_back
+  // event. Takes the writer itself: call it outside a write.
+  Status RollBackSubmit(int64_t sweep_id);
 
   // The trial's sweep state after a change: pending -> running on the first
   // lease; done/failed when every trial is terminal. Cancelled sweeps stay.

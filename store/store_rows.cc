@@ -11,7 +11,7 @@ namespace ltsweep {
 const char kSweepColumns[] =
     "id, name, spec_yaml, status, priority, max_attempts, rerun, metric_name, metric_goal, "
     "n_trials, created_ms, updated_ms, finished_ms, "
-    "(SELECT run_cap FROM sweep_search x WHERE x.sweep_id = sweeps.id), early_terminate, gpus";
+    "(SELECT run_cap FROM sweep_search x WHERE x.sweep_id = sweeps.id), early_terminate, gpus, submitting";
 
 SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   SweepRecord s;
@@ -31,6 +31,8 @@ SweepRecord ReadSweepRow(const sqlite::Stmt& stmt) {
   s.run_cap = stmt.OptInt64(13);
   s.early_terminate_json = stmt.Text(14);  // NULL reads as ""
   s.gpus = stmt.Int(15);
+  // Stored as 'pending' (the status column predates it) with submitting = 1.
+  if (stmt.Int(16) != 0) s.state = SweepState::kSubmitting;
   return s;
 }
 
@@ -61,6 +63,23 @@ TrialRecord ReadTrialRow(const sqlite::Stmt& stmt) {
   t.started_ms = stmt.OptInt64(17);
   t.finished_ms = stmt.OptInt64(18);
   return t;
+}
+
+StatusOr<TrialCounts> ReadTrialCounts(sqlite::Db* db, int64_t sweep_id) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("SELECT status, trials, epochs FROM sweep_trial_counts WHERE sweep_id = ?"));
+  stmt.Bind(sweep_id);
+  TrialCounts counts;
+  for (;;) {
+    LTSWEEP_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    auto status = ParseTrialState(stmt.Text(0));
+    if (!status) continue;
+    counts.at(*status) += stmt.Int(1);
+    counts.epochs_at(*status) += stmt.Int64(2);
+  }
+  return counts;
 }
 
 StatusOr<std::optional<SweepRecord>> ReadSweep(sqlite::Db* db, int64_t sweep_id) {

@@ -111,7 +111,9 @@ StatusOr<std::optional<Store::Rep::Candidate>> Store::Rep::MakeSuggestedTrial(in
           sqlite::Stmt stmt,
           db->Prepare("INSERT INTO trials (sweep_id, ordinal, config_json, config_hash, status, "
                       "reused_from_trial_id, best_metric, last_metric, best_epoch, created_ms, "
-                      "updated_ms, finished_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                      "updated_ms, finished_ms, epochs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                      "?11, ?12, coalesce(CASE WHEN json_valid(?3) THEN "
+                      "CAST(json_extract(?3, '$.train.epochs') AS INTEGER) END, 0))"));
       stmt.Bind(sweep_id, static_cast<int64_t>(n_trials), trial.config_json, trial.config_hash,
                 source ? "linked" : "queued", source, best, last, best_epoch, now, now, finished);
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());

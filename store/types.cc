@@ -15,8 +15,8 @@ std::optional<Enum> ParseName(std::string_view name, const std::array<const char
 }
 
 // In enum order.
-constexpr std::array<const char*, 5> kSweepNames = {"pending", "running", "done", "cancelled",
-                                                    "failed"};
+constexpr std::array<const char*, 6> kSweepNames = {"pending", "running", "done", "cancelled",
+                                                    "failed",  "submitting"};
 constexpr std::array<const char*, 8> kTrialNames = {"queued", "leased",    "running", "succeeded",
                                                     "failed", "cancelled", "linked",  "stopped"};
 constexpr std::array<const char*, 7> kAttemptNames = {"running",     "succeeded", "failed", "lost",

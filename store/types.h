@@ -30,8 +30,11 @@ namespace ltsweep {
 // pending: no trial leased yet; running: at least one trial leased or done;
 // done: every trial terminal and at least one succeeded or linked;
 // failed: every trial terminal and none succeeded or linked;
-// cancelled: CancelSweep() was called.
-enum class SweepState { kPending, kRunning, kDone, kCancelled, kFailed };
+// cancelled: CancelSweep() was called;
+// submitting: CreateSweep is still inserting the trials of a large sweep in
+// chunks (nothing is leased from it yet; in the database: status 'pending'
+// with submitting = 1).
+enum class SweepState { kPending, kRunning, kDone, kCancelled, kFailed, kSubmitting };
 
 // queued -> leased (LeaseNextTrial) -> running (first heartbeat or report)
 // -> succeeded | failed | queued again (retry) | cancelled | stopped.
@@ -140,6 +143,11 @@ struct TrialCounts {
     return queued + leased + running + succeeded + failed + cancelled + linked + stopped;
   }
   int& at(TrialState s);
+  // The sum of train.epochs over the trials in each state (what progress
+  // ETAs count), indexed by TrialState.
+  int64_t epochs[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t& epochs_at(TrialState s) { return epochs[static_cast<int>(s)]; }
+  int64_t epochs_at(TrialState s) const { return epochs[static_cast<int>(s)]; }
 };
 
 struct SweepInfo {
@@ -332,7 +340,8 @@ struct WorkerInfo {
 // sweep_done, sweep_failed, sweep_cancelled, trial_leased, trial_running,
 // trial_succeeded, trial_failed, trial_retried, trial_stop_decided, trial_stopped, lease_expired,
 // trial_cancelled, worker_joined, worker_lost, worker_back, worker_stopped,
-// worker_quarantined, worker_released, leases_resumed.
+// worker_quarantined, worker_released, leases_resumed,
+// sweep_submit_rolled_back (a submission cut short by a crash, removed).
 struct EventRecord {
   int64_t id = 0;                 // increasing; use as a cursor
   int64_t time_ms = 0;

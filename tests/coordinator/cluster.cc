@@ -170,13 +170,19 @@ v1::SweepInfo Cluster::Sweep(int64_t sweep_id) {
 }
 
 std::vector<v1::TrialInfo> Cluster::Trials(int64_t sweep_id) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::ListTrialsRequest req;
   req.set_sweep_id(sweep_id);
-  v1::ListTrialsResponse resp;
-  client_->ListTrials(&ctx, req, &resp);
-  return {resp.trials().begin(), resp.trials().end()};
+  req.set_include_config(true);
+  std::vector<v1::TrialInfo> trials;
+  do {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ListTrialsResponse resp;
+    if (!client_->ListTrials(&ctx, req, &resp).ok()) break;
+    trials.insert(trials.end(), resp.trials().begin(), resp.trials().end());
+    req.set_page_token(resp.next_page_token());
+  } while (!req.page_token().empty());
+  return trials;
 }
 
 v1::QueryMetricsResponse Cluster::Metrics(int64_t trial_id, int attempt) {

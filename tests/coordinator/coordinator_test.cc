@@ -573,8 +573,11 @@ TEST(CoordinatorServerTest, WatchStreamsTheSweepsEventsUntilItEnds) {
     ASSERT_TRUE(clients->SubmitSweep(&ctx, req, &submitted).ok());
   }
   // Watch from another thread while a worker runs the trial.
+  // The stream sends the counts first, then deltas: the trial's changes
+  // come as deltas once the first message is in.
   std::vector<v1::SweepEvent> events;
   grpc::Status watch_status;
+  std::atomic<bool> watching{false};
   std::thread watcher([&] {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -582,9 +585,15 @@ TEST(CoordinatorServerTest, WatchStreamsTheSweepsEventsUntilItEnds) {
     req.set_sweep_id(submitted.sweep_id());
     auto reader = clients->WatchSweep(&ctx, req);
     v1::SweepEvent e;
-    while (reader->Read(&e)) events.push_back(e);
+    while (reader->Read(&e)) {
+      events.push_back(e);
+      watching = true;
+    }
+    watching = true;
     watch_status = reader->Finish();
   });
+  for (int i = 0; i < 500 && !watching.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(watching.load());
   v1::RegisterResponse reg;
   {
     grpc::ClientContext ctx;
@@ -618,8 +627,12 @@ TEST(CoordinatorServerTest, WatchStreamsTheSweepsEventsUntilItEnds) {
   EXPECT_TRUE(watch_status.ok()) << watch_status.error_message();
   ASSERT_FALSE(events.empty());
   bool saw_success = false;
-  for (const auto& e : events) saw_success |= e.trial().state() == "succeeded";
+  for (const auto& e : events) {
+    saw_success |= e.trial().state() == "succeeded";
+    for (const auto& t : e.changed()) EXPECT_TRUE(t.config_json().empty()) << "deltas are lean";
+  }
   EXPECT_TRUE(saw_success);
+  EXPECT_EQ(events.front().changed_size(), 0) << "the first message carries the counts only";
   EXPECT_EQ(events.back().sweep().state(), "done");
   server.Shutdown();
 }
