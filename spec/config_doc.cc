@@ -41,9 +41,10 @@ std::string Allowed(const ConfigKey& key) {
 std::string RenderConfigKeyTable() {
   std::string out = "| key | type | default | allowed | description |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& key : TrialConfigSchema()) {
-    std::string def = NormalizeConfigValue(key, key.default_value).dump();
-    if (const Json* text = TextTrackDefault(key.path)) def += "` (imdb: `" + NormalizeConfigValue(key, *text).dump();
-    out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", key.path, ValueTypeName(key.type), EscapeCell(def),
+    std::string def = "`" + EscapeCell(NormalizeConfigValue(key, key.default_value).dump()) + "`";
+    if (const Json* text = TextTrackDefault(key.path))
+      def += " (imdb: `" + EscapeCell(NormalizeConfigValue(key, *text).dump()) + "`)";
+    out += fmt::format("| `{}` | {} | {} | {} | {} |\n", key.path, ValueTypeName(key.type), def,
                        EscapeCell(Allowed(key)), EscapeCell(key.doc));
   }
   return out;
