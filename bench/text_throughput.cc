@@ -229,8 +229,8 @@ void MeasureBiLstm(const Args& args, const TextData& data, int threads) {
   std::printf("threads %d (mean padded length %.0f), load %s:\n", threads, steps / static_cast<double>(rows.size()),
               LoadAverage().c_str());
   auto line = [&](const char* what, const Meter& m) {
-    std::printf("  %-46s %6.1f seq/s  wall %6.2f s  cpu %6.2f s  (%.2fx plain)\n", what, n / m.wall, m.wall, m.cpu,
-                plain.wall / m.wall);
+    std::printf("  %-42s %6.1f seq/s  wall %6.2f s  cpu %6.2f s  (%.2fx plain by wall, %.2fx by cpu)\n", what,
+                n / m.wall, m.wall, m.cpu, plain.wall / m.wall, plain.cpu / m.cpu);
   };
   line("ltsweep BiLSTM, real pipeline", pipeline);
   line("ltsweep BiLSTM, in-memory tensors", compute);
