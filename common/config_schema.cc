@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/edit_distance.h"
+#include "common/text_defaults.h"
 
 namespace ltsweep {
 namespace {
@@ -48,6 +49,9 @@ std::vector<ConfigKey> BuildSchema() {
        "IMDB: vocabulary size, the most frequent training tokens."},
       {"data.max_len", kInt, 200, {}, 1.0, 100000.0,
        "IMDB: tokens per review after truncation or padding."},
+      {"data.truncate", kStr, "pre", S{"pre", "post"}, kNone, kNone,
+       "IMDB: which tokens a review longer than data.max_len keeps: pre drops them at the start, keeping the last "
+       "max_len (Keras' pad_sequences default); post keeps the first max_len."},
       {"data.augment", kBool, true, {}, kNone, kNone,
        "CIFAR: pad 4 + random 32x32 crop + horizontal flip on training images (as the reference). "
        "Fashion-MNIST: pad 2 + random 28x28 crop, no flip."},
@@ -71,6 +75,8 @@ std::vector<ConfigKey> BuildSchema() {
       {"model.hidden_size", kInt, 128, {}, 1.0, 4096.0, "bilstm: LSTM hidden units per direction."},
       {"model.num_layers", kInt, 2, {}, 1.0, 8.0, "bilstm: stacked LSTM layers."},
       {"model.dropout", kNum, 0.5, {}, 0.0, 0.95, "bilstm: dropout between layers and before the classifier."},
+      {"model.embedding_dropout", kNum, 0.0, {}, 0.0, 0.95,
+       "bilstm: dropout on the embeddings (the report has none)."},
       {"model.features", kStr, "tfidf", S{"bow", "binary", "tfidf"}, kNone, kNone,
        "Classical models: document features (counts, presence, or TF-IDF), over data.max_features tokens."},
       {"model.l2", kNum, 1.0, {}, 0.0, 1e6, "logreg: inverse regularisation strength C (as scikit-learn)."},
@@ -97,7 +103,8 @@ std::vector<ConfigKey> BuildSchema() {
       {"method.cb_beta", kNum, 0.9999, {}, 0.0, 0.999999999, "beta of the class-balanced effective number."},
       {"method.oversample", kStr, "none", S{"none", "smote", "borderline1", "borderline2"}, kNone, kNone,
        "Oversampling of the training set before training (imbalanced-learn 0.10 semantics): SMOTE or "
-       "borderline-SMOTE kind 1/2, in input space for images, in feature space for text."},
+       "borderline-SMOTE kind 1/2, in input space for images, in feature space for the classical text models; "
+       "bilstm: smote only, on the pre-padded token-id sequences (the report's way, docs/text-track.md)."},
       {"method.smote_k", kInt, 5, {}, 1.0, 100.0, "SMOTE: neighbours used for interpolation."},
       {"method.smote_m", kInt, 10, {}, 1.0, 100.0, "Borderline-SMOTE: neighbours used to find the danger set."},
       // --------------------------------------------------------------- train
@@ -107,16 +114,19 @@ std::vector<ConfigKey> BuildSchema() {
       {"train.batch_size", kInt, 128, {}, 1.0, 65536.0, "Mini-batch size (the last partial batch is kept)."},
       {"train.eval_batch_size", kInt, 256, {}, 1.0, 65536.0, "Batch size for evaluation."},
       {"train.optimizer", kStr, "sgd", S{"sgd", "adam"}, kNone, kNone,
-       "sgd (momentum, weight decay on all parameters, as the reference) or adam (betas 0.9/0.999)."},
-      {"train.lr", kNum, 0.1, {}, 0.0, 10.0, "Base learning rate."},
+       "sgd (momentum, weight decay on all parameters, as the reference) or adam (betas 0.9/0.999). "
+       "imdb: adam (the report's Keras default)."},
+      {"train.lr", kNum, 0.1, {}, 0.0, 10.0, "Base learning rate. imdb: 0.001 (Adam's default)."},
       {"train.momentum", kNum, 0.9, {}, 0.0, 1.0, "SGD momentum."},
-      {"train.weight_decay", kNum, 2e-4, {}, 0.0, 1.0, "L2 weight decay on all parameters."},
+      {"train.weight_decay", kNum, 2e-4, {}, 0.0, 1.0,
+       "L2 weight decay on all parameters. imdb: 0 (Adam's default)."},
       {"train.lr_schedule.type", kStr, "reference", S{"reference", "step", "triangular", "constant", "range_test"}, kNone,
        kNone,
        "reference: linear warm-up over warmup_epochs, then lr * gamma^k after the k-th milestone (the LDAM-DRW script); "
        "step: the same without warm-up; triangular: Smith's triangular cycle between min_lr and max_lr with "
        "step_size iterations per half cycle, its bounds multiplied by gamma^k after the k-th milestone; constant; "
-       "range_test: lr rises linearly from min_lr to max_lr over the whole run."},
+       "range_test: lr rises linearly from min_lr to max_lr over the whole run. "
+       "imdb: constant (the only one the text track supports)."},
       {"train.lr_schedule.warmup_epochs", kInt, 5, {}, 0.0, 100000.0, "reference: epochs of linear warm-up."},
       {"train.lr_schedule.milestones", kIntList, Json::array({160, 180}), {}, 0.0, 100000.0,
        "Epochs (0-based) at which the learning rate is multiplied by gamma (reference, step, triangular)."},
@@ -334,6 +344,31 @@ Json DefaultTrialConfig() {
   return config;
 }
 
+const std::vector<std::pair<std::string, Json>>& TextTrackDefaults() {
+  // The report's "Adam with default settings" at a constant learning rate.
+  static const std::vector<std::pair<std::string, Json>> defaults = {
+      {"train.optimizer", "adam"},
+      {"train.lr", 0.001},
+      {"train.weight_decay", 0.0},
+      {"train.lr_schedule.type", "constant"},
+  };
+  return defaults;
+}
+
+const Json* TextTrackDefault(std::string_view path) {
+  for (const auto& [key, value] : TextTrackDefaults()) {
+    if (key == path) return &value;
+  }
+  return nullptr;
+}
+
+Json DefaultTextTrialConfig() {
+  Json config = DefaultTrialConfig();
+  SetPath(config, "data.dataset", "imdb");
+  for (const auto& [path, value] : TextTrackDefaults()) SetPath(config, path, NormalizeConfigValue(*FindConfigKey(path), value));
+  return config;
+}
+
 const Json& ConfigDefault(std::string_view path) {
   static const Json defaults = DefaultTrialConfig();
   const Json* value = GetPath(defaults, path);
@@ -351,7 +386,9 @@ std::vector<std::pair<std::string, Json>> FlattenConfig(const Json& config) {
 
 StatusOr<Json> ResolveTrialConfig(const Json& partial) {
   if (!partial.is_object()) return InvalidArgumentError("trial config: expected a JSON object");
-  Json config = DefaultTrialConfig();
+  const Json* dataset_given = GetPath(partial, "data.dataset");
+  const bool text = dataset_given != nullptr && *dataset_given == "imdb";
+  Json config = text ? DefaultTextTrialConfig() : DefaultTrialConfig();
   for (auto& [path, value] : FlattenConfig(partial)) {
     const ConfigKey* key = FindConfigKey(path);
     if (key == nullptr) {

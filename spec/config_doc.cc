@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/config_schema.h"
+#include "common/text_defaults.h"
 
 namespace ltsweep::spec {
 namespace {
@@ -40,8 +41,10 @@ std::string Allowed(const ConfigKey& key) {
 std::string RenderConfigKeyTable() {
   std::string out = "| key | type | default | allowed | description |\n| --- | --- | --- | --- | --- |\n";
   for (const auto& key : TrialConfigSchema()) {
-    std::string def = NormalizeConfigValue(key, key.default_value).dump();
-    out += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", key.path, ValueTypeName(key.type), EscapeCell(def),
+    std::string def = "`" + EscapeCell(NormalizeConfigValue(key, key.default_value).dump()) + "`";
+    if (const Json* text = TextTrackDefault(key.path))
+      def += " (imdb: `" + EscapeCell(NormalizeConfigValue(key, *text).dump()) + "`)";
+    out += fmt::format("| `{}` | {} | {} | {} | {} |\n", key.path, ValueTypeName(key.type), def,
                        EscapeCell(Allowed(key)), EscapeCell(key.doc));
   }
   return out;

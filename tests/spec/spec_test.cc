@@ -535,7 +535,8 @@ TEST(SweepsFolderTest, KnownTrialCounts) {
   };
   EXPECT_EQ(count("quickstart.yaml"), 3);
   EXPECT_EQ(count("cifar10_lt_table2.yaml"), 7 * 2 * 3);
-  EXPECT_EQ(count("imdb_linear_table4.yaml"), 4 * 2);
+  EXPECT_EQ(count("imdb_linear_table4.yaml"), (5 + 3) * 4 * 2);  // (5 C values + 3 models) x sizes x weights
+  EXPECT_EQ(count("imdb_table1.yaml"), 4 * 3 * 5 * 4);
 }
 
 TEST(DocsTest, ConfigKeyTableMatchesTheSchema) {

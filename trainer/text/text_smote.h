@@ -22,9 +22,8 @@
 // numpy's, so the samples differ from imbalanced-learn's while following the
 // same rules. Synthetic rows are appended after the original rows.
 //
-// The BiLSTM does not use this: SMOTE on padded token-id sequences is
-// meaningless, so method.oversample with model.arch bilstm is a config error
-// (see docs/text-track.md).
+// The BiLSTM does not use this: its method.oversample smote runs on the
+// pre-padded token-id sequences, as the report did (sequence_smote.h).
 //
 // Thread-safety: pure function.
 #pragma once

@@ -19,6 +19,7 @@
 #include "trainer/text/classical_trial.h"
 #include "trainer/text/text_metrics.h"
 #include "trainer/text/trial_common.h"
+#include "trainer/text/sequence_smote.h"
 #include "trainer/text/vocabulary.h"
 #include "trainer/training_objects.h"
 
@@ -35,23 +36,36 @@ struct EvalResult {
   double loss = 0;
 };
 
+// Rows of `split` by truncated length (stable), so evaluation batches carry
+// little padding; a review's logits do not depend on its batch (bilstm.h).
+std::vector<int64_t> RowsByLength(const TextSplit& split, int64_t max_len) {
+  std::vector<int64_t> rows(static_cast<size_t>(split.size()));
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  auto length = [&](int64_t r) {
+    return std::min<int64_t>(max_len, static_cast<int64_t>(split.docs[static_cast<size_t>(r)].size()));
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) { return length(a) < length(b); });
+  return rows;
+}
+
 EvalResult Evaluate(BiLstmClassifier& model, Loss& plain_loss, const TextSplit& split, int64_t max_len,
-                    int64_t batch_size, const torch::Device& device) {
+                    Truncation truncation, int64_t batch_size, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   model->eval();
-  std::vector<int> pred;
-  pred.reserve(static_cast<size_t>(split.size()));
+  const std::vector<int64_t> order = RowsByLength(split, max_len);
+  std::vector<int> pred(order.size(), 0);
   double loss_sum = 0;
-  for (int64_t b = 0; b < split.size(); b += batch_size) {
-    std::vector<int64_t> rows;
-    for (int64_t i = b; i < std::min(split.size(), b + batch_size); ++i) rows.push_back(i);
-    TextBatch batch = MakeTextBatch(split, rows, max_len);
+  for (size_t b = 0; b < order.size(); b += static_cast<size_t>(batch_size)) {
+    std::vector<int64_t> rows(order.begin() + static_cast<std::ptrdiff_t>(b),
+                              order.begin() + static_cast<std::ptrdiff_t>(
+                                                  std::min(order.size(), b + static_cast<size_t>(batch_size))));
+    TextBatch batch = MakeTextBatch(split, rows, max_len, truncation);
     torch::Tensor logits = model->forward(batch.ids.to(device), batch.lengths);
     torch::Tensor labels = batch.labels.to(device);
     loss_sum += plain_loss(logits, labels).item<double>() * static_cast<double>(rows.size());
     torch::Tensor am = logits.argmax(1).to(torch::kCPU);
     auto acc = am.accessor<int64_t, 1>();
-    for (int64_t i = 0; i < am.size(0); ++i) pred.push_back(static_cast<int>(acc[i]));
+    for (int64_t i = 0; i < am.size(0); ++i) pred[static_cast<size_t>(rows[static_cast<size_t>(i)])] = static_cast<int>(acc[i]);
   }
   EvalResult r;
   r.metrics = ComputeBinaryMetrics(split.labels, pred);
@@ -60,67 +74,6 @@ EvalResult Evaluate(BiLstmClassifier& model, Loss& plain_loss, const TextSplit& 
 }
 
 }  // namespace
-
-BiLstmClassifierImpl::BiLstmClassifierImpl(const BiLstmOptions& options) : options_(options) {
-  embedding_ = register_module(
-      "embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(options.vocab_size + 1, options.embedding_dim)
-                                            .padding_idx(kPadId)));
-  lstm_ = register_module("lstm", torch::nn::LSTM(torch::nn::LSTMOptions(options.embedding_dim, options.hidden_size)
-                                                      .num_layers(options.num_layers)
-                                                      .bidirectional(true)
-                                                      .batch_first(true)
-                                                      .dropout(options.num_layers > 1 ? options.dropout : 0.0)));
-  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
-  if (options.normed_head) {
-    NormedLinear head(2 * options.hidden_size, 2);
-    register_module("linear", head.ptr());
-    normed_ = torch::nn::AnyModule(head);
-  } else {
-    linear_ = register_module("linear", torch::nn::Linear(2 * options.hidden_size, 2));
-  }
-}
-
-torch::Tensor BiLstmClassifierImpl::forward(const torch::Tensor& ids, const torch::Tensor& lengths) {
-  torch::Tensor x = dropout_(embedding_(ids));
-  auto packed = torch::nn::utils::rnn::pack_padded_sequence(x, lengths, /*batch_first=*/true,
-                                                            /*enforce_sorted=*/false);
-  auto out = lstm_->forward_with_packed_input(packed);
-  torch::Tensor h_n = std::get<0>(std::get<1>(out));  // (layers * 2, B, H), batch in input order
-  int64_t l = h_n.size(0);
-  torch::Tensor feat = dropout_(torch::cat({h_n[l - 2], h_n[l - 1]}, 1));
-  return options_.normed_head ? normed_.forward(feat) : linear_(feat);
-}
-
-void CheckBiLstmConfig(const nlohmann::json& config) {
-  const auto& method = config.at("method");
-  if (method.at("oversample") != "none")
-    throw ConfigError(fmt::format(
-        "method.oversample: {} is not supported for model.arch bilstm (SMOTE on token-id sequences is meaningless "
-        "and the learned embedding does not exist before training); use it with logreg, naive_bayes, knn or xgboost, "
-        "or use method.resample for the bilstm",
-        method.at("oversample").get<std::string>()));
-}
-
-TextBatch MakeTextBatch(const TextSplit& split, const std::vector<int64_t>& rows, int64_t max_len) {
-  int64_t longest = 1;
-  for (int64_t r : rows)
-    longest = std::max<int64_t>(longest, std::min<int64_t>(max_len, static_cast<int64_t>(split.docs[static_cast<size_t>(r)].size())));
-  const int64_t b = static_cast<int64_t>(rows.size());
-  TextBatch batch;
-  batch.ids = torch::empty({b, longest}, torch::kInt64);
-  batch.lengths = torch::empty({b}, torch::kInt64);
-  batch.labels = torch::empty({b}, torch::kInt64);
-  int64_t* ids = batch.ids.data_ptr<int64_t>();
-  int64_t* lengths = batch.lengths.data_ptr<int64_t>();
-  int64_t* labels = batch.labels.data_ptr<int64_t>();
-  for (int64_t i = 0; i < b; ++i) {
-    size_t r = static_cast<size_t>(rows[static_cast<size_t>(i)]);
-    // An empty review becomes one padding token so packing has a step.
-    lengths[i] = std::max<int64_t>(1, EncodeSequence(split.docs[r], longest, ids + i * longest));
-    labels[i] = split.labels[r];
-  }
-  return batch;
-}
 
 namespace {
 
@@ -140,14 +93,23 @@ class BiLstmTrial {
   std::vector<int64_t> EpochOrder(int epoch, const EpochBalance& balance) const;
   // Trains one epoch on `order`; returns the mean training loss.
   double TrainEpoch(int epoch, const std::vector<int64_t>& order);
+  // Evaluates (every metrics.eval_every epochs and at the last) and emits
+  // the epoch event; writes the checkpoint (every checkpoint.every epochs and
+  // at the last).
   void FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0, const EpochBalance& balance);
+  // Test and dev metrics of `epoch` into `ev`, the history and the done tracker.
+  void EvaluateInto(int epoch, nlohmann::json& ev);
 
   const TrainingOptions& training_;
   const TextData& data_;
+  // The training reviews, with method.oversample's synthetic ones after them.
+  const TextSplit train_;
   const TrialRuntime& rt_;
   EventWriter& events_;
   const int epochs_;
   const int64_t batch_size_, eval_batch_, max_len_;
+  const Truncation truncation_;
+  const int eval_every_, checkpoint_every_;
   const uint64_t seed_;
   const std::vector<int64_t> counts_;
   torch::Device device_;
@@ -162,8 +124,21 @@ class BiLstmTrial {
   nlohmann::json epoch_events_ = nlohmann::json::array();
 };
 
-std::vector<int64_t> TrainCounts(const TextData& data) {
-  auto counts = data.train.ClassCounts();
+// data.train, or data.train plus SMOTE's synthetic reviews (sequence_smote.h).
+TextSplit TrainingSplit(const nlohmann::json& config, const TextData& data) {
+  if (config.at("method").at("oversample") != "smote") return data.train;
+  SequenceSmoteOptions o;
+  o.max_len = config.at("data").at("max_len").get<int64_t>();
+  o.k_neighbors = config.at("method").at("smote_k").get<int>();
+  o.seed = config.at("train").at("seed").get<uint32_t>();
+  TextSplit out = OversampleSequences(data.train, o);
+  std::fprintf(stderr, "[text] SMOTE on the pre-padded id sequences: %lld synthetic reviews\n",
+               static_cast<long long>(out.size() - data.train.size()));
+  return out;
+}
+
+std::vector<int64_t> TrainCounts(const TextSplit& train) {
+  auto counts = train.ClassCounts();
   return std::vector<int64_t>(counts.begin(), counts.end());
 }
 
@@ -182,6 +157,7 @@ BiLstmOptions ModelOptions(const nlohmann::json& config, const TrainingOptions& 
   mo.hidden_size = model.at("hidden_size").get<int64_t>();
   mo.num_layers = model.at("num_layers").get<int64_t>();
   mo.dropout = model.at("dropout").get<double>();
+  mo.embedding_dropout = model.at("embedding_dropout").get<double>();
   mo.normed_head = training.normed_head();
   return mo;
 }
@@ -190,14 +166,18 @@ BiLstmTrial::BiLstmTrial(const nlohmann::json& config, const TrainingOptions& tr
                          const TrialRuntime& rt, EventWriter& events)
     : training_(training),
       data_(data),
+      train_(TrainingSplit(config, data)),
       rt_(rt),
       events_(events),
       epochs_(config.at("train").at("epochs").get<int>()),
       batch_size_(config.at("train").at("batch_size").get<int64_t>()),
       eval_batch_(config.at("train").at("eval_batch_size").get<int64_t>()),
       max_len_(config.at("data").at("max_len").get<int64_t>()),
+      truncation_(ParseTruncation(config.at("data").at("truncate").get<std::string>())),
+      eval_every_(config.at("metrics").at("eval_every").get<int>()),
+      checkpoint_every_(config.at("checkpoint").at("every").get<int>()),
       seed_(config.at("train").at("seed").get<uint64_t>()),
-      counts_(TrainCounts(data)),
+      counts_(TrainCounts(train_)),
       device_(TrialDevice(rt)),
       loss_(MakeLoss(training.loss, counts_)),
       eval_loss_(MakeLoss(training.loss, counts_)) {
@@ -236,11 +216,11 @@ int BiLstmTrial::Resume() {
 }
 
 std::vector<int64_t> BiLstmTrial::EpochOrder(int epoch, const EpochBalance& balance) const {
-  const int64_t n = data_.train.size();
+  const int64_t n = train_.size();
   std::vector<int64_t> order;
   std::mt19937_64 engine(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
   if (balance.sampling_weights) {
-    std::vector<int32_t> labels(data_.train.labels.begin(), data_.train.labels.end());
+    std::vector<int32_t> labels(train_.labels.begin(), train_.labels.end());
     WeightedSampler sampler(PerSampleWeights(labels, *balance.sampling_weights));
     order = sampler.Sample(n, engine);
   } else {
@@ -252,7 +232,7 @@ std::vector<int64_t> BiLstmTrial::EpochOrder(int epoch, const EpochBalance& bala
 }
 
 double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
-  const int64_t n = data_.train.size();
+  const int64_t n = train_.size();
   torch::manual_seed(seed_ * 1000003ULL + static_cast<uint64_t>(epoch) + 1);  // dropout stream per epoch
   model_->train();
   double loss_sum = 0;
@@ -261,7 +241,7 @@ double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
   for (int64_t b = 0; b < n; b += batch_size_) {
     if (rt_.Interrupted()) throw Interrupted();
     rows.assign(order.begin() + b, order.begin() + std::min(n, b + batch_size_));
-    TextBatch batch = MakeTextBatch(data_.train, rows, max_len_);
+    TextBatch batch = MakeTextBatch(train_, rows, max_len_, truncation_);
     optimizer_->zero_grad();
     torch::Tensor logits = model_->forward(batch.ids.to(device_), batch.lengths);
     torch::Tensor l = loss_(logits, batch.labels.to(device_));
@@ -277,39 +257,47 @@ double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
   return seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
 }
 
-void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0,
-                              const EpochBalance& balance) {
-  EvalResult val = Evaluate(model_, eval_loss_, data_.test, max_len_, eval_batch_, device_);
-  EvalResult dev = Evaluate(model_, eval_loss_, data_.dev, max_len_, eval_batch_, device_);
-  double epoch_time = Seconds(t0);
-  nlohmann::json ev;
-  ev[contract::kFieldEpoch] = epoch;
-  ev["lr"] = training_.optimizer.lr;
-  ev["train_loss"] = train_loss;
+void BiLstmTrial::EvaluateInto(int epoch, nlohmann::json& ev) {
+  EvalResult val = Evaluate(model_, eval_loss_, data_.test, max_len_, truncation_, eval_batch_, device_);
+  EvalResult dev = Evaluate(model_, eval_loss_, data_.dev, max_len_, truncation_, eval_batch_, device_);
   ev["val_loss"] = val.loss;
   val.metrics.AddTo(ev);
   ev["dev_loss"] = dev.loss;
   dev.metrics.AddTo(ev, "dev_");
-  const double seen = static_cast<double>(data_.train.size());
-  ev["samples_per_s"] = train_s > 0 ? seen / train_s : 0.0;
-  ev["epoch_time_s"] = epoch_time;
-  if (balance.class_weights) ev["class_weights"] = *balance.class_weights;
   if (epoch == epochs_ - 1) {
     const auto& c = val.metrics.confusion;
     ev["confusion"] = {{c[0][0], c[0][1]}, {c[1][0], c[1][1]}};
   }
-  events_.Emit(contract::kEventEpoch, ev);
-  epoch_events_.push_back(ev);
-  std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %.4f (pos %.4f, neg %.4f), %.0f seq/s\n", epoch,
-               ev["train_loss"].get<double>(), val.metrics.error, val.metrics.error_pos, val.metrics.error_neg,
-               ev["samples_per_s"].get<double>());
   done_.Add(epoch, val.metrics);
   history_.push_back({{contract::kFieldEpoch, epoch},
                       {"val_error", val.metrics.error},
                       {"error_pos", val.metrics.error_pos},
                       {"error_neg", val.metrics.error_neg},
                       {"mean_error", val.metrics.mean_error}});
-  if (!rt_.checkpoint_dir.empty()) {
+}
+
+void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0,
+                              const EpochBalance& balance) {
+  const bool last = epoch == epochs_ - 1;
+  nlohmann::json ev;
+  ev[contract::kFieldEpoch] = epoch;
+  ev["lr"] = training_.optimizer.lr;
+  ev["train_loss"] = train_loss;
+  const double seen = static_cast<double>(train_.size());
+  ev["samples_per_s"] = train_s > 0 ? seen / train_s : 0.0;
+  if (balance.class_weights) ev["class_weights"] = *balance.class_weights;
+  if (train_.size() > data_.train.size()) ev["synthetic_samples"] = train_.size() - data_.train.size();
+  if (last || (epoch + 1) % eval_every_ == 0) EvaluateInto(epoch, ev);
+  ev["epoch_time_s"] = Seconds(t0);
+  events_.Emit(contract::kEventEpoch, ev);
+  epoch_events_.push_back(ev);
+  std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %s (pos %s, neg %s), %.0f seq/s, %.0f s\n", epoch,
+               train_loss, ev.value("val_error", nlohmann::json()).dump().c_str(),
+               ev.value("error_pos", nlohmann::json()).dump().c_str(),
+               ev.value("error_neg", nlohmann::json()).dump().c_str(), ev["samples_per_s"].get<double>(),
+               ev["epoch_time_s"].get<double>());
+  const bool write = last || (checkpoint_every_ > 0 && (epoch + 1) % checkpoint_every_ == 0);
+  if (write && !rt_.checkpoint_dir.empty()) {
     nlohmann::json state = {{"next_epoch", epoch + 1}, {"history", history_}, {"epoch_events", epoch_events_}};
     std::string path = WriteCheckpointBytes(rt_.checkpoint_dir, SerializeCheckpoint(*model_, *optimizer_, state));
     events_.Emit(contract::kEventCheckpoint, {{contract::kFieldEpoch, epoch}, {contract::kFieldPath, path}});

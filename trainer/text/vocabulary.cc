@@ -41,9 +41,13 @@ std::vector<int32_t> Vocabulary::Ranks(const std::vector<std::string>& doc) cons
   return out;
 }
 
-int64_t EncodeSequence(const std::vector<int32_t>& ranks, int64_t max_len, int64_t* out) {
-  int64_t n = std::min<int64_t>(max_len, static_cast<int64_t>(ranks.size()));
-  for (int64_t i = 0; i < n; ++i) out[i] = ranks[static_cast<size_t>(i)] + 1;
+Truncation ParseTruncation(const std::string& name) { return name == "post" ? Truncation::kPost : Truncation::kPre; }
+
+int64_t EncodeSequence(const std::vector<int32_t>& ranks, int64_t max_len, int64_t* out, Truncation truncation) {
+  const int64_t size = static_cast<int64_t>(ranks.size());
+  int64_t n = std::min<int64_t>(max_len, size);
+  const int64_t first = truncation == Truncation::kPre ? size - n : 0;
+  for (int64_t i = 0; i < n; ++i) out[i] = ranks[static_cast<size_t>(first + i)] + 1;
   for (int64_t i = n; i < max_len; ++i) out[i] = kPadId;
   return n;
 }

@@ -49,9 +49,17 @@ class Vocabulary {
   std::unordered_map<std::string, int32_t> index_;
 };
 
-// Sequence ids (rank + 1) of `ranks`, truncated to the first `max_len` and
-// padded with kPadId at the end; writes exactly max_len ids to `out` and
-// returns the true length (<= max_len).
-int64_t EncodeSequence(const std::vector<int32_t>& ranks, int64_t max_len, int64_t* out);
+// Which tokens a review longer than data.max_len keeps (data.truncate):
+// kPre drops tokens at the start, keeping the last max_len (Keras'
+// pad_sequences default, truncating='pre'); kPost keeps the first max_len.
+enum class Truncation { kPre, kPost };
+// "pre" / "post" (the schema has checked the value).
+Truncation ParseTruncation(const std::string& name);
+
+// Sequence ids (rank + 1) of `ranks`, truncated to `max_len` as `truncation`
+// says and padded with kPadId at the end; writes exactly max_len ids to `out`
+// and returns the true length (<= max_len).
+int64_t EncodeSequence(const std::vector<int32_t>& ranks, int64_t max_len, int64_t* out,
+                       Truncation truncation = Truncation::kPost);
 
 }  // namespace ltsweep::trainer::text

@@ -149,7 +149,9 @@ TEST(RunTextTrial, LdamDrwRuns) {
 
 TEST(RunTextTrial, UnsupportedCombinationsAreConfigErrors) {
   TempDir dir;
-  EXPECT_THROW(RunTrial(Config(dir, {{"model", {{"arch", "bilstm"}}}, {"method", {{"oversample", "smote"}}}})),
+  EXPECT_THROW(RunTrial(Config(dir, {{"model", {{"arch", "bilstm"}}}, {"method", {{"oversample", "borderline1"}}}})),
+               ConfigError);
+  EXPECT_THROW(RunTrial(Config(dir, {{"model", {{"arch", "bilstm"}}}, {"train", {{"lr_schedule", {{"type", "step"}}}}}})),
                ConfigError);
   EXPECT_THROW(RunTrial(Config(dir, {{"method", {{"loss", "ldam"}}}})), ConfigError);
   // Missing on this node: another worker may have it (exit 5). Present but
@@ -172,7 +174,7 @@ TEST(MakeTextBatch, TrimsToTheLongestSequenceOfTheBatch) {
   auto b = text::MakeTextBatch(split, {0, 1}, 5);
   EXPECT_EQ(b.ids.sizes(), (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(b.lengths[1].item<int64_t>(), 1);  // empty review: one padding step
-  auto c = text::MakeTextBatch(split, {2, 0}, 5);
+  auto c = text::MakeTextBatch(split, {2, 0}, 5, text::Truncation::kPost);
   EXPECT_EQ(c.ids.sizes(), (std::vector<int64_t>{2, 5}));
   EXPECT_EQ(c.ids[0][4].item<int64_t>(), 6);  // rank 5 -> id 6, truncated after 5
   EXPECT_EQ(c.ids[1][3].item<int64_t>(), 0);
