@@ -12,6 +12,7 @@
 #include "common/config_hash.h"
 #include "spec/config_doc.h"
 #include "spec/expand.h"
+#include "spec/schedule_checks.h"
 #include "spec/sweep_spec.h"
 
 namespace ltsweep::cli {
@@ -58,6 +59,7 @@ void RunValidate(const SpecArgs& args) {
   if (args.path.empty()) throw CommandError(kExitUsage, "validate: SPEC is required (see ltsweep validate --help)");
   auto [sweep, expanded] = LoadAndExpand(args);
   std::cout << spec::SummarizeSweep(sweep, expanded);
+  for (const std::string& w : spec::DeferralWarnings(expanded)) std::cerr << "ltsweep: warning: " << w << "\n";
 }
 
 void RunExpand(const SpecArgs& args) {
@@ -82,6 +84,8 @@ void RegisterSpecCommands(CLI::App& app) {
       ->group("");  // hidden: used to regenerate the docs
   validate->footer(
       "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n\n"
+      "Warnings (stderr, exit status still 0): DRW/DRS (method.drw_epoch) starting before the learning rate's\n"
+      "first drop, as the reference never does; each distinct warning once.\n"
       "Exit status: 0 valid, 2 invalid (the error names the file, line and key).\n");
   validate->callback([validate_args] { RunValidate(*validate_args); });
 
