@@ -190,6 +190,17 @@ ALTER TABLE workers ADD COLUMN last_error TEXT;
 PRAGMA application_id = 1280594775;
 )sql";
 
+// Attempt runtime (issue 15): what each attempt ran with, from the
+// trainer's start event (common/trainer_contract.h): LibTorch threads, the
+// BLAS library and its threads, the device. NULL for attempts whose trainer
+// has not reported its start (and for those written before this version).
+const char kMigrationAttemptRuntime[] = R"sql(
+ALTER TABLE attempts ADD COLUMN threads INTEGER;
+ALTER TABLE attempts ADD COLUMN blas TEXT;
+ALTER TABLE attempts ADD COLUMN blas_threads INTEGER;
+ALTER TABLE attempts ADD COLUMN device TEXT;
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -202,7 +213,8 @@ StatusOr<int> IntPragma(Db* db, const std::string& sql) {
 }  // namespace
 
 const std::vector<std::string>& Migrations() {
-  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3};
+  static const std::vector<std::string> kMigrations = {kSchemaV1, kSchemaV2, kSchemaV3,
+                                                       kMigrationAttemptRuntime};
   return kMigrations;
 }
 
