@@ -177,6 +177,7 @@ void ImageTrial::Setup() {
   for (int32_t y : data_.train.labels) ++fit_counts_[static_cast<size_t>(y)];
 
   augment_ = AugmentOptions::ForDataset(data_.dataset, config_["data"]["augment"].get<bool>());
+  ApplyFlipKey(config_["data"]["flip"].get<std::string>(), augment_);
   BatchLoaderOptions loader_options;
   loader_options.batch_size = batch_size_;
   loader_ = std::make_unique<BatchLoader>(data_.train, augment_, loader_options);
@@ -379,6 +380,7 @@ void ImageTrial::EmitStart(int start_epoch) {
                 {"parameters", CountParameters(*model_)},
                 {"device", device_.str()},
                 {"threads", rt_.threads},
+                {"flip", augment_.augment && augment_.flip},
                 {"config_hash", config_hash_},
                 {"start_epoch", start_epoch},
                 {"epochs", epochs_}};
