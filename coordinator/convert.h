@@ -22,6 +22,9 @@ grpc::Status ToGrpcStatus(const Status& status);
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out);
 void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
 void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
+// What an attempt ran with (the trainer's start event), both ways.
+v1::AttemptRuntime ToProto(const AttemptRuntime& in);
+AttemptRuntime RuntimeFromProto(const v1::AttemptRuntime& in);
 // Scalars and per-class rows go to points (class_index -1 for scalars).
 void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
 

@@ -6,7 +6,9 @@
 // comparing the groups (each group's best trial: loss, val error, lr against
 // epoch, as in Figures 3-6 of the reproduction report) and, per group with
 // several trials, the curves of all its trials; the best trial's config,
-// per-class error bars and confusion matrix; failed trials with their errors.
+// per-class error bars and confusion matrix; how the trials ran (device,
+// threads, BLAS: each distinct combination and its trials); failed trials
+// with their errors.
 // All text from the database is escaped.
 //
 // Thread-safety: pure functions.

@@ -97,7 +97,7 @@ TEST(SpecCliTest, ExpandPrintsOneJsonLinePerTrialWithItsHash) {
   ProcessResult r = Ltsweep("expand " + Quickstart());
   ASSERT_EQ(r.code, 0) << r.err;
   auto lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 3u) << r.out;
+  ASSERT_EQ(lines.size(), 4u) << r.out;
   for (const auto& line : lines) {
     ASSERT_EQ(line.rfind("{\"hash\":", 0), 0u) << line;
     Json j = Json::parse(line);
@@ -107,7 +107,7 @@ TEST(SpecCliTest, ExpandPrintsOneJsonLinePerTrialWithItsHash) {
     ASSERT_OK(again);
     EXPECT_EQ(*again, j["hash"]);
   }
-  EXPECT_NE(r.err.find("3 trials"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("4 trials"), std::string::npos) << r.err;
 
   // "-" reads the spec from standard input and gives the same trials.
   ProcessResult from_stdin = Ltsweep("expand -", (testing::SourceDir() / "sweeps" / "quickstart.yaml").string());
