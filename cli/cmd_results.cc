@@ -16,6 +16,7 @@
 #include "report/html_report.h"
 #include "report/svg.h"
 #include "report/table_format.h"
+#include "report/trial_fields.h"
 #include "store/readonly_db.h"
 #include "store/store.h"
 
@@ -241,11 +242,13 @@ void RunTrial(int64_t id, const std::string& format, const Source& src) {
   const nlohmann::json config = report::TrialConfig(h);
   const report::TextGrid metrics = MetricsGrid(h);
   report::TextGrid attempts;
-  attempts.header = {"attempt", "state", "worker", "started", "ended", "error"};
-  attempts.numeric = {true, false, false, false, false, false};
+  attempts.header = {"attempt", "state", "worker", "started", "ended", "device", "threads", "blas", "error"};
+  attempts.numeric = {true, false, false, false, false, false, true, false, false};
   for (const AttemptRecord& at : h.attempts) {
     attempts.rows.push_back({std::to_string(at.attempt), AttemptStateName(at.state), at.worker_id,
-                             TimeText(at.started_ms), TimeText(at.ended_ms.value_or(0)), at.error});
+                             TimeText(at.started_ms), TimeText(at.ended_ms.value_or(0)),
+                             report::RuntimeDeviceText(at.runtime), report::RuntimeThreadsText(at.runtime),
+                             report::RuntimeBlasText(at.runtime), at.error});
   }
   report::TextGrid early_stop;
   early_stop.header = {"attempt", "epoch", "rung", "decision", "value", "cut-off", "compared with"};

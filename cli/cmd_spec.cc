@@ -13,6 +13,7 @@
 #include "spec/bayes.h"
 #include "spec/config_doc.h"
 #include "spec/expand.h"
+#include "spec/schedule_checks.h"
 #include "spec/sweep_spec.h"
 
 namespace ltsweep::cli {
@@ -78,6 +79,7 @@ void RunValidate(const SpecArgs& args) {
   auto expanded = spec::ExpandSweep(parsed, Options(args));
   ThrowIfError(expanded.status());
   std::cout << spec::SummarizeSweep(parsed, *expanded);
+  for (const std::string& w : spec::DeferralWarnings(*expanded)) std::cerr << "ltsweep: warning: " << w << "\n";
 }
 
 void RunExpand(const SpecArgs& args) {
@@ -103,6 +105,8 @@ void RegisterSpecCommands(CLI::App& app) {
   validate->footer(
       "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n"
       "  ltsweep validate sweeps/fmnist_lt_bayes.yaml   # method: bayes: prints the space, run_cap, start-up trials\n\n"
+      "Warnings (stderr, exit status still 0): DRW/DRS (method.drw_epoch) starting before the learning rate's\n"
+      "first drop, as the reference never does; each distinct warning once.\n"
       "Exit status: 0 valid, 2 invalid (the error names the file, line and key).\n");
   validate->callback([validate_args] { RunValidate(*validate_args); });
 

@@ -54,7 +54,11 @@ std::vector<ConfigKey> BuildSchema() {
        "max_len (Keras' pad_sequences default); post keeps the first max_len."},
       {"data.augment", kBool, true, {}, kNone, kNone,
        "CIFAR: pad 4 + random 32x32 crop + horizontal flip on training images (as the reference). "
-       "Fashion-MNIST: pad 2 + random 28x28 crop, no flip."},
+       "Fashion-MNIST: pad 2 + random 28x28 crop, no flip (data.flip changes the flip)."},
+      {"data.flip", kStr, "auto", S{"auto", "on", "off"}, kNone, kNone,
+       "Random horizontal flip (p = 0.5) of training images when data.augment is true. auto: the data set's "
+       "default (cifar10, cifar100: on, as the reference; fashion_mnist, synthetic: off, mirrored garments are "
+       "not in the data); on; off. Images only: on/off need data.augment true and an image data set."},
       {"data.limit_train", kInt, 0, {}, 0.0, 1e8,
        "Keep at most this many training samples after imbalancing (0 = all): a per-class proportional cut, for quick runs."},
       {"data.limit_test", kInt, 0, {}, 0.0, 1e8,
@@ -434,6 +438,11 @@ StatusOr<Json> ResolveTrialConfig(const Json& partial) {
         return InvalidArgumentError(fmt::format("train.{}: applies to the image track only, not data.dataset imdb", key));
       }
     }
+  }
+  if (config["data"]["flip"] != "auto" && (dataset == "imdb" || !config["data"]["augment"].get<bool>())) {
+    return InvalidArgumentError(fmt::format("data.flip: {} needs {} (it flips augmented training images)",
+                                            config["data"]["flip"].get<std::string>(),
+                                            dataset == "imdb" ? "an image data set" : "data.augment true"));
   }
   if (config["metrics"]["few_shot_max"].get<int64_t>() > config["metrics"]["many_shot_min"].get<int64_t>() + 1) {
     return InvalidArgumentError("metrics.few_shot_max: must not exceed metrics.many_shot_min + 1");

@@ -52,7 +52,8 @@ inline constexpr const char* kFlagStopAfter = "--stop-after";
 // Every event carries its kind in this field.
 inline constexpr const char* kFieldEvent = "event";
 
-// {"event":"start", ...}: training begins (fields are informational).
+// {"event":"start", ...}: training begins (fields are informational, except
+// the runtime fields below, which every trainer emits).
 inline constexpr const char* kEventStart = "start";
 // {"event":"epoch","epoch":E, <numeric metrics>, "per_class_<m>":[...],
 //  <other JSON payloads, e.g. "confusion">}: one per evaluated epoch.
@@ -83,6 +84,13 @@ inline constexpr const char* kFieldReplayed = "replayed";
 inline constexpr const char* kFieldBestValError = "best_val_error";
 inline constexpr const char* kFieldBestEpoch = "best_epoch";
 inline constexpr const char* kFieldLastValError = "last_val_error";
+// What the attempt runs with, on the start event (results on CPU depend on
+// the thread count). The worker relays them with the attempt's first metric
+// report and the store keeps them on the attempt row:
+inline constexpr const char* kFieldThreads = "threads";            // intra-op threads (integer >= 1)
+inline constexpr const char* kFieldBlas = "blas";                  // BLAS library and version, e.g. "OpenBLAS 0.3.21 ..."
+inline constexpr const char* kFieldBlasThreads = "blas_threads";   // the BLAS library's own threads (0: unknown)
+inline constexpr const char* kFieldDevice = "device";              // "cpu", "cuda" or "cuda:N"
 // Numeric arrays whose name starts with this prefix are per-class metrics:
 // "per_class_error" is stored as one row per class under the name "error".
 inline constexpr const char* kPerClassPrefix = "per_class_";

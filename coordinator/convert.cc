@@ -56,6 +56,19 @@ void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
   out->set_reused_from(t.reused_from_trial_id.value_or(0));
 }
 
+v1::AttemptRuntime ToProto(const AttemptRuntime& in) {
+  v1::AttemptRuntime out;
+  out.set_threads(in.threads);
+  out.set_blas(in.blas);
+  out.set_blas_threads(in.blas_threads);
+  out.set_device(in.device);
+  return out;
+}
+
+AttemptRuntime RuntimeFromProto(const v1::AttemptRuntime& in) {
+  return AttemptRuntime{in.threads(), in.blas(), in.blas_threads(), in.device()};
+}
+
 void FillAttemptInfo(const AttemptRecord& a, v1::AttemptInfo* out) {
   out->set_attempt(a.attempt);
   out->set_state(AttemptStateName(a.state));
@@ -63,6 +76,7 @@ void FillAttemptInfo(const AttemptRecord& a, v1::AttemptInfo* out) {
   out->set_error(a.error);
   out->set_started_ms(a.started_ms);
   out->set_ended_ms(a.ended_ms.value_or(0));
+  if (a.runtime) *out->mutable_runtime() = ToProto(*a.runtime);
 }
 
 void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out) {
@@ -175,6 +189,7 @@ AttemptRecord AttemptFromProto(int64_t trial_id, const v1::AttemptInfo& in) {
   a.error = in.error();
   a.started_ms = in.started_ms();
   if (in.ended_ms() != 0) a.ended_ms = in.ended_ms();
+  if (in.has_runtime()) a.runtime = RuntimeFromProto(in.runtime());
   return a;
 }
 
@@ -231,6 +246,7 @@ TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in) {
 MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request) {
   MetricBatch batch;
   SplitRows(request.rows(), request.payloads(), batch.metrics, batch.per_class, batch.payloads);
+  if (request.has_runtime()) batch.runtime = RuntimeFromProto(request.runtime());
   return batch;
 }
 

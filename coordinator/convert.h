@@ -27,6 +27,9 @@ EarlyStopRecord EarlyStopFromProto(int64_t trial_id, const v1::EarlyStopDecision
 // The trial, and with `with_history` its attempts and merged metrics
 // (has_history, history, history_payloads, history_source_trial_id).
 void FillTrialHistory(const TrialHistory& in, bool with_history, v1::TrialInfo* out);
+// What an attempt ran with (the trainer's start event), both ways.
+v1::AttemptRuntime ToProto(const AttemptRuntime& in);
+AttemptRuntime RuntimeFromProto(const v1::AttemptRuntime& in);
 // Scalars and per-class rows go to points (class_index -1 for scalars).
 void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
 

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <map>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "report/svg.h"
 #include "report/table_summary.h"
 #include "report/table_format.h"
+#include "report/trial_fields.h"
 
 namespace ltsweep::report {
 
@@ -226,6 +228,33 @@ std::string StoppedSection(const SweepHistory& history, const ResultsOptions& ro
          GridHtml(stopped, "stopped");
 }
 
+// One row per distinct (device, threads, BLAS) the sweep's attempts ran
+// with: results on CPU depend on the thread count.
+std::string RuntimeSection(const SweepHistory& history) {
+  std::map<std::vector<std::string>, std::vector<std::string>> trials_by_runtime;
+  for (const TrialHistory& h : history.trials) {
+    for (const AttemptRecord& a : h.attempts) {
+      if (!a.runtime) continue;
+      auto& ids = trials_by_runtime[{RuntimeDeviceText(a.runtime), RuntimeThreadsText(a.runtime),
+                                     RuntimeBlasText(a.runtime)}];
+      const std::string id = std::to_string(h.trial.id);
+      if (ids.empty() || ids.back() != id) ids.push_back(id);
+    }
+  }
+  TextGrid grid;
+  grid.header = {"device", "threads", "BLAS (its threads)", "trials"};
+  grid.numeric = {false, true, false, false};
+  for (const auto& [runtime, ids] : trials_by_runtime) {
+    std::string list;
+    for (size_t i = 0; i < ids.size() && i < 20; ++i) list += (i > 0 ? ", " : "") + ids[i];
+    if (ids.size() > 20) list += fmt::format(" and {} more", ids.size() - 20);
+    grid.rows.push_back({runtime[0], runtime[1], runtime[2], list});
+  }
+  std::string out = "<h2>How the trials ran</h2>\n";
+  return out + (grid.rows.empty() ? "<p class=\"note\">No attempt reported its runtime.</p>\n"
+                                  : GridHtml(grid, "runtime"));
+}
+
 }  // namespace
 
 StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const ReportOptions& options) {
@@ -257,6 +286,7 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   StatusOr<size_t> best = FindBestTrial(history.trials, ro);
   if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
   out += StoppedSection(history, ro);
+  out += RuntimeSection(history);
   out += FailedSection(history, max_rows);
   if (!options.footer.empty()) out += "<p class=\"note\">" + H(options.footer) + "</p>\n";
   out += "</body>\n</html>\n";

@@ -6,10 +6,11 @@
 // comparing the groups (each group's best trial: loss, val error, lr against
 // epoch, as in Figures 3-6 of the reproduction report) and, per group with
 // several trials, the curves of all its trials; the best trial's config,
-// per-class error bars and confusion matrix; failed trials with their errors.
-// A sweep whose table would have more than max_table_rows rows (a random
-// search of 100,000 configs) gets a summary instead: the best rows, one table
-// per group-by key, and the number of rows left out.
+// per-class error bars and confusion matrix; how the trials ran (device,
+// threads, BLAS: each distinct combination and its trials); failed trials
+// with their errors. A sweep whose table would have more than max_table_rows
+// rows (a random search of 100,000 configs) gets a summary instead: the best
+// rows, one table per group-by key, and the number of rows left out.
 // All text from the database is escaped.
 //
 // Thread-safety: pure functions.

@@ -87,4 +87,16 @@ bool IsSuccess(const TrialHistory& trial) {
   return trial.trial.state == TrialState::kSucceeded || trial.trial.state == TrialState::kLinked;
 }
 
+std::string RuntimeDeviceText(const std::optional<AttemptRuntime>& rt) { return rt ? rt->device : ""; }
+
+std::string RuntimeThreadsText(const std::optional<AttemptRuntime>& rt) {
+  return rt && rt->threads > 0 ? std::to_string(rt->threads) : "";
+}
+
+std::string RuntimeBlasText(const std::optional<AttemptRuntime>& rt) {
+  if (!rt || rt->blas.empty()) return "";
+  if (rt->blas_threads <= 0) return rt->blas;
+  return rt->blas + " (" + std::to_string(rt->blas_threads) + (rt->blas_threads == 1 ? " thread)" : " threads)");
+}
+
 }  // namespace ltsweep::report

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,12 @@ ClassInfo ReadClassInfo(const TrialHistory& trial);
 
 // The payload of `kind` at the latest epoch that parses; null when none.
 nlohmann::json LatestPayload(const TrialHistory& trial, const std::string& kind);
+
+// What an attempt ran with, as table cells: "cpu", "2", "OpenBLAS 0.3.21 ...
+// (1 thread)"; "" for what was not reported.
+std::string RuntimeDeviceText(const std::optional<AttemptRuntime>& rt);
+std::string RuntimeThreadsText(const std::optional<AttemptRuntime>& rt);
+std::string RuntimeBlasText(const std::optional<AttemptRuntime>& rt);
 
 // Counted in results by default: succeeded, or linked to a success.
 bool IsSuccess(const TrialHistory& trial);

@@ -315,6 +315,17 @@ CREATE INDEX trials_by_source ON trials (reused_from_trial_id)
   WHERE reused_from_trial_id IS NOT NULL;
 )sql";
 
+// Attempt runtime (issue 15): what each attempt ran with, from the
+// trainer's start event (common/trainer_contract.h): LibTorch threads, the
+// BLAS library and its threads, the device. NULL for attempts whose trainer
+// has not reported its start (and for those written before this version).
+const char kMigrationAttemptRuntime[] = R"sql(
+ALTER TABLE attempts ADD COLUMN threads INTEGER;
+ALTER TABLE attempts ADD COLUMN blas TEXT;
+ALTER TABLE attempts ADD COLUMN blas_threads INTEGER;
+ALTER TABLE attempts ADD COLUMN device TEXT;
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -331,6 +342,7 @@ const std::vector<std::string>& Migrations() {
                                                          kMigrationBayes,
                                                          kMigrationEarlyStop,
                                                          kMigrationSchedDevices,
+                                                         kMigrationAttemptRuntime,
                                                          kMigrationLargeSweeps};
   return kMigrations;
 }

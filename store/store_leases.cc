@@ -61,6 +61,8 @@ const MetricBatch& SplitBatch(const MetricBatch& batch, MetricBatch& good, Repor
     result.rows_written = static_cast<int64_t>(batch.size());
     return batch;
   }
+  good.worker_id = batch.worker_id;
+  good.runtime = batch.runtime;
   KeepGood(batch.metrics, good.metrics, result);
   KeepGood(batch.per_class, good.per_class, result);
   KeepGood(batch.payloads, good.payloads, result);
@@ -247,6 +249,15 @@ void Store::ReportMetricsAsync(int64_t trial_id, std::string token, MetricBatch 
       });
 }
 
+Status Store::Rep::WriteAttemptRuntime(int64_t trial_id, int attempt, const AttemptRuntime& rt) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt,
+      db->Prepare("UPDATE attempts SET threads = ?, blas = ?, blas_threads = ?, device = ? "
+                  "WHERE trial_id = ? AND attempt = ?"));
+  stmt.Bind(rt.threads, rt.blas, rt.blas_threads, rt.device, trial_id, attempt);
+  return stmt.Run();
+}
+
 Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
                                      const MetricBatch& batch) {
   LTSWEEP_ASSIGN_OR_RETURN(Rep::LeaseState lease, CheckLease(trial_id, token, batch.worker_id));
@@ -312,6 +323,8 @@ Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
       LTSWEEP_RETURN_IF_ERROR(stmt.Run());
     }
   }
+
+  if (batch.runtime) LTSWEEP_RETURN_IF_ERROR(WriteAttemptRuntime(trial_id, lease.attempt, *batch.runtime));
 
   if (has_metric) {
     // Keep best/last of the sweep's metric current, so progress shows while

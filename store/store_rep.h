@@ -212,6 +212,9 @@ struct Store::Rep {
   Status AddFinishEvent(const LeaseState& lease, const FinishRequest& request,
                         const FinishResult& result, const std::string& error);
 
+  // Keeps what an attempt runs with (MetricBatch::runtime) on its row.
+  Status WriteAttemptRuntime(int64_t trial_id, int attempt, const AttemptRuntime& rt);
+
   // Marks a leased trial running (first sign of life from the trainer).
   Status MarkRunning(const LeaseState& lease);
 

@@ -121,7 +121,8 @@ StatusOr<std::vector<AttemptRecord>> ReadAttempts(sqlite::Db* db, int64_t trial_
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
       db->Prepare("SELECT trial_id, attempt, worker_id, lease_token, status, exit_code, error, "
-                  "started_ms, ended_ms, outcome, used_try FROM attempts WHERE trial_id = ? "
+                  "started_ms, ended_ms, outcome, used_try, threads, blas, blas_threads, device "
+                  "FROM attempts WHERE trial_id = ? "
                   "ORDER BY attempt"));
   stmt.Bind(trial_id);
   std::vector<AttemptRecord> attempts;
@@ -140,6 +141,10 @@ StatusOr<std::vector<AttemptRecord>> ReadAttempts(sqlite::Db* db, int64_t trial_
     a.ended_ms = stmt.OptInt64(8);
     a.outcome = stmt.Text(9);
     a.used_try = stmt.Int(10) != 0;
+    if (stmt.OptInt(11) || !stmt.Text(14).empty()) {
+      a.runtime = AttemptRuntime{stmt.OptInt(11).value_or(0), stmt.Text(12), stmt.OptInt(13).value_or(0),
+                                 stmt.Text(14)};
+    }
     attempts.push_back(std::move(a));
   }
   return attempts;

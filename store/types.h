@@ -177,6 +177,15 @@ struct TrialRecord {
   std::optional<int64_t> finished_ms;  // reached a terminal state
 };
 
+// What an attempt ran with: the runtime fields of the trainer's start event
+// (common/trainer_contract.h). Results on CPU depend on the thread count.
+struct AttemptRuntime {
+  int threads = 0;       // LibTorch intra-op threads
+  std::string blas;      // BLAS library and version ("" when not reported)
+  int blas_threads = 0;  // the BLAS library's own threads (0: unknown)
+  std::string device;    // "cpu", "cuda", "cuda:N"
+};
+
 struct AttemptRecord {
   int64_t trial_id = 0;
   int attempt = 0;                // 1, 2, ...
@@ -194,6 +203,9 @@ struct AttemptRecord {
   // tries (interrupted, retry elsewhere, worker fault, cancelled, or lost to
   // the coordinator's own outage).
   bool used_try = true;
+  // From the trainer's start event; nullopt until it arrived (and for
+  // attempts written before the attempt-runtime migration).
+  std::optional<AttemptRuntime> runtime = std::nullopt;
 };
 
 struct TrialInfo {
@@ -235,6 +247,9 @@ struct MetricBatch {
   // (A default member initializer, so brace-initialisations that stop
   // before it stay warning-free.)
   std::string worker_id = {};
+  // Set on the report that carries the start event: written to the
+  // attempt's row (not counted in size()).
+  std::optional<AttemptRuntime> runtime = std::nullopt;
   size_t size() const { return metrics.size() + per_class.size() + payloads.size(); }
 };
 

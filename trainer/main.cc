@@ -34,6 +34,7 @@
 
 #include "common/config_schema.h"
 #include "common/trainer_contract.h"
+#include "trainer/core/blas_info.h"
 #include "trainer/core/checkpoint_file.h"
 #include "trainer/core/errors.h"
 #include "trainer/core/events.h"
@@ -176,6 +177,17 @@ void PinOpenBlasThreads() {
   if (void* fn = ::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")) reinterpret_cast<SetThreads>(fn)(1);
 }
 
+// The trainer contract's runtime fields of the start event: what this
+// attempt runs with.
+nlohmann::json RuntimeFields(const TrialRuntime& rt) {
+  BlasInfo blas = DetectBlas();
+  if (blas.name.empty()) blas.name = TorchBuildBlas();
+  return {{contract::kFieldThreads, rt.threads},
+          {contract::kFieldBlas, blas.name},
+          {contract::kFieldBlasThreads, blas.threads},
+          {contract::kFieldDevice, rt.device}};
+}
+
 int Main(int argc, char** argv) {
   PinOpenBlasThreads();
   Args args = ParseArgs(argc, argv);
@@ -205,6 +217,7 @@ int Main(int argc, char** argv) {
   ConfigureTorchThreads(rt.threads);
 
   EventWriter events;
+  events.SetStartFields(RuntimeFields(rt));
   if (config["data"]["dataset"] == "imdb") return RunText(config, training, rt, events);
   return RunImageTrial(config, training, rt, events);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/cuda.h>
 
 #ifdef LTSWEEP_TORCH_CUDA
@@ -69,6 +70,16 @@ std::string DoesNotFitMessage(double fraction, const std::string& what) {
 void ConfigureTorchThreads(int threads) {
   at::set_num_threads(std::max(1, threads));
   at::set_num_interop_threads(1);
+}
+
+std::string TorchBuildBlas() {
+  const std::string config = at::show_config();
+  const std::string key = "BLAS_INFO=";
+  const size_t pos = config.find(key);
+  if (pos == std::string::npos) return "unknown";
+  const size_t begin = pos + key.size();
+  const size_t end = config.find_first_of(", \n", begin);
+  return config.substr(begin, end == std::string::npos ? std::string::npos : end - begin) + " (LibTorch build)";
 }
 
 }  // namespace ltsweep::trainer

@@ -30,4 +30,9 @@ std::string DoesNotFitMessage(double fraction, const std::string& what);
 // before any parallel work.
 void ConfigureTorchThreads(int threads);
 
+// The BLAS LibTorch was built against, from its build configuration
+// (at::show_config(): "BLAS_INFO=mkl" -> "mkl (LibTorch build)"), or "unknown".
+// For the start event when no BLAS library is found loaded (blas_info.h).
+std::string TorchBuildBlas();
+
 }  // namespace ltsweep::trainer

@@ -83,6 +83,7 @@ SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& 
   }
   batch.clear_rows();
   batch.clear_payloads();
+  batch.clear_runtime();
   return r;
 }
 

@@ -224,6 +224,7 @@ void TrainerWatch::Relay(const std::vector<std::string>& lines) {
     last_event_ = DescribeEvent(*ev);
     for (auto& r : ev->rows) *batch_.add_rows() = std::move(r);
     for (auto& p : ev->payloads) *batch_.add_payloads() = std::move(p);
+    if (ev->runtime) *batch_.mutable_runtime() = std::move(*ev->runtime);
     if (ev->kind == EventKind::kEpoch) last_epoch_ = ev->epoch;
     if (ev->kind == EventKind::kDone) done_json_ = line;
     if (ev->kind == EventKind::kCheckpoint || ev->kind == EventKind::kDone) {

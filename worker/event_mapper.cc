@@ -27,6 +27,32 @@ bool IsNumericArray(const Json& v) {
   return true;
 }
 
+// The runtime fields of a start event. A field missing, of the wrong type or
+// out of range stays at its zero value (a trainer older than the fields);
+// texts are cut to kMaxRuntimeText bytes.
+constexpr size_t kMaxRuntimeText = 256;
+constexpr int64_t kMaxRuntimeThreads = 1 << 20;
+
+v1::AttemptRuntime RuntimeOf(const Json& start) {
+  v1::AttemptRuntime rt;
+  auto integer = [&](const char* key) -> int32_t {
+    auto it = start.find(key);
+    if (it == start.end() || !it->is_number_integer()) return 0;
+    const int64_t v = it->get<int64_t>();
+    return v < 0 || v > kMaxRuntimeThreads ? 0 : static_cast<int32_t>(v);
+  };
+  auto text = [&](const char* key) {
+    auto it = start.find(key);
+    if (it == start.end() || !it->is_string()) return std::string();
+    return TruncateUtf8(ToValidUtf8(it->get<std::string>()), kMaxRuntimeText);
+  };
+  rt.set_threads(integer(c::kFieldThreads));
+  rt.set_blas(text(c::kFieldBlas));
+  rt.set_blas_threads(integer(c::kFieldBlasThreads));
+  rt.set_device(text(c::kFieldDevice));
+  return rt;
+}
+
 }  // namespace
 
 StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
@@ -47,6 +73,7 @@ StatusOr<MappedEvent> MapTrainerLine(const std::string& line, int last_epoch) {
   if (kind == c::kEventStart) {
     out.kind = EventKind::kStart;
     out.payloads.push_back(MakePayload(-1, c::kEventStart, j));
+    out.runtime = RuntimeOf(j);
   } else if (kind == c::kEventDone) {
     out.kind = EventKind::kDone;
     out.payloads.push_back(MakePayload(last_epoch, c::kEventDone, j));

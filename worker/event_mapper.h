@@ -4,13 +4,16 @@
 //     (epoch, name = key, value); every numeric array "per_class_<x>" -> one
 //     row per class under name <x>; any other non-scalar field (e.g.
 //     "confusion") -> a JSON payload of that epoch under its key.
-//   start event: a payload "start" at epoch -1.
+//   start event: a payload "start" at epoch -1, and its runtime fields
+//     (trainer contract: threads, blas, blas_threads, device) as `runtime`,
+//     sent on the same report.
 //   done event: a payload "done" at the last epoch seen (-1 when none).
 //   checkpoint event: nothing to store (the worker flushes its batch).
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +31,7 @@ struct MappedEvent {
   int epoch = -1;  // the epoch of an epoch event
   std::vector<v1::MetricRow> rows;
   std::vector<v1::Payload> payloads;
+  std::optional<v1::AttemptRuntime> runtime;  // start event only
 };
 
 // Parses one stdout line of the trainer. `last_epoch` is the last epoch seen

@@ -53,7 +53,7 @@ std::string Quickstart() { return Quote((testing::SourceDir() / "sweeps" / "quic
 TEST(SpecCliTest, ValidatePrintsCountAndSummary) {
   ProcessResult r = Ltsweep("validate " + Quickstart());
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("3 trials"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 trials"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("grid search"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("seeds: [0]"), std::string::npos) << r.out;
 }
@@ -97,7 +97,7 @@ TEST(SpecCliTest, ExpandPrintsOneJsonLinePerTrialWithItsHash) {
   ProcessResult r = Ltsweep("expand " + Quickstart());
   ASSERT_EQ(r.code, 0) << r.err;
   auto lines = Lines(r.out);
-  ASSERT_EQ(lines.size(), 3u) << r.out;
+  ASSERT_EQ(lines.size(), 4u) << r.out;
   for (const auto& line : lines) {
     ASSERT_EQ(line.rfind("{\"hash\":", 0), 0u) << line;
     Json j = Json::parse(line);
@@ -107,7 +107,7 @@ TEST(SpecCliTest, ExpandPrintsOneJsonLinePerTrialWithItsHash) {
     ASSERT_OK(again);
     EXPECT_EQ(*again, j["hash"]);
   }
-  EXPECT_NE(r.err.find("3 trials"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("4 trials"), std::string::npos) << r.err;
 
   // "-" reads the spec from standard input and gives the same trials.
   ProcessResult from_stdin = Ltsweep("expand -", (testing::SourceDir() / "sweeps" / "quickstart.yaml").string());
@@ -139,6 +139,30 @@ TEST(SpecCliTest, ValidatePrintsABayesPlanAndExpandRefusesIt) {
   EXPECT_EQ(e.code, 2) << e.err;
   EXPECT_NE(e.err.find("no trials to list in advance"), std::string::npos) << e.err;
   EXPECT_EQ(e.out, "");
+}
+
+TEST(SpecCliTest, ValidateWarnsWhenDrwStartsBeforeTheFirstLrDrop) {
+  testing::TempDir tmp;
+  std::string spec = tmp.File("early_drw.yaml");
+  testing::WriteFile(spec, R"(config:
+  train: {epochs: 10, lr_schedule: {type: reference, warmup_epochs: 1, milestones: [8], gamma: 0.1}}
+  method: {defer: drw}
+seeds: [0, 1]
+parameters:
+  method.drw_epoch: {values: [7, 8]}
+)");
+  ProcessResult r = Ltsweep("validate " + Quote(spec));
+  EXPECT_EQ(r.code, 0) << r.err;  // a warning, not a refusal
+  EXPECT_NE(r.out.find("4 trials"), std::string::npos) << r.out;
+  auto lines = Lines(r.err);
+  ASSERT_EQ(lines.size(), 1u) << r.err;  // drw_epoch 7 twice (two seeds): one line
+  EXPECT_EQ(lines[0],
+            "ltsweep: warning: method.drw_epoch 7: DRW starts before the learning rate's first drop at epoch 8 "
+            "(train.lr_schedule.milestones); the reference starts it at the first drop (2 trial configs)");
+
+  r = Ltsweep("validate " + Quickstart());
+  EXPECT_EQ(r.code, 0);
+  EXPECT_TRUE(r.err.empty()) << r.err;
 }
 
 }  // namespace

@@ -70,6 +70,25 @@ TEST(ConfigSchemaTest, CrossKeyRules) {
   EXPECT_NE(r.status().message().find("model.arch"), std::string::npos);
 }
 
+TEST(ConfigSchemaTest, FlipIsAutoByDefaultAndNeedsAugmentedImages) {
+  auto r = ResolveTrialConfig(Json::object());
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)["data"]["flip"], "auto");
+  ASSERT_OK(ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "cifar10", "flip": "off"}})")));
+  ASSERT_OK(ResolveTrialConfig(Json::parse(R"({"data": {"flip": "on"}})")));
+
+  r = ResolveTrialConfig(Json::parse(R"({"data": {"flip": true}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("data.flip: expected a string"), std::string::npos) << r.status().message();
+  r = ResolveTrialConfig(Json::parse(R"({"data": {"flip": "on", "augment": false}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "data.flip: on needs data.augment true (it flips augmented training images)");
+  r = ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "imdb", "flip": "off"}, "model": {"arch": "bilstm"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("data.flip: off needs an image data set"), std::string::npos)
+      << r.status().message();
+}
+
 TEST(ConfigSchemaTest, PathHelpers) {
   Json c = Json::object();
   SetPath(c, "a.b.c", 3);

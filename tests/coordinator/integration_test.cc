@@ -399,5 +399,29 @@ TEST_F(IntegrationTest, BadDaemonFlagsAreUsageErrorsNamingTheFlag) {
   }
 }
 
+// What each attempt ran with travels from the trainer's start event through
+// the worker to the attempt row, and back out through ListTrials.
+TEST_F(IntegrationTest, EachAttemptRecordsItsThreadsBlasAndDevice) {
+  cluster_.StartCoordinator();
+  Worker("wa", 1, {{"LTSWEEP_FAKE_EPOCH_MS", "20"}, {"OPENBLAS_NUM_THREADS", "3"}});  // the cluster's --threads 1
+  const int64_t sweep = cluster_.Submit(SpecYaml("runtime", 2, {0.1}, {0}));
+  ASSERT_TRUE(cluster_.WaitFinished(sweep, 20s));
+  const auto trials = cluster_.Trials(sweep);
+  ASSERT_EQ(trials.size(), 1u);
+  grpc::ClientContext ctx;
+  v1::ListTrialsRequest request;
+  request.set_trial_id(trials[0].trial_id());
+  v1::ListTrialsResponse response;
+  ASSERT_TRUE(cluster_.client().ListTrials(&ctx, request, &response).ok());
+  ASSERT_EQ(response.trials_size(), 1);
+  ASSERT_EQ(response.trials(0).attempts_size(), 1);
+  const v1::AttemptInfo& attempt = response.trials(0).attempts(0);
+  ASSERT_TRUE(attempt.has_runtime());
+  EXPECT_EQ(attempt.runtime().threads(), 1);
+  EXPECT_EQ(attempt.runtime().device(), "cpu");
+  EXPECT_EQ(attempt.runtime().blas(), "fake-blas 1.0");
+  EXPECT_EQ(attempt.runtime().blas_threads(), 3);
+}
+
 }  // namespace
 }  // namespace ltsweep::testing

@@ -359,8 +359,12 @@ int main(int argc, char** argv) {
   const int epoch_ms = std::atoi(Env("LTSWEEP_FAKE_EPOCH_MS", "50").c_str());
   const char* cuda = std::getenv("CUDA_VISIBLE_DEVICES");
 
-  Emit({{c::kFieldEvent, c::kEventStart}, {"epochs", epochs}, {"first_epoch", first_epoch}, {"threads", threads},
-        {"device", device}, {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
+  // The contract's runtime fields; the BLAS is a fixed name (the fake trainer
+  // multiplies nothing), its thread count $OPENBLAS_NUM_THREADS, else 1.
+  Emit({{c::kFieldEvent, c::kEventStart}, {"epochs", epochs}, {"first_epoch", first_epoch},
+        {c::kFieldThreads, threads}, {c::kFieldDevice, device}, {c::kFieldBlas, "fake-blas 1.0"},
+        {c::kFieldBlasThreads, std::atoi(Env("OPENBLAS_NUM_THREADS", "1").c_str())},
+        {"cuda_visible_devices", cuda ? cuda : ""}, {"pid", getpid()}});
 
   const long flood = std::atol(Env("LTSWEEP_FAKE_FLOOD_BYTES", "0").c_str());
   if (flood > 0) {

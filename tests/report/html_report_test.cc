@@ -101,5 +101,32 @@ TEST(HtmlReportTest, BadOptionIsAnError) {
   EXPECT_EQ(html.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(HtmlReportTest, GroupsTheTrialsByWhatTheyRanWith) {
+  SweepHistory s = Sweep();
+  auto attempt = [](int n, std::optional<AttemptRuntime> rt) {
+    AttemptRecord a;
+    a.attempt = n;
+    a.runtime = std::move(rt);
+    return a;
+  };
+  const AttemptRuntime cpu{2, "OpenBLAS 0.3.21 <Haswell>", 1, "cpu"};
+  s.trials[0].attempts = {attempt(1, cpu)};
+  s.trials[1].attempts = {attempt(1, std::nullopt), attempt(2, cpu)};
+  s.trials[2].attempts = {attempt(1, AttemptRuntime{16, "", 0, "cuda:0"})};
+  auto html = RenderHtmlReport(s, ReportOptions());
+  ASSERT_OK(html);
+  auto check = CheckXml(*html);
+  ASSERT_TRUE(check.ok) << check.error;
+  EXPECT_EQ(check.elements["table"], 4);  // summary, results, runtime, failed trials
+  EXPECT_NE(html->find("How the trials ran"), std::string::npos);
+  EXPECT_NE(html->find("<td>OpenBLAS 0.3.21 &lt;Haswell&gt; (1 thread)</td>"), std::string::npos) << *html;
+  EXPECT_NE(html->find("<td>1, 2</td>"), std::string::npos) << *html;  // trials 1 and 2 ran alike
+  EXPECT_NE(html->find("<td>cuda:0</td>"), std::string::npos) << *html;
+
+  auto none = RenderHtmlReport(Sweep(), ReportOptions());
+  ASSERT_OK(none);
+  EXPECT_NE(none->find("No attempt reported its runtime."), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ltsweep::report

@@ -69,6 +69,7 @@ class ResultsCliTest : public ::testing::Test {
           batch.metrics.push_back({e, "val_loss", 1.2 - 0.4 * e});
           batch.metrics.push_back({e, "lr", 0.1});
         }
+        if (i == 0) batch.runtime = AttemptRuntime{2, "OpenBLAS 0.3.21 Haswell", 1, "cpu"};
         ASSERT_OK((*store)->ReportMetrics(l.trial_id, l.token, batch));
       } else {
         finish.outcome = AttemptOutcome::kFailedPermanent;
@@ -182,6 +183,16 @@ TEST_F(ResultsCliTest, BestTrialCurvesAndReport) {
   EXPECT_NE(r.out.find("method.focal_gamma: must be >= 0"), std::string::npos) << r.out;
   r = Run("trial 77" + Db());
   EXPECT_EQ(r.rc, 2);
+  // What the attempt ran with, from the trainer's start event.
+  r = Run("trial 1" + Db());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("OpenBLAS 0.3.21 Haswell (1 thread)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("device"), std::string::npos) << r.out;
+  r = Run("trial 1 --format json" + Db());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto attempt = nlohmann::json::parse(r.out)["attempt_history"][0];
+  EXPECT_EQ(attempt["device"], "cpu") << attempt.dump();
+  EXPECT_EQ(attempt["blas"], "OpenBLAS 0.3.21 Haswell (1 thread)") << attempt.dump();
 
   const std::string svg = dir_.File("curves.svg");
   r = Run("curves 1 3 -o '" + svg + "'" + Db());
@@ -194,6 +205,8 @@ TEST_F(ResultsCliTest, BestTrialCurvesAndReport) {
   const std::string page = ltsweep::testing::ReadFile(html);
   EXPECT_NE(page.find("<table class=\"results\">"), std::string::npos);
   EXPECT_NE(page.find("method.focal_gamma: must be &gt;= 0"), std::string::npos);
+  EXPECT_NE(page.find("How the trials ran"), std::string::npos);
+  EXPECT_NE(page.find("OpenBLAS 0.3.21 Haswell (1 thread)"), std::string::npos);
   EXPECT_TRUE(r.out.empty());  // data went to the file, the note to stderr
   EXPECT_NE(r.err.find("report.html"), std::string::npos);
 }

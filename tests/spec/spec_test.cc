@@ -533,7 +533,8 @@ TEST(SweepsFolderTest, KnownTrialCounts) {
     auto e = ExpandSweep(*spec);
     return e.ok() ? static_cast<int64_t>(e->trials.size()) : -1;
   };
-  EXPECT_EQ(count("quickstart.yaml"), 3);
+  EXPECT_EQ(count("quickstart.yaml"), 4);
+  EXPECT_EQ(count("fmnist_lt_study.yaml"), 6 * 2);
   EXPECT_EQ(count("cifar10_lt_table2.yaml"), 7 * 2 * 3);
   EXPECT_EQ(count("imdb_linear_table4.yaml"), (5 + 3) * 4 * 2);  // (5 C values + 3 models) x sizes x weights
   EXPECT_EQ(count("imdb_table1.yaml"), 4 * 3 * 5 * 4);

@@ -172,6 +172,11 @@ TEST(TrainTest, SyntheticRunEmitsTheEventStream) {
   EXPECT_GT(start["parameters"].get<int64_t>(), 70000);
   EXPECT_EQ(start["device"], "cpu");
   EXPECT_EQ(start["threads"], 1);
+  // The runtime fields of the trainer contract: Debian's LibTorch runs on
+  // OpenBLAS, which ltsweep-train pins to one thread.
+  EXPECT_FALSE(start["blas"].get<std::string>().empty()) << start.dump();
+  EXPECT_TRUE(start["blas_threads"].is_number_integer()) << start.dump();
+  EXPECT_EQ(start["flip"], false);  // data.flip auto: no flip for the synthetic set
   EXPECT_EQ(start["config_hash"].get<std::string>().size(), 64u);
 
   auto epochs = r.Of("epoch");

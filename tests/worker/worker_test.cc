@@ -119,6 +119,27 @@ TEST(EventMapperTest, StartAndDoneArePayloads) {
   EXPECT_EQ(start->payloads[0].epoch(), -1);
   EXPECT_EQ(start->payloads[0].kind(), "start");
   EXPECT_TRUE(start->rows.empty());
+  ASSERT_TRUE(start->runtime.has_value());  // fields absent: zero values
+  EXPECT_EQ(start->runtime->threads(), 0);
+  EXPECT_EQ(start->runtime->device(), "");
+
+  auto runtime = MapTrainerLine(
+      R"({"event":"start","threads":2,"blas":"OpenBLAS 0.3.21","blas_threads":1,"device":"cpu"})", -1);
+  ASSERT_OK(runtime);
+  ASSERT_TRUE(runtime->runtime.has_value());
+  EXPECT_EQ(runtime->runtime->threads(), 2);
+  EXPECT_EQ(runtime->runtime->blas(), "OpenBLAS 0.3.21");
+  EXPECT_EQ(runtime->runtime->blas_threads(), 1);
+  EXPECT_EQ(runtime->runtime->device(), "cpu");
+  auto odd = MapTrainerLine(
+      R"({"event":"start","threads":-3,"blas":7,"blas_threads":99999999999,"device":")" + std::string(300, 'x') +
+          R"("})",
+      -1);
+  ASSERT_OK(odd);
+  EXPECT_EQ(odd->runtime->threads(), 0);
+  EXPECT_EQ(odd->runtime->blas(), "");
+  EXPECT_EQ(odd->runtime->blas_threads(), 0);
+  EXPECT_EQ(odd->runtime->device().size(), 256u);
 
   auto done = MapTrainerLine(R"({"event":"done","best_val_error":0.2})", 7);
   ASSERT_OK(done);

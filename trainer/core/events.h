@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -23,8 +24,15 @@ class EventWriter {
   // Borrows `out` (stdout by default); does not close it.
   explicit EventWriter(std::FILE* out = stdout) : out_(out) {}
 
+  // Fields every start event carries on top of the track's own (main() sets
+  // the trainer contract's runtime fields here: threads, blas, blas_threads,
+  // device, so both tracks report them the same way). They win over a
+  // track's field of the same name. Call before the trial starts.
+  void SetStartFields(nlohmann::json fields) { start_fields_ = std::move(fields); }
+
   // Writes {"event": kind, ...fields} as one line and flushes.
   void Emit(const std::string& kind, nlohmann::json fields = nlohmann::json::object()) {
+    if (kind == contract::kEventStart) fields.update(start_fields_);
     fields[contract::kFieldEvent] = kind;
     // Non-finite numbers are not JSON: error_handler replace keeps the line valid
     // and NaN/Inf become null.
@@ -37,6 +45,7 @@ class EventWriter {
 
  private:
   std::FILE* out_;
+  nlohmann::json start_fields_ = nlohmann::json::object();
   std::mutex mu_;
 };
 

@@ -83,6 +83,12 @@ AugmentOptions AugmentOptions::ForDataset(const std::string& dataset, bool augme
   throw ConfigError(fmt::format("data.dataset: no augmentation defaults for '{}'", dataset));
 }
 
+void ApplyFlipKey(const std::string& flip, AugmentOptions& o) {
+  if (flip == "auto") return;
+  if (flip != "on" && flip != "off") throw ConfigError(fmt::format("data.flip: '{}' is not auto, on or off", flip));
+  o.flip = flip == "on";
+}
+
 void AugmentOne(const uint8_t* image, int channels, int height, int width, const AugmentOptions& options, int top,
                 int left, bool flip, float* out) {
   std::vector<std::array<float, 256>> luts;

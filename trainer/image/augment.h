@@ -8,7 +8,8 @@
 //   float32 like ToTensor + Normalize. Padded pixels become (0 - mean) / std.
 // Evaluation: divide by 255 and normalise only.
 //
-// Defaults by data set (AugmentOptions::ForDataset):
+// Defaults by data set (AugmentOptions::ForDataset; data.flip overrides the
+// flip, ApplyFlipKey):
 //   cifar10, cifar100: pad 4, flip, mean (0.4914, 0.4822, 0.4465),
 //                      std (0.2023, 0.1994, 0.2010) (the reference's constants);
 //   fashion_mnist:     pad 2, no flip (mirrored garments are not the data
@@ -43,6 +44,10 @@ struct AugmentOptions {
   // synthetic); `augment` from data.augment. ConfigError for another name.
   static AugmentOptions ForDataset(const std::string& dataset, bool augment);
 };
+
+// data.flip: "auto" keeps o.flip (the data set's default above), "on" and
+// "off" set it. ConfigError naming data.flip for another value.
+void ApplyFlipKey(const std::string& flip, AugmentOptions& o);
 
 // Writes n augmented, normalised training images (indices into `set`) to
 // out[n * C * H * W]. The crop offsets and flips are drawn from a

@@ -199,6 +199,7 @@ void ImageTrial::Setup() {
   for (int32_t y : data_.train.labels) ++fit_counts_[static_cast<size_t>(y)];
 
   augment_ = AugmentOptions::ForDataset(data_.dataset, config_["data"]["augment"].get<bool>());
+  ApplyFlipKey(config_["data"]["flip"].get<std::string>(), augment_);
   device_options_ = DeviceOptions::FromConfig(config_);
   data_on_device_ = device_options_.DataOnDevice(device_.str());
   if (data_on_device_) {
@@ -420,6 +421,7 @@ void ImageTrial::EmitStart(int start_epoch) {
                 {"data_on_device", data_on_device_},
                 {"precision", PrecisionName(device_options_.precision)},
                 {"channels_last", device_options_.channels_last},
+                {"flip", augment_.augment && augment_.flip},
                 {"config_hash", config_hash_},
                 {"start_epoch", start_epoch},
                 {"epochs", epochs_}};

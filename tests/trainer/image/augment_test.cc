@@ -1,6 +1,9 @@
 #include "trainer/image/augment.h"
 
+#include <memory>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -131,6 +134,32 @@ TEST(AugmentTest, FashionMnistAndNoAugment) {
   int64_t bad = 3;
   EXPECT_THROW(AssembleEvalBatch(s, &bad, 1, off, eval.data()), DataError);
   EXPECT_THROW(AssembleEvalBatch(s, idx.data(), 1, f, eval.data()), ConfigError);  // 1 channel options, 3 channels
+}
+
+TEST(AugmentTest, FlipKeyOverridesTheDataSetDefault) {
+  // auto keeps each data set's default: CIFAR flips (the reference), Fashion-MNIST does not.
+  for (const auto& [dataset, flips] : std::vector<std::pair<std::string, bool>>{
+           {"cifar10", true}, {"cifar100", true}, {"fashion_mnist", false}, {"synthetic", false}}) {
+    AugmentOptions o = AugmentOptions::ForDataset(dataset, true);
+    ApplyFlipKey("auto", o);
+    EXPECT_EQ(o.flip, flips) << dataset;
+    ApplyFlipKey("on", o);
+    EXPECT_TRUE(o.flip) << dataset;
+    ApplyFlipKey("off", o);
+    EXPECT_FALSE(o.flip) << dataset;
+  }
+  EXPECT_THROW(ApplyFlipKey("yes", *std::make_unique<AugmentOptions>()), ConfigError);
+
+  // The flip reaches the batches: same seed, only the flip setting differs.
+  AugmentOptions off = AugmentOptions::ForDataset("synthetic", true);
+  AugmentOptions on = off;
+  ApplyFlipKey("on", on);
+  ImageSet s = TinySet(8);
+  std::vector<int64_t> idx = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::vector<float> a(8 * 108), b(8 * 108);
+  AssembleTrainBatch(s, idx.data(), 8, off, 11, a.data());
+  AssembleTrainBatch(s, idx.data(), 8, on, 11, b.data());
+  EXPECT_NE(a, b);
 }
 
 }  // namespace
