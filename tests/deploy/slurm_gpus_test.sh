@@ -29,7 +29,7 @@ expect() {
 }
 
 expect "0" 0 CUDA_VISIBLE_DEVICES=0 SLURM_JOB_GPUS=2        # device cgroups: Slurm numbers from 0
-expect "2,3" 0 CUDA_VISIBLE_DEVICES=2,3 SLURM_JOB_GPUS=2,3  # no cgroups: the node's ids
+expect "0,1" 0 CUDA_VISIBLE_DEVICES=2,3 SLURM_JOB_GPUS=2,3  # no cgroups: positions in the node ids the worker inherits
 expect "" 1 CUDA_VISIBLE_DEVICES=GPU-8d4f5a1e-0000 SLURM_JOB_GPUS=1   # UUIDs: refused, with a message
 expect "1" 0 LTSWEEP_GPUS=1 CUDA_VISIBLE_DEVICES=GPU-8d4f5a1e-0000    # the override wins
 expect "" 1 LTSWEEP_GPUS=all

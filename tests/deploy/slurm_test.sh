@@ -202,6 +202,7 @@ else
 fi
 cat >"$D/sweep.yaml" <<EOF
 name: slurm-$MODE
+resources: {gpus: 1}  # one GPU per trial: the GPU slots of the worker jobs
 config:
   train: {epochs: 8}
 seeds: [$(seq -s ', ' 0 $((N_TRIALS - 1)))]
