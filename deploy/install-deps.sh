@@ -32,6 +32,11 @@ PACKAGES=(
   # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
   # exporter (bench/data/export_curves.py), run with /usr/bin/python3
   python3-optuna python3-yaml
+  # the live dashboard (dashboard/): served by cpp-httplib; its browser test
+  # (tests/dashboard/browser_test.py, ctest -L browser; skipped without it)
+  # drives Debian's headless chromium over the DevTools protocol with
+  # /usr/bin/python3's standard library only
+  libcpp-httplib-dev chromium
 )
 
 # Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):

@@ -8,6 +8,7 @@
 
 #include "common/config_schema.h"
 #include "report/svg.h"
+#include "report/table_summary.h"
 #include "report/trial_fields.h"
 
 namespace ltsweep::report {
@@ -53,6 +54,29 @@ std::string GridHtml(const TextGrid& grid, const std::string& css_class) {
     out += "</tr>\n";
   }
   out += "</tbody>\n</table>\n";
+  return out;
+}
+
+std::string ResultsTableHtml(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows) {
+  std::string out;
+  if (!table.ok()) return out + "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
+  out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
+                     ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
+                     ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
+                     table->unit == "%" ? "; errors in %" : "");
+  const SummarisedTable summary = SummariseTable(*table, ro.goal, max_rows);
+  if (summary.left_out == 0) return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
+  out += fmt::format(
+      "<p class=\"note\">The best {} of {} rows; {} rows left out (<code>ltsweep results</code> prints them "
+      "all).</p>\n",
+      summary.top.rows.size(), table->rows.size(), summary.left_out);
+  out += GridHtml(ResultsGrid(summary.top, /*split_std=*/false), "results");
+  for (const ResultsTable& per_key : summary.per_key) {
+    out += "<h3>By " + H(per_key.key_columns.front()) + "</h3>\n";
+    out += "<p class=\"note\">Mean \u00b1 std of the group values over every row with that value, and the best "
+           "group value; n counts trials.</p>\n";
+    out += GridHtml(ResultsGrid(per_key, /*split_std=*/false), "results");
+  }
   return out;
 }
 

@@ -23,6 +23,12 @@ namespace ltsweep::report {
 // A <table class="css_class"> of the grid; numeric columns get class "num".
 std::string GridHtml(const TextGrid& grid, const std::string& css_class);
 
+// The results table as HTML: a line saying how cells were made, then the
+// table, or -- over max_rows rows -- its best rows and one table per
+// group-by key (report/table_summary.h). A table that could not be made
+// gives its reason as a note.
+std::string ResultsTableHtml(const StatusOr<ResultsTable>& table, const ResultsOptions& options, size_t max_rows);
+
 // One flattened config key: its value and default as short text.
 struct ConfigEntry {
   std::string key;            // dotted

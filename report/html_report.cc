@@ -52,26 +52,7 @@ std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro
 }
 
 std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows) {
-  std::string out = "<h2>Results</h2>\n";
-  if (!table.ok()) return out + "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
-  out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
-                     ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
-                     ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
-                     table->unit == "%" ? "; errors in %" : "");
-  const SummarisedTable summary = SummariseTable(*table, ro.goal, max_rows);
-  if (summary.left_out == 0) return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
-  out += fmt::format(
-      "<p class=\"note\">The best {} of {} rows; {} rows left out (<code>ltsweep results</code> prints them "
-      "all).</p>\n",
-      summary.top.rows.size(), table->rows.size(), summary.left_out);
-  out += GridHtml(ResultsGrid(summary.top, /*split_std=*/false), "results");
-  for (const ResultsTable& per_key : summary.per_key) {
-    out += "<h3>By " + H(per_key.key_columns.front()) + "</h3>\n";
-    out += "<p class=\"note\">Mean \u00b1 std of the group values over every row with that value, and the best "
-           "group value; n counts trials.</p>\n";
-    out += GridHtml(ResultsGrid(per_key, /*split_std=*/false), "results");
-  }
-  return out;
+  return "<h2>Results</h2>\n" + ResultsTableHtml(table, ro, max_rows);
 }
 
 std::string CurvesSection(const SweepHistory& history, const ResultsTable& table, const ResultsOptions& ro,
