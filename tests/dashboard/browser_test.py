@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """The dashboard in a real browser: headless Chromium watching a sweep run.
 
-Starts `ltsweep run SPEC --http 127.0.0.1:0` (coordinator, worker slot and
-HTTP port in one process) with the fake trainer slowed down, opens the
+Starts `ltsweep coordinator --http 127.0.0.1:0`, one `ltsweep worker` slot
+running the fake trainer slowed down, submits a sweep of 4 trials, opens the
 sweep's page in headless Chromium and drives it over the DevTools protocol
 (a websocket; a minimal client below, Python's standard library only), and
 checks what a person would see: the trial table's rows, the results table,
@@ -136,28 +136,48 @@ class Page:
         raise Failure(f"timed out after {timeout} s waiting for {what} ({expression} -> {value!r})")
 
 
-def start_run(args, tmp):
+def wait_file(path, what, procs, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and open(path).read().strip():
+            return int(open(path).read().strip())
+        if any(p.poll() is not None for p in procs):
+            break
+        time.sleep(0.1)
+    raise Failure(f"no {what} in {path}")
+
+
+def start_sweep(args, tmp, logs):
+    """A coordinator with its HTTP port, one worker slot with the slowed fake
+    trainer, and a sweep submitted to them. Returns (processes, http port)."""
+    def log(name):
+        f = open(os.path.join(tmp, name + ".log"), "w+")
+        logs[name] = f
+        return f
+    procs = []
+    coordinator = subprocess.Popen(
+        [args.ltsweep, "coordinator", "--db", os.path.join(tmp, "sweeps.db"), "--listen", "127.0.0.1:0",
+         "--port-file", os.path.join(tmp, "port"), "--http", "127.0.0.1:0",
+         "--http-port-file", os.path.join(tmp, "http_port")],
+        stdout=log("coordinator"), stderr=subprocess.STDOUT, start_new_session=True)
+    procs.append(coordinator)
+    port = wait_file(os.path.join(tmp, "port"), "gRPC port", procs)
+    http_port = wait_file(os.path.join(tmp, "http_port"), "HTTP port", procs)
+    address = f"127.0.0.1:{port}"
+    env = dict(os.environ, LTSWEEP_FAKE_EPOCH_MS=str(EPOCH_MS))
+    procs.append(subprocess.Popen(
+        [args.ltsweep, "worker", "--coordinator", address, "--trainer", args.fake_trainer, "--cpu-slots", "1",
+         "--threads", "1", "--work-dir", os.path.join(tmp, "work")],
+        stdout=log("worker"), stderr=subprocess.STDOUT, env=env, start_new_session=True))
     spec = os.path.join(tmp, "spec.yaml")
     with open(spec, "w") as f:
         f.write(f"name: browser <watched> & live\nconfig:\n  data: {{dataset: synthetic}}\n"
                 f"  train: {{epochs: {EPOCHS}}}\nseeds: [0, 1]\nparameters:\n  train.lr: {{values: [0.1, 0.05]}}\n")
-    env = dict(os.environ, LTSWEEP_FAKE_EPOCH_MS=str(EPOCH_MS))
-    log = open(os.path.join(tmp, "run.log"), "w+")
-    proc = subprocess.Popen([args.ltsweep, "run", spec, "--trainer", args.fake_trainer, "--db",
-                             os.path.join(tmp, "sweeps.db"), "--work-dir", os.path.join(tmp, "work"),
-                             "--threads", "1", "--slots", "1", "--http", "127.0.0.1:0"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        log.seek(0)
-        m = re.search(r"dashboard: http://127\.0\.0\.1:(\d+)/", log.read())
-        if m:
-            return proc, log, int(m.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    log.seek(0)
-    raise Failure("ltsweep run did not print its dashboard address:\n" + log.read())
+    submit = subprocess.run([args.ltsweep, "submit", spec, "--coordinator", address], capture_output=True, text=True,
+                            timeout=30)
+    if submit.returncode != 0:
+        raise Failure("ltsweep submit failed: " + submit.stdout + submit.stderr)
+    return procs, http_port
 
 
 def start_chromium(tmp):
@@ -217,10 +237,11 @@ def check_sweep_page(page, base):
     page.wait(f"({succeeded}) === {TRIALS}", "every trial to finish on the page", timeout=60)
     if page.eval("window.__ltsweepMarker") != "no reload":
         raise Failure("the page was reloaded")
-    text = page.eval("document.body.innerText")
-    for want in ("Progress", "4 of 4 trials finished", "Best trial", "train.lr="):
-        if want not in text:
-            raise Failure(f"the page does not show {want!r}:\n{text[:2000]}")
+    # The summary and the table are polled apart: wait for each to catch up.
+    for want in ("Progress", f"{TRIALS} of {TRIALS} trials finished", "(done)", "Best trial", "train.lr=0.05"):
+        page.wait(f"document.body.innerText.includes({json.dumps(want)})", f"the page to show {want!r}", timeout=10)
+    if page.eval("window.__ltsweepMarker") != "no reload":
+        raise Failure("the page was reloaded")
 
 
 def check_trial_page(page, base):
@@ -228,10 +249,9 @@ def check_trial_page(page, base):
     page.wait("document.querySelectorAll('#curves svg path').length > 0", "the trial's curves")
     page.wait("document.querySelectorAll('#config table.config tr.changed').length > 0", "the changed config keys")
     page.wait("document.querySelectorAll('#attempts table.attempts tbody tr').length === 1", "the attempt row")
-    text = page.eval("document.body.innerText")
-    for want in ("Trial 1 (succeeded)", "train.epochs", "Logs"):
-        if want not in text:
-            raise Failure(f"the trial page does not show {want!r}")
+    for want in ("Trial 1 (succeeded)", "train.epochs", "Logs", "stderr.log"):
+        page.wait(f"document.body.innerText.includes({json.dumps(want)})", f"the trial page to show {want!r}",
+                  timeout=10)
 
 
 def main():
@@ -243,9 +263,9 @@ def main():
         print(f"SKIPPED: no Chromium at {CHROMIUM} (Debian package chromium; LTSWEEP_CHROMIUM names another)")
         return 77
     tmp = tempfile.mkdtemp(prefix="ltsweep-browser-")
-    run = chromium = log = None
+    procs, logs, chromium = [], {}, None
     try:
-        run, log, http_port = start_run(args, tmp)
+        procs, http_port = start_sweep(args, tmp, logs)
         chromium, ws_url = start_chromium(tmp)
         page = Page(ws_url)
         base = f"http://127.0.0.1:{http_port}"
@@ -255,13 +275,14 @@ def main():
         return 0
     except Failure as e:
         print("FAILED:", e, file=sys.stderr)
-        if log:
-            log.seek(0)
-            print("--- ltsweep run log (tail) ---\n" + log.read()[-3000:], file=sys.stderr)
+        for name, f in logs.items():
+            f.seek(0)
+            print(f"--- {name} log (tail) ---\n" + f.read()[-3000:], file=sys.stderr)
         return 1
     finally:
         stop(chromium)
-        stop(run)
+        for p in reversed(procs):
+            stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
