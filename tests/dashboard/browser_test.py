@@ -244,6 +244,15 @@ def check_sweep_page(page, base):
         raise Failure("the page was reloaded")
 
 
+def screenshot(page, path):
+    """Saves what the page looks like (--screenshots DIR), for a person to look at."""
+    if not path:
+        return
+    data = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(data))
+
+
 def check_trial_page(page, base):
     page.call("Page.navigate", url=base + "/trials/1")
     page.wait("document.querySelectorAll('#curves svg path').length > 0", "the trial's curves")
@@ -258,6 +267,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ltsweep", required=True)
     parser.add_argument("--fake-trainer", required=True)
+    parser.add_argument("--screenshots", help="save a PNG of each page in this folder")
     args = parser.parse_args()
     if not os.access(CHROMIUM, os.X_OK):
         print(f"SKIPPED: no Chromium at {CHROMIUM} (Debian package chromium; LTSWEEP_CHROMIUM names another)")
@@ -269,8 +279,14 @@ def main():
         chromium, ws_url = start_chromium(tmp)
         page = Page(ws_url)
         base = f"http://127.0.0.1:{http_port}"
+        shots = args.screenshots
+        if shots:
+            os.makedirs(shots, exist_ok=True)
+            page.call("Emulation.setDeviceMetricsOverride", width=1300, height=900, deviceScaleFactor=1, mobile=False)
         check_sweep_page(page, base)
+        screenshot(page, shots and os.path.join(shots, "sweep.png"))
         check_trial_page(page, base)
+        screenshot(page, shots and os.path.join(shots, "trial.png"))
         print("PASSED: rows, curves, results and a live update without reload")
         return 0
     except Failure as e:
