@@ -9,6 +9,8 @@ checks what a person would see: the trial table's rows, the results table,
 a learning curve's SVG, and that the page updates after a trial finishes
 WITHOUT a reload (a marker set in the page's window survives while the
 table's succeeded count grows). Then the trial page: its curves and config.
+The sweep is named with markup (an <img onerror=...>): every page must show
+it as text and run none of it.
 
 Exit 0: passed; 1: failed (the reason on stderr); 77: skipped (no Chromium).
 
@@ -171,7 +173,7 @@ def start_sweep(args, tmp, logs):
         stdout=log("worker"), stderr=subprocess.STDOUT, env=env, start_new_session=True))
     spec = os.path.join(tmp, "spec.yaml")
     with open(spec, "w") as f:
-        f.write(f"name: browser <watched> & live\nconfig:\n  data: {{dataset: synthetic}}\n"
+        f.write(f"name: browser <img src=x onerror=window.__pwned=1> & live\nconfig:\n  data: {{dataset: synthetic}}\n"
                 f"  train: {{epochs: {EPOCHS}}}\nseeds: [0, 1]\nparameters:\n  train.lr: {{values: [0.1, 0.05]}}\n")
     submit = subprocess.run([args.ltsweep, "submit", spec, "--coordinator", address], capture_output=True, text=True,
                             timeout=30)
@@ -216,10 +218,11 @@ def check_sweep_page(page, base):
     page.call("Page.enable")
     page.call("Page.navigate", url=base + "/sweeps/1")
     page.wait(f"document.querySelectorAll('#trials-body tr[data-trial]').length === {TRIALS}", "the trial rows")
-    title = page.wait("document.getElementById('title').textContent.includes('browser <watched> & live') && "
+    title = page.wait("document.getElementById('title').textContent.includes("
+                      "'browser <img src=x onerror=window.__pwned=1> & live') && "
                       "document.getElementById('title').textContent", "the sweep's name, as text")
     print("title:", title)
-    if page.eval("document.querySelectorAll('#title *').length") != 0:
+    if page.eval("document.querySelectorAll('#title *, main img').length") != 0:
         raise Failure("the sweep name became markup")
     page.eval("window.__ltsweepMarker = 'no reload'; true")
     succeeded = "document.querySelectorAll('#trials-body tr[data-state=succeeded]').length"
@@ -237,6 +240,8 @@ def check_sweep_page(page, base):
     page.wait(f"({succeeded}) === {TRIALS}", "every trial to finish on the page", timeout=60)
     if page.eval("window.__ltsweepMarker") != "no reload":
         raise Failure("the page was reloaded")
+    if page.eval("window.__pwned === undefined") is not True:
+        raise Failure("the hostile sweep name ran script")
     # The summary and the table are polled apart: wait for each to catch up.
     for want in ("Progress", f"{TRIALS} of {TRIALS} trials finished", "(done)", "Best trial", "train.lr=0.05"):
         page.wait(f"document.body.innerText.includes({json.dumps(want)})", f"the page to show {want!r}", timeout=10)
@@ -263,6 +268,15 @@ def check_trial_page(page, base):
                   timeout=10)
 
 
+def check_sweeps_list(page, base):
+    page.call("Page.navigate", url=base + "/")
+    page.wait("document.querySelectorAll('#sweeps-body tr[data-sweep]').length === 1", "the sweeps list's row")
+    page.wait("document.querySelector('#sweeps-body tr').innerText.includes('onerror=window.__pwned=1')",
+              "the sweep's name, as text")
+    if page.eval("document.querySelectorAll('#sweeps-body img').length === 0 && window.__pwned === undefined") is not True:
+        raise Failure("the hostile sweep name became markup in the sweeps list")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ltsweep", required=True)
@@ -287,6 +301,7 @@ def main():
         screenshot(page, shots and os.path.join(shots, "sweep.png"))
         check_trial_page(page, base)
         screenshot(page, shots and os.path.join(shots, "trial.png"))
+        check_sweeps_list(page, base)
         print("PASSED: rows, curves, results and a live update without reload")
         return 0
     except Failure as e:
