@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "common/config_hash.h"
+#include "coordinator/auth_tokens.h"
 #include "coordinator/coordinator_server.h"
 #include "dashboard/dashboard.h"
 #include "store/store.h"
@@ -229,12 +230,13 @@ TEST_F(DashboardApiTest, ViewIsCachedForTheRefreshIntervalWhileTrialsRun) {
 
 class DashboardHttpTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    coordinator::CoordinatorOptions options;
+  void SetUp() override { Start(coordinator::CoordinatorOptions()); }
+  void Start(coordinator::CoordinatorOptions options) {
     options.db_path = dir_.File("sweeps.db");
     options.listen = "127.0.0.1:0";
     options.http_listen = "127.0.0.1:0";
     options.log = [](const std::string&) {};
+    if (server_) server_->Shutdown();
     server_ = std::make_unique<coordinator::CoordinatorServer>(options);
     ASSERT_OK(server_->Start());
     writer_ = std::make_unique<Writer>(*server_->store());
@@ -307,6 +309,45 @@ TEST_F(DashboardHttpTest, PagesAssetsAndJsonFollowTheSweep) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   EXPECT_THAT(bad->body, HasSubstr("limit"));
+}
+
+TEST_F(DashboardHttpTest, WithTokensEveryPageAndEndpointNeedsAReadToken) {
+  coordinator::CoordinatorOptions options;
+  const std::string file = dir_.File("tokens");
+  auto read = coordinator::CreateToken(file, coordinator::Role::kRead, "reader");
+  ASSERT_OK(read);
+  auto worker = coordinator::CreateToken(file, coordinator::Role::kWorker, "gpu-box");
+  ASSERT_OK(worker);
+  options.security.auth_tokens_file = file;
+  Start(options);
+  const int64_t sweep = writer_->Sweep("secret", 2);
+  const std::vector<std::string> paths = {"/", "/sweeps/" + std::to_string(sweep), "/assets/dashboard.js",
+                                          "/api/sweeps", "/api/sweeps/" + std::to_string(sweep) + "/view"};
+  for (const std::string& path : paths) {
+    auto anonymous = client_->Get(path);
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 401) << path;
+    EXPECT_THAT(anonymous->body, Not(HasSubstr("secret"))) << path;
+    auto wrong_role = client_->Get(path, {{"Authorization", "Bearer " + worker->token}});
+    ASSERT_TRUE(wrong_role);
+    EXPECT_EQ(wrong_role->status, 401) << path;
+    auto reader = client_->Get(path, {{"Authorization", "Bearer " + read->token}});
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(reader->status, 200) << path;
+  }
+  // A browser: ?token= once, then the cookie it set, as the page's polls do.
+  auto first = client_->Get("/sweeps/" + std::to_string(sweep) + "?token=" + read->token);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 303);
+  const std::string cookie = first->get_header_value("Set-Cookie");
+  ASSERT_THAT(cookie, HasSubstr("HttpOnly"));
+  auto polled = client_->Get("/api/sweeps/" + std::to_string(sweep), {{"Cookie", cookie.substr(0, cookie.find(';'))}});
+  ASSERT_TRUE(polled);
+  EXPECT_EQ(polled->status, 200);
+  EXPECT_EQ(json::parse(polled->body)["name"], "secret");
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
 }
 
 }  // namespace
