@@ -95,6 +95,8 @@ class Cluster:
 
     def start_coordinator(self):
         port_file = self.path("port")
+        if os.path.exists(port_file):
+            os.remove(port_file)  # a restart: wait for the new one
         argv = [self.cli, "coordinator", "--db", self.db, "--listen", "127.0.0.1:0", "--lease-ttl", "5s",
                 "--heartbeat", "300ms", "--scan-interval", "100ms", "--idle-retry", "100ms", "--port-file",
                 port_file] + self.coordinator_args
@@ -106,6 +108,12 @@ class Cluster:
             return os.path.exists(port_file) and open(port_file).read().strip() != ""
         wait_until(up, 15, "the coordinator's port file")
         self.address = "127.0.0.1:" + open(port_file).read().strip()
+
+    def restart_coordinator(self, coordinator_args):
+        """Stops the coordinator and starts it again (on a new port) with these arguments."""
+        self.coordinator.stop()
+        self.coordinator_args = list(coordinator_args)
+        self.start_coordinator()
 
     def start_worker(self, worker_id="w1", slots=2, env=None, extra_args=()):
         argv = [self.cli, "worker", "--coordinator", self.address, "--slots", str(slots), "--trainer", self.fake,
