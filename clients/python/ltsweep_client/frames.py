@@ -153,7 +153,8 @@ def results_frame(trials, metric, goal, columns=None):
     ``metric + "_epoch"``, ``metric + "_last"`` and ``epochs`` (epochs with a
     value of the metric), then the extra ``columns``: "per_class"
     (``error[<class>]`` at the best epoch) or "shot" (many/medium/few-shot error
-    at the best epoch).
+    at the best epoch). ``frame.attrs`` holds ``config_columns``, ``metric`` and
+    ``goal``.
     """
     if goal not in ("minimize", "maximize"):
         raise ValueError("goal: '{}' is neither minimize nor maximize".format(goal))
@@ -170,11 +171,25 @@ def results_frame(trials, metric, goal, columns=None):
                 continue
             (extras if key.startswith("error[") or key.endswith("_shot_error") else order).append(key)
     frame = pd.DataFrame(rows, columns=order + metric_names + extras)
+    frame.attrs.update(config_columns=order[len(TRIAL_COLUMNS):], metric=metric, goal=goal)
     for name in (metric, metric + "_last") + tuple(extras):
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     for name in (metric + "_epoch",):
         frame[name] = frame[name].astype("Int64")
     return frame
+
+
+def varying_columns(frame):
+    """The config columns of a results frame whose value differs between its rows (or is
+    absent from some), except train.seed: the keys `ltsweep results` groups by default."""
+    out = []
+    for column in frame.attrs.get("config_columns", []):
+        if column == "train.seed":
+            continue
+        seen = {"<absent>" if isinstance(v, float) and math.isnan(v) else repr(v) for v in frame[column]}
+        if len(seen) > 1:
+            out.append(column)
+    return out
 
 
 def metrics_frame(response):

@@ -88,8 +88,11 @@ class SweepResultsTest(unittest.TestCase):
 
     def test_a_groupby_mean_table_is_the_cli_default_table(self):
         df = self.client.results_dataframe(self.sweep)
-        table = df.groupby("train.lr")["val_error"].agg(["mean", "std", "count"])
         out = json.loads(self.cli("results", "1", "--format", "json"))
+        self.assertEqual(lc.varying_columns(df), [k for k in out["rows"][0] if k not in ("n", "val_error",
+                                                                                          "val_error_std")])
+        self.assertEqual(lc.varying_columns(df), ["train.lr"])
+        table = df.groupby(lc.varying_columns(df))["val_error"].agg(["mean", "std", "count"])
         self.assertEqual(len(out["rows"]), 2)
         for r in out["rows"]:
             lr = float(r["train.lr"])

@@ -57,6 +57,8 @@ class FramesTest(unittest.TestCase):
         self.assertEqual(df["train.milestones"][0], (160, 180))
         self.assertEqual(list(df.groupby("method.loss").val_error.mean().index), ["ce", "ldam"])
         self.assertTrue(math.isnan(df["data.imbalance"][1]))
+        self.assertEqual(df.attrs["config_columns"], ["train.lr", "train.milestones", "method.loss", "data.imbalance"])
+        self.assertEqual(frames.varying_columns(df), ["train.lr", "method.loss", "data.imbalance"])
 
     def test_per_class_columns_are_named_by_the_start_payload(self):
         t = trial(1, {0: 0.5, 1: 0.25}, per_class={0: [0.4, 0.6], 1: [0.1, 0.4]},
