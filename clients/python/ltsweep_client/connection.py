@@ -20,6 +20,7 @@ localhost:50051), the token from $LTSWEEP_TOKEN, the CA from $LTSWEEP_TLS_CA.
 
 import ipaddress
 import os
+import stat
 
 import grpc
 
@@ -74,7 +75,19 @@ def check_token(token, source):
 
 
 def read_token_file(path):
-    """The first non-empty line of ``path`` (made by `ltsweep token create --out`)."""
+    """The first non-empty line of ``path`` (made by `ltsweep token create --out`).
+
+    As the CLI's --token-file (common/secrets.h ReadPrivateFile), the file must
+    be private: refused when other users may read or change it or its group
+    may change it.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as e:
+        raise LtsweepError("token_file: {}: {}".format(path, e.strerror)) from e
+    if mode & (stat.S_IRWXO | stat.S_IWGRP):
+        raise LtsweepError("token_file: {}: mode {:04o} lets other users read or change it; run: chmod 600 {}"
+                           .format(path, mode, path))
     try:
         with open(path, encoding="ascii", errors="replace") as f:
             lines = [line.strip() for line in f if line.strip()]

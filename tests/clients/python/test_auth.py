@@ -55,7 +55,11 @@ class TokensTest(unittest.TestCase):
 
             worker_token = cluster.write("worker.token", token["worker"] + "\n", mode=0o600)
             cluster.start_worker("w1", extra_args=["--token-file", worker_token])
-            submit_file = cluster.write("submit.token", "\n" + token["submit"] + "\n", mode=0o600)
+            submit_file = cluster.write("submit.token", "\n" + token["submit"] + "\n", mode=0o644)
+            with self.assertRaises(lc.LtsweepError) as e:
+                lc.Client(cluster.address, token_file=submit_file)
+            self.assertIn("mode 0644 lets other users read or change it; run: chmod 600", str(e.exception))
+            os.chmod(submit_file, 0o600)
             with lc.Client(cluster.address, token_file=submit_file) as submitter:
                 sweep = submitter.submit(spec)
             self.assertEqual(reader.wait(sweep, poll=0.2, timeout=60)["state"], "done")
