@@ -200,3 +200,27 @@ class ErrorsTest(unittest.TestCase):
             self.assertEqual(list(everything.state), ["cancelled"] * 4)
             self.assertTrue(everything.val_error.isna().all())
             c.close()
+
+
+class WaitFallbackTest(unittest.TestCase):
+
+    def test_wait_polls_when_the_coordinator_refuses_a_stream(self):
+        import grpc
+        from ltsweep_client._proto import client_service_pb2 as pb
+        with Cluster(["--max-watch-streams", "1"]) as cluster:
+            c = lc.Client(cluster.address)
+            sweep = c.submit(cluster.write("small.yaml", SPEC))
+            # Another client holds the one stream the coordinator allows.
+            held = c._stub.WatchSweep(pb.WatchSweepRequest(sweep_id=sweep), timeout=60)
+            self.assertEqual(next(held).sweep.trials_total, 4)
+            other = c._stub.WatchSweep(pb.WatchSweepRequest(sweep_id=sweep), timeout=10)
+            with self.assertRaises(grpc.RpcError) as e:
+                next(other)
+            self.assertEqual(e.exception.code().name, "RESOURCE_EXHAUSTED")
+            cluster.start_worker("w1", slots=2)
+            seen = []
+            info = c.wait(sweep, poll=0.1, timeout=60, on_update=seen.append)
+            self.assertEqual((info["state"], info["trials_succeeded"]), ("done", 4))
+            self.assertGreater(len(seen), 0)
+            held.cancel()
+            c.close()
