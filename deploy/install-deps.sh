@@ -32,6 +32,9 @@ PACKAGES=(
   # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
   # exporter (bench/data/export_curves.py), run with /usr/bin/python3
   python3-optuna python3-yaml
+  # the Python client (clients/python, python_client_*_test): gRPC stubs
+  # generated at build time with grpc_tools, pandas for its DataFrames
+  python3-grpcio python3-grpc-tools python3-pandas
 )
 
 # Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):
