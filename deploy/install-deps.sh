@@ -14,6 +14,8 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libsqlite3-dev sqlite3 libfmt-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  # the daemons' HTTP server (http/: dashboard, /metrics), built with OpenSSL
+  libcpp-httplib-dev
   zlib1g-dev liblzma-dev libxgboost-dev
   # data
   dataset-fashion-mnist
