@@ -162,8 +162,11 @@
       var active = s.counts.running + s.counts.leased > 0;
       var wantView = s.version !== lastVersion || (active && ticks % 2 === 0);
       lastVersion = s.version;
+      // The view and the trial page change only with the counts, or while
+      // trials run (epochs): fetched then, not on every poll.
       var view = wantView ? get('/api/sweeps/' + id + '/view') : Promise.resolve(null);
-      return Promise.all([view, get(trialsUrl())]).then(function (both) {
+      var trials = wantView ? get(trialsUrl()) : Promise.resolve(null);
+      return Promise.all([view, trials]).then(function (both) {
         var v = both[0];
         renderSummary(s, v ? v.epochs_running_done : shown.runningDone);
         if (v) {
@@ -173,7 +176,7 @@
           setHtml('parallel', '<figure>' + v.parallel_svg + '</figure>');
           setHtml('best', v.best_html);
         }
-        renderTrials(both[1]);
+        if (both[1]) renderTrials(both[1]);
       });
     });
   }
