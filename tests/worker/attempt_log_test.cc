@@ -44,7 +44,7 @@ TEST(AttemptLogTest, InvalidBytesBecomeReplacementCharactersAndSplitCharactersSt
   EXPECT_EQ(text,
             "caf\xc3\xa9 ok\n"
             "bad \xef\xbf\xbd\xef\xbf\xbd byte, stray \xef\xbf\xbd, overlong \xef\xbf\xbd\xef\xbf\xbd\n"
-            "\xef\xbf\xbd");
+            "\xef\xbf\xbd\xef\xbf\xbd");  // ToValidUtf8: one U+FFFD per byte of a cut sequence
   EXPECT_EQ(log.end_offset(), static_cast<int64_t>(text.size()));
   EXPECT_TRUE(log.TakeChunks(1 << 20).empty());
 }
