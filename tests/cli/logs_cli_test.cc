@@ -1,6 +1,7 @@
 // `ltsweep logs` end to end: a real coordinator and worker on loopback
 // running the fake trainer, the real `ltsweep` binary as a process. -f sees
-// lines while the trial runs and the whole tail after it ends; a trainer
+// lines while the trial runs and the whole tail after it ends, and loses
+// no line while the coordinator is killed and restarted; a trainer
 // flooding stderr leaves a log of at most 1 MiB + one chunk that says what
 // was dropped; bytes that are not UTF-8 come back as U+FFFD; the log reads
 // the same from the coordinator and from the database file (also the one
@@ -8,7 +9,9 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -107,6 +110,37 @@ TEST_F(LogsCliTest, FollowSeesLinesWhileTheTrialRunsAndTheWholeTailAfterItEnds) 
   CliResult local = Cli("logs 1 --attempt 1 --db " + ShellQuote(cluster_.db_path()));
   ASSERT_EQ(local.code, 0) << local.err;
   EXPECT_EQ(local.out, r.out);
+}
+
+TEST_F(LogsCliTest, NothingIsLostWhileTheCoordinatorIsDown) {
+  const int kEpochs = 14;
+  cluster_.StartCoordinator("5s");
+  cluster_.StartWorker({"w1", 1, {{"LTSWEEP_FAKE_EPOCH_MS", "400"}, {"LTSWEEP_FAKE_STDERR_LINES", "2"}}, {}});
+  cluster_.Submit(OneTrialSpec(kEpochs));
+  Process follow({LTSWEEP_CLI_PATH, "logs", "1", "-f", "--coordinator", cluster_.address()}, {},
+                 dir_.File("follow.log"));
+  ASSERT_TRUE(WaitUntil([&] { return follow.log().find("epoch 1 line 2 of 2\n") != std::string::npos; }, seconds(20)))
+      << follow.log();
+  // Down for a few epochs: the trainer goes on printing; the worker keeps
+  // its reports and its log, and the follower waits.
+  cluster_.KillCoordinator();
+  std::this_thread::sleep_for(seconds(2));
+  cluster_.StartCoordinator("5s");
+
+  const int status = follow.Wait(std::chrono::milliseconds(40'000));
+  ASSERT_TRUE(WIFEXITED(status)) << follow.log();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << follow.log();
+  const std::string followed = follow.log();
+  EXPECT_NE(followed.find("trying again"), std::string::npos) << "the outage was noticed:\n" << followed;
+  std::string lines;  // the log's lines, without the follower's notes (stderr, in the same file)
+  std::istringstream in(followed);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("fake trainer: ", 0) == 0) lines += line + "\n";
+  }
+  EXPECT_EQ(lines, ExpectedLines(kEpochs)) << "every line once, in order:\n" << followed;
+  CliResult r = Cli("logs 1" + At());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ExpectedLines(kEpochs));
 }
 
 TEST_F(LogsCliTest, AFloodingTrainerLeavesABoundedLogThatSaysWhatWasDropped) {
