@@ -14,7 +14,7 @@
 //     /trials/ID             a trial: its config (changed-from-default keys
 //                            first), attempts with what they ran with
 //                            (threads, BLAS, device), curves, early-stop
-//                            decisions, and a place for its logs
+//                            decisions, and the end of each attempt's log
 //     /assets/dashboard.js, /assets/dashboard.css  (inside the binary; no
 //                            CDN: works offline)
 //   JSON (what the pages poll; also fine for scripts and curl):

@@ -1,5 +1,7 @@
 #include "dashboard/trial_view.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/utc_time.h"
@@ -64,19 +66,43 @@ std::string EarlyStopHtml(const TrialHistory& h) {
   return report::GridHtml(grid, "early-stop");
 }
 
-// TRIAL LOGS: the place for the trainer's stderr of each attempt. The logs
-// feature (issue 16, "Trial logs": a GetTrialLogs RPC and its store table)
-// fills it through the store once it lands; until then the page says where
-// the logs are.
-std::string LogsHtml(const TrialHistory& h) {
-  std::string out =
-      "<p class=\"note\">This coordinator does not keep trainer logs yet. Each attempt's trainer stderr is on its "
-      "worker, under the worker's <code>--work-dir</code>:</p>\n<ul>\n";
-  for (const AttemptRecord& a : h.attempts) {
-    out += fmt::format("<li>attempt {} on {}: <code>trial-{}-a{}/stderr.log</code></li>\n", a.attempt,
-                       XmlEscape(a.worker_id.empty() ? "(no worker)" : a.worker_id), h.trial.id, a.attempt);
+// The page shows the end of each attempt's trainer stderr, as the
+// coordinator keeps it (Store::GetTrialLogs; all of it: `ltsweep logs`).
+constexpr int64_t kLogTailBytes = 64 * 1024;
+
+struct LogsPart {
+  std::string html;
+  int64_t end_offsets = 0;  // sum over the attempts: changes when a line arrives
+};
+
+LogsPart LogsHtml(Store& store, const TrialHistory& h) {
+  LogsPart part;
+  if (h.attempts.empty()) {
+    part.html = "<p class=\"note\">No attempt yet: no log.</p>";
+    return part;
   }
-  return out + "</ul>\n";
+  for (auto a = h.attempts.rbegin(); a != h.attempts.rend(); ++a) {
+    TrialLogRequest request{h.trial.id, a->attempt, 0, 1};
+    StatusOr<TrialLog> size = store.GetTrialLogs(request);
+    if (!size.ok()) {
+      part.html += fmt::format("<h3>attempt {}</h3><p class=\"note\">{}</p>\n", a->attempt,
+                               XmlEscape(size.status().message()));
+      continue;
+    }
+    request.from_offset = std::max<int64_t>(0, size->end_offset - kLogTailBytes);
+    request.max_bytes = kLogTailBytes;
+    StatusOr<TrialLog> log = store.GetTrialLogs(request);
+    if (!log.ok()) continue;
+    part.end_offsets += log->end_offset;
+    std::string note = fmt::format("{} bytes{}", log->end_offset, log->finished ? "" : ", running");
+    if (request.from_offset + log->dropped_bytes > 0) {
+      note += fmt::format("; the last {} shown (all that is kept: <code>ltsweep logs {} --attempt {}</code>)",
+                          log->text.size(), h.trial.id, a->attempt);
+    }
+    part.html += fmt::format("<h3>attempt {} <span class=\"note\">({})</span></h3>\n<pre class=\"log\">{}</pre>\n",
+                             a->attempt, note, log->text.empty() ? "(empty)" : XmlEscape(log->text));
+  }
+  return part;
 }
 
 std::vector<std::string> Curves(const TrialHistory& h) {
@@ -94,8 +120,9 @@ StatusOr<nlohmann::json> BuildTrialView(Store& store, int64_t trial_id) {
   view["attempts"] = h.trial.attempts;
   size_t rows = 0;
   for (const auto& [name, series] : h.metrics.scalars) rows += series.size();
-  view["version"] = fmt::format("{}-{}-{}-{}-{}", TrialStateName(h.trial.state), h.trial.attempts, h.trial.updated_ms,
-                                rows, h.early_stop.size());
+  LogsPart logs = LogsHtml(store, h);
+  view["version"] = fmt::format("{}-{}-{}-{}-{}-{}", TrialStateName(h.trial.state), h.trial.attempts,
+                                h.trial.updated_ms, rows, h.early_stop.size(), logs.end_offsets);
   view["summary_html"] = SummaryHtml(h);
   view["config_html"] = report::ConfigTableHtml(report::ConfigEntriesChangedFirst(report::TrialConfig(h)));
   view["attempts_html"] = AttemptsHtml(h);
@@ -103,7 +130,7 @@ StatusOr<nlohmann::json> BuildTrialView(Store& store, int64_t trial_id) {
   int epoch = h.trial.best_epoch.value_or(-1);
   view["charts_html"] = report::ChartsHtml(report::BestTrialCharts(h, epoch));
   view["early_stop_html"] = EarlyStopHtml(h);
-  view["logs_html"] = LogsHtml(h);
+  view["logs_html"] = std::move(logs.html);
   return view;
 }
 

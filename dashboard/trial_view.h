@@ -1,8 +1,8 @@
 // The parts of a trial's page, built from Store::GetTrialHistory: a summary,
 // its config (changed-from-default keys first), its attempts with what each
 // ran with (threads, BLAS, device), learning curves, per-class error and
-// confusion matrix, early-stop decisions, and its logs once the store keeps
-// them. HTML and SVG made by report/, so every text is escaped.
+// confusion matrix, early-stop decisions, and the last 64 KiB of each
+// attempt's trainer stderr as the coordinator keeps it (Store::GetTrialLogs). HTML and SVG made by report/, so every text is escaped.
 //
 // Thread-safety: pure functions of the store's state (read connections).
 #pragma once

@@ -166,7 +166,7 @@ def start_sweep(args, tmp, logs):
     port = wait_file(os.path.join(tmp, "port"), "gRPC port", procs)
     http_port = wait_file(os.path.join(tmp, "http_port"), "HTTP port", procs)
     address = f"127.0.0.1:{port}"
-    env = dict(os.environ, LTSWEEP_FAKE_EPOCH_MS=str(EPOCH_MS))
+    env = dict(os.environ, LTSWEEP_FAKE_EPOCH_MS=str(EPOCH_MS), LTSWEEP_FAKE_STDERR_LINES="1")
     procs.append(subprocess.Popen(
         [args.ltsweep, "worker", "--coordinator", address, "--trainer", args.fake_trainer, "--cpu-slots", "1",
          "--threads", "1", "--work-dir", os.path.join(tmp, "work")],
@@ -263,7 +263,8 @@ def check_trial_page(page, base):
     page.wait("document.querySelectorAll('#curves svg path').length > 0", "the trial's curves")
     page.wait("document.querySelectorAll('#config table.config tr.changed').length > 0", "the changed config keys")
     page.wait("document.querySelectorAll('#attempts table.attempts tbody tr').length === 1", "the attempt row")
-    for want in ("Trial 1 (succeeded)", "train.epochs", "Logs", "stderr.log"):
+    # The trainer's stderr, as the worker shipped it to the coordinator.
+    for want in ("Trial 1 (succeeded)", "train.epochs", "Logs", "fake trainer: epoch 0 line 1 of 1"):
         page.wait(f"document.body.innerText.includes({json.dumps(want)})", f"the trial page to show {want!r}",
                   timeout=10)
 

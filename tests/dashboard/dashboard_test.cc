@@ -60,6 +60,7 @@ class Writer {
     MetricBatch batch;
     batch.payloads.push_back({-1, "start", R"({"event":"start","class_names":["cat<b>","dog"]})"});
     batch.runtime = AttemptRuntime{2, "OpenBLAS <x>", 1, "cpu"};
+    batch.log_chunks.push_back({0, "loading data <script>alert(1)</script>\n"});
     for (int e = 0; e < epochs; ++e) {
       batch.metrics.push_back({e, "val_error", best + 0.1 * (epochs - 1 - e)});
       batch.metrics.push_back({e, "train_loss", 1.0 / (e + 1)});
@@ -295,6 +296,9 @@ TEST_F(DashboardHttpTest, PagesAssetsAndJsonFollowTheSweep) {
   EXPECT_EQ(page["next_after"], 1);
   json trial_view = GetJson("/api/trials/" + std::to_string(trial));
   EXPECT_THAT(trial_view["config_html"].get<std::string>(), HasSubstr("<tr class=\"changed\"><td>train.epochs</td>"));
+  // The trainer's stderr as the coordinator keeps it, escaped.
+  EXPECT_THAT(trial_view["logs_html"].get<std::string>(),
+              HasSubstr("<pre class=\"log\">loading data &lt;script&gt;alert(1)&lt;/script&gt;\n</pre>"));
 
   // A second trial finishes: the summary's counts and version follow.
   writer_->Run(3, 0.2);
