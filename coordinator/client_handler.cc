@@ -45,6 +45,7 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   sweep.rerun = sweep_spec.rerun || request.force_rerun();
   sweep.metric_name = sweep_spec.metric.name;
   sweep.metric_goal = sweep_spec.metric.goal;
+  for (const spec::StageSpec& s : sweep_spec.stages) sweep.stages.push_back({s.name, spec::StageFindName(s.find)});
   sweep.trials.reserve(expanded.trials.size());
   for (const auto& t : expanded.trials) sweep.trials.push_back(NewTrial{t.hash, t.config.dump()});
   LTSWEEP_ASSIGN_OR_RETURN(CreatedSweep created, store_.CreateSweep(sweep));
