@@ -73,6 +73,8 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
 Status ClientHandler::GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response) {
   LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
   FillSweepInfo(info, response);
+  LTSWEEP_ASSIGN_OR_RETURN(auto stages, store_.ListStages(request.sweep_id()));
+  FillSweepStages(stages, response);
   if (auto kinds = store_.AliveSlotKinds(); kinds.ok()) AnnotateWaiting(*kinds, response);
   return Status::Ok();
 }
@@ -82,6 +84,8 @@ Status ClientHandler::ListSweeps(const v1::ListSweepsRequest&, v1::ListSweepsRes
   auto kinds = store_.AliveSlotKinds();
   for (const auto& s : sweeps) {
     FillSweepInfo(s, response->add_sweeps());
+    LTSWEEP_ASSIGN_OR_RETURN(auto stages, store_.ListStages(s.sweep.id));
+    FillSweepStages(stages, response->mutable_sweeps(response->sweeps_size() - 1));
     if (kinds.ok()) AnnotateWaiting(*kinds, response->mutable_sweeps(response->sweeps_size() - 1));
   }
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "spec/stages.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "spec/expand.h"
@@ -56,13 +58,38 @@ std::string RuleText(const StageSpec& s) {
 
 }  // namespace
 
+namespace {
+
+Json AllPlaceholders(const SweepSpec& first) {
+  Json placeholders = Json::object();
+  for (const StageSpec& s : first.stages)
+    for (const std::string& v : StageValueNames(s.find)) placeholders[s.name][v] = PlaceholderStageValue(v);
+  return placeholders;
+}
+
+}  // namespace
+
+StatusOr<int64_t> LargestStageTrials(const std::string& yaml_text, const std::string& file_name,
+                                     const SpecLimits& limits) {
+  LTSWEEP_ASSIGN_OR_RETURN(SweepSpec first, ParseSweepSpec(yaml_text, file_name, limits));
+  ExpandOptions expand_options;
+  expand_options.check_data_paths = false;
+  int64_t most = 0;
+  for (size_t i = 0; i < std::max<size_t>(1, first.stages.size()); ++i) {
+    LTSWEEP_ASSIGN_OR_RETURN(SweepSpec spec, first.stages.empty() ? StatusOr<SweepSpec>(first)
+                                                                  : ParseStageSpec(yaml_text, file_name, static_cast<int>(i),
+                                                                                   AllPlaceholders(first), limits));
+    LTSWEEP_ASSIGN_OR_RETURN(ExpandedSweep expanded, ExpandSweep(spec, expand_options));
+    most = std::max<int64_t>(most, static_cast<int64_t>(expanded.trials.size()));
+  }
+  return most;
+}
+
 StatusOr<std::string> DescribeStages(const std::string& yaml_text, const std::string& file_name,
                                      const SpecLimits& limits) {
   LTSWEEP_ASSIGN_OR_RETURN(SweepSpec first, ParseSweepSpec(yaml_text, file_name, limits));
   if (first.stages.empty()) return std::string();
-  Json placeholders = Json::object();
-  for (const StageSpec& s : first.stages)
-    for (const std::string& v : StageValueNames(s.find)) placeholders[s.name][v] = PlaceholderStageValue(v);
+  const Json placeholders = AllPlaceholders(first);
   std::string out = fmt::format(
       "stages: {}, one after another: stage k+1's trials are made when all of stage k's have ended, with the "
       "values stage k found; a stage whose rule finds nothing fails the sweep\n",

@@ -43,6 +43,11 @@ Json PlaceholderStageValue(const std::string& value);
 StatusOr<SweepSpec> ParseStageSpec(const std::string& yaml_text, const std::string& file_name, int stage_index,
                                    const Json& found, const SpecLimits& limits = {});
 
+// The most trials any stage of a staged spec has (later stages counted
+// with placeholder values): what `ltsweep run` sizes its slots for.
+StatusOr<int64_t> LargestStageTrials(const std::string& yaml_text, const std::string& file_name,
+                                     const SpecLimits& limits = {});
+
 // What `ltsweep validate` prints for a staged spec: each stage, its trials
 // (later stages counted with placeholder values), what it finds and by which
 // rule, and which keys take found values.
