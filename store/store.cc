@@ -181,6 +181,7 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
     const bool finished = next == SweepState::kDone || next == SweepState::kFailed;
     stmt.Bind(SweepStateName(next), now, finished, now, sweep_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    if (finished) LTSWEEP_RETURN_IF_ERROR(FinishLastStage(db.get(), sweep_id, now));  // store/store_stages.cc
   }
   std::string message;
   if (next == SweepState::kRunning) {

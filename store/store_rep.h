@@ -80,6 +80,9 @@ Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t 
 // The stage rows of a new staged sweep: stage 0 running with its trials,
 // the others waiting (store/store_stages.cc).
 Status InsertSweepStages(sqlite::Db* db, int64_t sweep_id, const NewSweep& sweep, int64_t now);
+// A staged sweep that has ended: its last stage (running: no stage waits
+// any more) is done.
+Status FinishLastStage(sqlite::Db* db, int64_t sweep_id, int64_t now);
 // The sweep's stages, in order.
 StatusOr<std::vector<StageRecord>> ReadStages(sqlite::Db* db, int64_t sweep_id);
 

@@ -26,6 +26,15 @@ Status InsertSweepStages(sqlite::Db* db, int64_t sweep_id, const NewSweep& sweep
   return Status::Ok();
 }
 
+Status FinishLastStage(sqlite::Db* db, int64_t sweep_id, int64_t now) {
+  LTSWEEP_ASSIGN_OR_RETURN(
+      sqlite::Stmt stmt, db->Prepare("UPDATE sweep_stages SET status = 'done', found_json = '{}', finished_ms = ? "
+                                     "WHERE sweep_id = ? AND status = 'running' AND NOT EXISTS "
+                                     "(SELECT 1 FROM sweep_stages w WHERE w.sweep_id = ? AND w.status = 'waiting')"));
+  stmt.Bind(now, sweep_id, sweep_id);
+  return stmt.Run();
+}
+
 StatusOr<std::vector<StageRecord>> ReadStages(sqlite::Db* db, int64_t sweep_id) {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt stmt,
