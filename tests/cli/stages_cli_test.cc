@@ -174,6 +174,17 @@ TEST_F(StagesCliTest, NoSignalFailsTheSweepWithTheReason) {
   EXPECT_NE(Query("SELECT evidence_json FROM sweep_stages WHERE stage = 0"), "");
 }
 
+TEST_F(StagesCliTest, StageWhoseTrialFailedFailsTheSweep) {
+  // Exit 2 (invalid config) fails the range test's trial for good.
+  CliResult r = RunCli(LTSWEEP_CLI_PATH, RunArgs(WriteSpec("1.0")),
+                       {{"LTSWEEP_FAKE_SCHEME", "1"}, {"LTSWEEP_FAKE_EXIT", "2"}}, dir_.path().string());
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("stage 'range_test': its trial 1 ended failed"), std::string::npos) << r.err;
+  EXPECT_EQ(Query("SELECT status FROM sweeps WHERE id = 1"), "failed");
+  EXPECT_EQ(Query("SELECT group_concat(status, ',') FROM (SELECT status FROM sweep_stages ORDER BY stage)"),
+            "failed,skipped,skipped");
+}
+
 TEST_F(StagesCliTest, RunKilledMidSchemeResumesAndFinishes) {
   const std::string spec = WriteSpec("1.0");
   const std::string command = "exec env LTSWEEP_FAKE_SCHEME=1 LTSWEEP_FAKE_EPOCH_MS=150 " +
