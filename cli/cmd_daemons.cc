@@ -43,6 +43,7 @@ std::chrono::milliseconds DurationOrThrow(const std::string& text, const std::st
 // when given; --help shows the options' defaults.
 struct CoordinatorFlags {
   std::string db, listen, lease_ttl, heartbeat, scan, idle_retry, port_file, quarantine_cooldown, health_listen;
+  std::string http_listen, http_port_file;
   int max_message_mb = 0;
   int max_spec_kb = 0;
   int max_page_size = 0, max_watch_streams = 0;
@@ -73,6 +74,7 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
   options.db_path = flags.db;
   if (flags.listen_opt->count() > 0) options.listen = flags.listen;
   options.health_listen = flags.health_listen;
+  options.http_listen = flags.http_listen;
   OverrideDuration(flags.lease_ttl_opt, flags.lease_ttl, "--lease-ttl", &options.lease_ttl);
   OverrideDuration(flags.heartbeat_opt, flags.heartbeat, "--heartbeat", &options.heartbeat_interval);
   OverrideDuration(flags.scan_opt, flags.scan, "--scan-interval", &options.scan_interval);
@@ -103,7 +105,15 @@ coordinator::CoordinatorOptions CoordinatorOptionsFrom(const CoordinatorFlags& f
 }
 
 // Serves until SIGTERM or SIGINT.
-void RunCoordinator(const coordinator::CoordinatorOptions& options, const std::string& port_file) {
+// Writes `port` to `path` atomically (a reader never sees half a file).
+void WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << port << "\n";
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+void RunCoordinator(const coordinator::CoordinatorOptions& options, const std::string& port_file,
+                    const std::string& http_port_file) {
   sigset_t stop_signals = BlockStopSignals();
   coordinator::CoordinatorServer server(options);
   auto port = server.Start();
@@ -111,11 +121,8 @@ void RunCoordinator(const coordinator::CoordinatorOptions& options, const std::s
     throw CommandError(port.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure,
                        port.status().message());
   }
-  if (!port_file.empty()) {
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream(tmp) << *port << "\n";
-    std::rename(tmp.c_str(), port_file.c_str());
-  }
+  if (!http_port_file.empty()) WritePortFile(http_port_file, server.http_port());
+  if (!port_file.empty()) WritePortFile(port_file, *port);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   server.options().log(fmt::format("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM"));
@@ -132,6 +139,11 @@ void RegisterCoordinator(CLI::App& app) {
   cmd->add_option("--health-listen", flags->health_listen,
                   "Also serve grpc.health.v1 alone, in plain text, on this host:port (for probes that cannot "
                   "speak TLS, e.g. Kubernetes gRPC probes; default: none)");
+  cmd->add_option("--http", flags->http_listen,
+                  "Serve the live dashboard and Prometheus /metrics on this host:port, e.g. 127.0.0.1:8080 (port "
+                  "0: any free port), with the gRPC port's TLS and tokens (read role); default: none");
+  cmd->add_option("--http-port-file", flags->http_port_file,
+                  "Write the bound --http port here once serving (written before --port-file)");
   flags->lease_ttl_opt =
       cmd->add_option("--lease-ttl", flags->lease_ttl, "A lease not renewed within this long is retried elsewhere")
           ->default_str(FormatDuration(defaults.lease_ttl));
@@ -168,8 +180,10 @@ void RegisterCoordinator(CLI::App& app) {
   cmd->footer(
       "Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --tls-cert server.crt --tls-key server.key "
       "--auth-tokens tokens\n  ltsweep coordinator --db sweeps.db   (127.0.0.1:50051, plain text, no tokens)\n"
+      "  ltsweep coordinator --db sweeps.db --http 127.0.0.1:8080   (live dashboard at http://127.0.0.1:8080/, "
+      "docs/dashboard.md)\n"
       "A non-loopback --listen needs TLS or --insecure; see docs/security.md.");
-  cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file); });
+  cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file, flags->http_port_file); });
 }
 
 // "30s", "1s", "500ms": a duration as the worker's flags take it (for --help).

@@ -53,6 +53,7 @@ struct RunArgs {
   std::string spec, db = "ltsweep.db", trainer, report, gpus = "auto", memory_limit = "0";
   std::string work_dir = worker::WorkerOptions{}.work_dir;  // the worker's default
   std::string slots = "auto";
+  std::string http;  // --http: the dashboard while it runs
   int trials_per_gpu = 1;
   int threads = 0;
   bool rerun = false;
@@ -322,9 +323,11 @@ void RunLocal(const RunArgs& a) {
   // One local worker: quarantining it would only stall the run.
   co.quarantine_after = 0;
   co.log = FileLog(log_path, "coordinator");
+  co.http_listen = a.http;
   coordinator::CoordinatorServer server(co);
   auto port = server.Start();
   if (!port.ok()) throw CommandError(ExitCodeFor(port.status()), port.status().message());
+  if (!a.http.empty()) std::cerr << fmt::format("dashboard: http://127.0.0.1:{}/\n", server.http_port());
   const std::string address = fmt::format("127.0.0.1:{}", *port);
   CoordinatorClient client(address);
   const int64_t sweep_id = ResumeOrSubmit(a, yaml, server, client);
@@ -380,6 +383,9 @@ void RegisterLocalCommands(CLI::App& app) {
   cmd->add_option("--trainer", a->trainer,
                   "Trainer executable (default: ltsweep-train next to ltsweep or in the build tree, else on PATH)");
   cmd->add_option("--report", a->report, "Also write the HTML report to this file");
+  cmd->add_option("--http", a->http,
+                  "Serve the live dashboard and /metrics on this host:port while the sweep runs, e.g. "
+                  "127.0.0.1:8080 (loopback only; default: none)");
   cmd->add_option("--threads", a->threads, "--threads of each trainer (default: cores / workers)");
   cmd->add_option("--work-dir", a->work_dir, "Per-trial files, checkpoints and the daemon log (ltsweep-run.log)")
       ->capture_default_str();
@@ -391,6 +397,8 @@ void RegisterLocalCommands(CLI::App& app) {
       "Example:\n  ltsweep run sweeps/quickstart.yaml --report report.html   (slots: auto)\n"
       "  ltsweep run sweeps/quickstart.yaml --slots 2 --threads 1\n"
       "  ltsweep run sweeps/fmnist_lt_scheme.yaml   # stages: prints what each stage found; slots for the largest\n"
+      "  ltsweep run sweeps/quickstart.yaml --http 127.0.0.1:8080   (watch it at http://127.0.0.1:8080/, "
+      "docs/dashboard.md)\n"
       "Exit status: 0 when every trial succeeded (trials stopped early by the spec's early_terminate count as no "
       "failure), 1 when any failed or on Ctrl-C (run the same command again to "
       "resume), 2 for a bad spec or flags.");

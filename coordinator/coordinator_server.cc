@@ -14,6 +14,7 @@
 #include "coordinator/db_lock.h"
 #include "coordinator/grpc_services.h"
 #include "coordinator/health_server.h"
+#include "coordinator/http_routes.h"
 #include "coordinator/run_clock.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/trial_suggester.h"
@@ -60,6 +61,8 @@ struct CoordinatorServer::Impl {
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<HealthServer> health;  // with options.health_listen
   int health_port = 0;
+  std::unique_ptr<http::HttpServer> http;  // with options.http_listen
+  int http_port = 0;
   std::atomic<bool> stopping{false};
   bool shut_down = false;
 };
@@ -152,6 +155,12 @@ StatusOr<int> CoordinatorServer::StartServer() {
     m.options.log(fmt::format("health checks (grpc.health.v1 only, plain text) on {} (port {})",
                               m.options.health_listen, m.health_port));
   }
+  if (!m.options.http_listen.empty()) {
+    LTSWEEP_ASSIGN_OR_RETURN(m.http, MakeCoordinatorHttpServer(m.options, *m.store));
+    LTSWEEP_ASSIGN_OR_RETURN(m.http_port, m.http->Start());
+    m.options.log(fmt::format("dashboard and /metrics on {}://{} (port {})", m.http->scheme(), m.options.http_listen,
+                              m.http_port));
+  }
   return port;
 }
 
@@ -161,12 +170,14 @@ void CoordinatorServer::Shutdown() {
   m.shut_down = true;
   m.stopping = true;
   if (m.health) m.health->Shutdown();
+  if (m.http) m.http->Stop();
   m.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (m.scheduler) m.scheduler->Stop();
   m.options.log("stopped");
 }
 
 int CoordinatorServer::health_port() const { return impl_->health_port; }
+int CoordinatorServer::http_port() const { return impl_->http_port; }
 
 void CoordinatorServer::Wait() {
   if (impl_->server) impl_->server->Wait();

@@ -56,6 +56,8 @@ class CoordinatorServer {
 
   // The port of options.health_listen once started (0: none).
   int health_port() const;
+  // The port of options.http_listen once started (0: none).
+  int http_port() const;
   // The open store (nullptr before Start()).
   Store* store();
   const CoordinatorOptions& options() const;

@@ -29,6 +29,10 @@ struct CoordinatorOptions {
   // coordinator/health_server.h), for probes that cannot speak TLS. Empty
   // (default): none.
   std::string health_listen;
+  // The HTTP dashboard and /metrics on this host:port (--http;
+  // coordinator/http_routes.h), with the gRPC port's TLS and tokens. Empty
+  // (default): none.
+  std::string http_listen;
   // A lease not renewed within this long goes back to the queue
   // (--lease-ttl). Default 30 s.
   std::chrono::milliseconds lease_ttl{30'000};

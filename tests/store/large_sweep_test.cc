@@ -153,7 +153,7 @@ TEST_F(LargeSweepTest, CountsOfAnOlderDatabaseAreFilledByTheMigration) {
         "DROP INDEX trials_by_source; DROP TABLE sweep_trial_counts; ALTER TABLE sweeps DROP COLUMN submitting;"
         "ALTER TABLE trials DROP COLUMN epochs;"
         // Migrations after it (re-run by the reopen) are undone too.
-        "DROP TABLE IF EXISTS sweep_stages;"
+        "DROP TABLE IF EXISTS sweep_stages; DROP TABLE trial_log_chunks; DROP TABLE trial_logs;"
         "";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     // The version just before the migration that made sweep_trial_counts.
