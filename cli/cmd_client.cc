@@ -20,6 +20,7 @@
 #include "cli/coordinator_client.h"
 #include "cli/security_flags.h"
 #include "cli/progress.h"
+#include "common/config_schema.h"
 #include "common/utc_time.h"
 #include "report/table_format.h"
 
@@ -203,6 +204,19 @@ void RegisterWorkers(CLI::App& app) {
   });
 }
 
+// "stage 1 range_test (find lr_bounds): done, 1 trial(s); found {...}".
+std::string StageLine(const v1::SweepStage& st) {
+  std::string line = fmt::format("stage {} {}{}: {}, {} trial(s)", st.stage() + 1, st.name(),
+                                 st.find().empty() ? "" : " (find " + st.find() + ")", st.state(), st.trials());
+  if (!st.found_json().empty() && st.found_json() != "{}") line += "; found " + st.found_json();
+  if (!st.error().empty()) line += "; " + st.error();
+  if (!st.evidence_json().empty()) {
+    const Json evidence = Json::parse(st.evidence_json(), nullptr, false);
+    if (evidence.is_object() && evidence.contains("rule")) line += "\n        rule: " + evidence["rule"].get<std::string>();
+  }
+  return line;
+}
+
 void RegisterStatus(CLI::App& app) {
   struct Args {
     int64_t sweep = 0;
@@ -212,7 +226,9 @@ void RegisterStatus(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("status", "Progress per sweep (trial counts, ETA) and per worker");
   cmd->add_option("SWEEP", a->sweep, "Only this sweep (default: every sweep)");
   AddCoordinatorOption(cmd, a->coordinator);
-  cmd->footer("Example:\n  ltsweep status\n  ltsweep status 3 --coordinator head:50051");
+  cmd->footer(
+      "Example:\n  ltsweep status\n  ltsweep status 3 --coordinator head:50051\n"
+      "A staged sweep (stages:) lists its stages: state, trials, the values each found and the rule's numbers.");
   cmd->callback([a] {
     CoordinatorClient client = Connect(a->coordinator);
     std::vector<v1::SweepInfo> sweeps;
@@ -229,6 +245,7 @@ void RegisterStatus(CLI::App& app) {
       auto p = ValueOrThrow(tracker.Poll(client));
       for (const auto& line : ProgressLines(p)) std::cout << "  " << line << "\n";
       if (!s.waiting().empty()) std::cout << "    waiting: " << s.waiting() << "\n";
+      for (const auto& st : s.stages()) std::cout << "    " << StageLine(st) << "\n";
     }
     auto workers = ValueOrThrow(client.ListWorkers());
     std::cout << "workers:\n";

@@ -35,6 +35,7 @@
 #include "report/table_format.h"
 #include "spec/bayes.h"
 #include "spec/expand.h"
+#include "spec/stages.h"
 #include "store/store.h"
 #include "worker/gpu_detect.h"
 #include "worker/lease_validation.h"
@@ -118,6 +119,26 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   out.close();
   if (!out) throw CommandError(kExitFailure, fmt::format("cannot write the report to {}", report_path));
   std::cout << "\nreport: " << report_path << "\n";
+}
+
+// A staged sweep's stages and what each found, on stdout; throws (exit 1)
+// naming the stage when one failed.
+void PrintStagesOrThrow(const std::string& db_path, int64_t sweep_id) {
+  StoreOptions store_options;
+  store_options.read_only = true;
+  auto store = Store::Open(db_path, store_options);
+  ThrowIfError(store.status());
+  auto stages = (*store)->ListStages(sweep_id);
+  ThrowIfError(stages.status());
+  std::cout << "\nstages:\n";
+  for (const StageRecord& s : *stages) {
+    std::cout << fmt::format("  {}. {}: {}, {} trial(s){}\n", s.stage + 1, s.name, s.state, s.n_trials,
+                             s.found_json.empty() || s.found_json == "{}" ? "" : "; found " + s.found_json);
+    if (!s.error.empty()) {
+      throw CommandError(kExitFailure, fmt::format("sweep {} failed at stage {} ({}): {}", sweep_id, s.stage + 1,
+                                                   s.name, s.error));
+    }
+  }
 }
 
 // The local worker's slots for this spec (worker/slot_layout.h), printed
@@ -281,8 +302,13 @@ void RunLocal(const RunArgs& a) {
   // The data is on this machine: check its paths too.
   auto expanded = spec::ValidateSweepTextOrSample(yaml, a.spec);  // bayes: a sample of its trials
   ThrowIfError(expanded.status());
-  const worker::LocalSlotChoice slots =
-      LocalSlotsOrThrow(a, yaml, static_cast<int64_t>(expanded->trials.size()));
+  int64_t most_trials = static_cast<int64_t>(expanded->trials.size());
+  if (yaml.find("stages:") != std::string::npos) {  // a staged spec: the largest stage (spec/stages.h)
+    auto largest = spec::LargestStageTrials(yaml, a.spec);
+    ThrowIfError(largest.status());
+    most_trials = *largest;
+  }
+  const worker::LocalSlotChoice slots = LocalSlotsOrThrow(a, yaml, most_trials);
   std::cerr << "slots: " << slots.text << "\n";
   std::error_code ec;
   fs::create_directories(a.work_dir, ec);
@@ -329,6 +355,7 @@ void RunLocal(const RunArgs& a) {
   ThrowIfError(end.error);
   PrintResults(a.db, sweep_id, a.report);
   const SweepProgress& p = end.progress;
+  if (!p.stage.empty()) PrintStagesOrThrow(a.db, sweep_id);
   if (p.failed > 0 || p.cancelled > 0) {
     throw CommandError(kExitFailure, fmt::format("{} of {} trials failed (see `ltsweep trial ID --db {}`)",
                                                  p.failed + p.cancelled, p.total, a.db));
@@ -369,6 +396,7 @@ void RegisterLocalCommands(CLI::App& app) {
   cmd->footer(
       "Example:\n  ltsweep run sweeps/quickstart.yaml --report report.html   (slots: auto)\n"
       "  ltsweep run sweeps/quickstart.yaml --slots 2 --threads 1\n"
+      "  ltsweep run sweeps/fmnist_lt_scheme.yaml   # stages: prints what each stage found; slots for the largest\n"
       "  ltsweep run sweeps/quickstart.yaml --http 127.0.0.1:8080   (watch it at http://127.0.0.1:8080/, "
       "docs/dashboard.md)\n"
       "Exit status: 0 when every trial succeeded (trials stopped early by the spec's early_terminate count as no "

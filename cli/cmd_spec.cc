@@ -1,5 +1,6 @@
 // `ltsweep validate` and `ltsweep expand`: check a sweep spec and print its
 // trials, without a coordinator.
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "spec/config_doc.h"
 #include "spec/expand.h"
 #include "spec/schedule_checks.h"
+#include "spec/stages.h"
 #include "spec/sweep_spec.h"
 
 namespace ltsweep::cli {
@@ -24,6 +26,7 @@ struct SpecArgs {
   int64_t max_trials = spec::ExpandOptions{}.max_trials;
   bool no_check_paths = false;
   bool print_schema = false;
+  std::string text;  // the spec's text, kept by Load for a staged spec
 };
 
 void AddCommonOptions(CLI::App* cmd, SpecArgs* args) {
@@ -34,16 +37,21 @@ void AddCommonOptions(CLI::App* cmd, SpecArgs* args) {
                 "Do not check that data.root folders exist (when the data lives on the workers only)");
 }
 
-// Reads and parses the spec; "-" reads standard input.
-spec::SweepSpec Load(const SpecArgs& args) {
+// Reads and parses the spec; "-" reads standard input. A staged spec's text
+// is kept in args.text (spec::DescribeStages reads it again).
+spec::SweepSpec Load(SpecArgs& args) {
   StatusOr<spec::SweepSpec> parsed = [&]() -> StatusOr<spec::SweepSpec> {
     if (args.path == "-") {
-      std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-      return spec::ParseSweepSpec(text, "<stdin>");
+      args.text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      return spec::ParseSweepSpec(args.text, "<stdin>");
     }
     return spec::LoadSweepSpecFile(args.path);
   }();
   ThrowIfError(parsed.status());
+  if (!parsed->stages.empty() && args.path != "-") {  // within the size limit: it parsed
+    std::ifstream in(args.path, std::ios::binary);
+    args.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   return std::move(parsed).value();
 }
 
@@ -56,14 +64,14 @@ spec::ExpandOptions Options(const SpecArgs& args) {
 
 // Reads, parses and expands the spec (a bayes spec is refused: its trials
 // are not known in advance).
-std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(const SpecArgs& args) {
+std::pair<spec::SweepSpec, spec::ExpandedSweep> LoadAndExpand(SpecArgs& args) {
   spec::SweepSpec parsed = Load(args);
   auto expanded = spec::ExpandSweep(parsed, Options(args));
   ThrowIfError(expanded.status());
   return {std::move(parsed), std::move(expanded).value()};
 }
 
-void RunValidate(const SpecArgs& args) {
+void RunValidate(SpecArgs& args) {
   if (args.print_schema) {
     std::cout << spec::RenderConfigKeyTable();
     return;
@@ -78,11 +86,17 @@ void RunValidate(const SpecArgs& args) {
   }
   auto expanded = spec::ExpandSweep(parsed, Options(args));
   ThrowIfError(expanded.status());
+  if (!parsed.stages.empty()) std::cout << "stage 1 (" << parsed.stages[0].name << "):\n";
   std::cout << spec::SummarizeSweep(parsed, *expanded);
+  if (!parsed.stages.empty()) {
+    auto plan = spec::DescribeStages(args.text, parsed.file_name);
+    ThrowIfError(plan.status());
+    std::cout << *plan;
+  }
   for (const std::string& w : spec::DeferralWarnings(*expanded)) std::cerr << "ltsweep: warning: " << w << "\n";
 }
 
-void RunExpand(const SpecArgs& args) {
+void RunExpand(SpecArgs& args) {
   auto [sweep, expanded] = LoadAndExpand(args);
   for (const auto& trial : expanded.trials) {
     std::cout << fmt::format("{{\"hash\":\"{}\",\"config\":{}}}\n", trial.hash, CanonicalJson(trial.config));
@@ -90,6 +104,12 @@ void RunExpand(const SpecArgs& args) {
   std::cout.flush();
   std::cerr << fmt::format("ltsweep: {} trials from {} ({} duplicates collapsed)\n", expanded.trials.size(),
                            args.path, expanded.collapsed);
+  if (sweep.stages.size() > 1) {
+    std::cerr << fmt::format("ltsweep: these are stage 1's ({}); stages 2..{} depend on what the stages before "
+                             "them find, so their trials are made while the sweep runs (ltsweep validate shows "
+                             "the plan)\n",
+                             sweep.stages[0].name, sweep.stages.size());
+  }
 }
 
 }  // namespace
@@ -105,6 +125,7 @@ void RegisterSpecCommands(CLI::App& app) {
   validate->footer(
       "Example:\n  ltsweep validate sweeps/quickstart.yaml\n  ltsweep validate big_sweep.yaml --max-trials 500000\n"
       "  ltsweep validate sweeps/fmnist_lt_bayes.yaml   # method: bayes: prints the space, run_cap, start-up trials\n\n"
+      "  ltsweep validate sweeps/fmnist_lt_scheme.yaml  # stages: what each stage runs, finds and takes\n\n"
       "Warnings (stderr, exit status still 0): DRW/DRS (method.drw_epoch) starting before the learning rate's\n"
       "first drop, as the reference never does; each distinct warning once.\n"
       "Exit status: 0 valid, 2 invalid (the error names the file, line and key).\n");
@@ -118,7 +139,8 @@ void RegisterSpecCommands(CLI::App& app) {
       "Example:\n  ltsweep expand sweeps/quickstart.yaml > trials.jsonl\n"
       "  ltsweep expand sweeps/quickstart.yaml | head -1 | jq .config.method\n\n"
       "Each line is {\"hash\": SHA-256 of the canonical config, \"config\": the fully resolved trial config}.\n"
-      "A method: bayes spec is refused: its trials are chosen while it runs (see ltsweep validate).\n");
+      "A method: bayes spec is refused: its trials are chosen while it runs (see ltsweep validate).\n"
+      "A staged spec (stages:) prints stage 1's trials; the later stages' depend on what it finds.\n");
   expand->callback([expand_args] { RunExpand(*expand_args); });
 }
 

@@ -84,6 +84,19 @@ StatusOr<SweepProgress> ProgressTracker::Poll(CoordinatorClient& client) {
   p.cancelled = sweep.trials_cancelled();
   p.stopped = sweep.trials_stopped();
   p.run_cap = sweep.run_cap();
+  // The stage running (or failed), else the last one that ran.
+  int shown = -1;
+  for (const auto& st : sweep.stages()) {
+    if (st.state() == "running" || st.state() == "failed") {
+      shown = st.stage();
+      break;
+    }
+    if (st.state() == "done") shown = st.stage();
+  }
+  if (shown >= 0) {
+    const auto& st = sweep.stages(shown);
+    p.stage = fmt::format("stage {}/{} {} {}", st.stage() + 1, sweep.stages_size(), st.name(), st.state());
+  }
   if (p.running > 0) {
     LTSWEEP_ASSIGN_OR_RETURN(p.running_trials, ReadRunningTrials(client, sweep_id_));
   }
@@ -134,6 +147,7 @@ std::vector<std::string> ProgressLines(const SweepProgress& p) {
       fmt::format("sweep {} ({}): {}/{} done", p.sweep_id, p.name, p.succeeded + p.stopped, p.total);
   if (p.reused > 0) summary += fmt::format(" ({} reused)", p.reused);
   if (p.run_cap > 0) summary += fmt::format(", {}/{} created (bayes)", p.total, p.run_cap);
+  if (!p.stage.empty()) summary += ", " + p.stage;
   if (p.stopped > 0) summary += fmt::format(" ({} stopped early)", p.stopped);
   summary += fmt::format(", {} running, {} queued, {} failed", p.running, p.queued, p.failed);
   if (p.cancelled > 0) summary += fmt::format(", {} cancelled", p.cancelled);

@@ -48,6 +48,9 @@ struct SweepProgress {
   // trials exist from the start).
   int run_cap = 0;
   int expected = 0;  // trials submitted (total counts those in so far while "submitting")
+  // A staged sweep (stages:): "stage 2/3 plateau"; its later stages' trials
+  // do not exist yet, so only the sweep's state says it ended.
+  std::string stage;
   std::vector<RunningTrial> running_trials;
   int64_t epochs_total = 0;  // over unfinished and this-run-finished trials
   int64_t epochs_done = 0;
@@ -57,6 +60,7 @@ struct SweepProgress {
   // Every trial is terminal (or the sweep says it ended).
   bool Finished() const {
     if (state == "submitting") return false;
+    if (!stage.empty()) return state == "done" || state == "failed" || state == "cancelled";
     return state == "done" || state == "failed" || state == "cancelled" ||
            (total > 0 && queued + running == 0 && total >= run_cap);
   }

@@ -45,6 +45,7 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
   sweep.rerun = sweep_spec.rerun || request.force_rerun();
   sweep.metric_name = sweep_spec.metric.name;
   sweep.metric_goal = sweep_spec.metric.goal;
+  for (const spec::StageSpec& s : sweep_spec.stages) sweep.stages.push_back({s.name, spec::StageFindName(s.find)});
   sweep.trials.reserve(expanded.trials.size());
   for (const auto& t : expanded.trials) sweep.trials.push_back(NewTrial{t.hash, t.config.dump()});
   LTSWEEP_ASSIGN_OR_RETURN(CreatedSweep created, store_.CreateSweep(sweep));
@@ -72,6 +73,8 @@ Status ClientHandler::SubmitSweep(const v1::SubmitSweepRequest& request, v1::Sub
 Status ClientHandler::GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo* response) {
   LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
   FillSweepInfo(info, response);
+  LTSWEEP_ASSIGN_OR_RETURN(auto stages, store_.ListStages(request.sweep_id()));
+  FillSweepStages(stages, response);
   if (auto kinds = store_.AliveSlotKinds(); kinds.ok()) AnnotateWaiting(*kinds, response);
   return Status::Ok();
 }
@@ -81,6 +84,8 @@ Status ClientHandler::ListSweeps(const v1::ListSweepsRequest&, v1::ListSweepsRes
   auto kinds = store_.AliveSlotKinds();
   for (const auto& s : sweeps) {
     FillSweepInfo(s, response->add_sweeps());
+    LTSWEEP_ASSIGN_OR_RETURN(auto stages, store_.ListStages(s.sweep.id));
+    FillSweepStages(stages, response->mutable_sweeps(response->sweeps_size() - 1));
     if (kinds.ok()) AnnotateWaiting(*kinds, response->mutable_sweeps(response->sweeps_size() - 1));
   }
   return Status::Ok();

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config_schema.h"
 #include "store/metric_history.h"
 
 namespace ltsweep::coordinator {
@@ -11,6 +12,24 @@ namespace ltsweep::coordinator {
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())), status.message());
+}
+
+void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out) {
+  for (const StageRecord& r : stages) {
+    v1::SweepStage* st = out->add_stages();
+    st->set_stage(r.stage);
+    st->set_name(r.name);
+    st->set_find(r.find);
+    st->set_state(r.state);
+    st->set_trials(r.n_trials);
+    st->set_found_json(r.found_json);
+    st->set_error(r.error);
+    Json evidence = Json::parse(r.evidence_json.empty() ? "{}" : r.evidence_json, nullptr, false);
+    if (evidence.is_object()) {
+      evidence.erase("curve");
+      st->set_evidence_json(evidence.dump());
+    }
+  }
 }
 
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {

@@ -20,6 +20,8 @@ namespace ltsweep::coordinator {
 grpc::Status ToGrpcStatus(const Status& status);
 
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out);
+// A staged sweep's stages (the evidence without its curve).
+void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out);
 void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
 void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
 void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out);

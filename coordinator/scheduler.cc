@@ -42,7 +42,7 @@ Status Scheduler::Scan() {
   for (const std::string& w : lost) {
     options_.log(fmt::format("worker lost: {} (silent for {} ms)", w, options_.worker_lost_after.count()));
   }
-  return Status::Ok();
+  return stages_.Tick().status();
 }
 
 void Scheduler::Start() {

@@ -1,7 +1,8 @@
 // Scheduler: the coordinator's background loop. Every scan_interval it takes
 // back expired leases (the trial goes back to the queue as the next attempt,
 // or fails after max_attempts), ends quarantines whose cool-down is over and
-// marks silent workers lost, logging one line per change. The policy itself (priorities, FIFO, fencing) is the
+// marks silent workers lost, and moves staged sweeps to their next stage
+// (coordinator/stage_runner.h), logging one line per change. The policy itself (priorities, FIFO, fencing) is the
 // store's; this loop only moves time forward.
 //
 // Ownership: borrows the Store and the options. Thread-safety: Tick() may be
@@ -15,13 +16,15 @@
 
 #include "common/status.h"
 #include "coordinator/options.h"
+#include "coordinator/stage_runner.h"
 #include "store/store.h"
 
 namespace ltsweep::coordinator {
 
 class Scheduler {
  public:
-  Scheduler(Store& store, const CoordinatorOptions& options) : store_(store), options_(options) {}
+  Scheduler(Store& store, const CoordinatorOptions& options)
+      : store_(store), options_(options), stages_(store, options.log) {}
   ~Scheduler() { Stop(); }
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -41,6 +44,7 @@ class Scheduler {
 
   Store& store_;
   const CoordinatorOptions& options_;
+  StageRunner stages_;  // staged sweeps: the next stage when one has ended
   std::atomic<bool> resume_leases_{false};
   std::mutex mu_;
   std::condition_variable cv_;

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "report/stage_charts.h"
 #include "report/html_parts.h"
 #include "report/parallel_coords.h"
 #include "report/svg.h"
@@ -214,6 +215,7 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   out += "<meta charset=\"utf-8\"/>\n<title>" + H(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   out += "<h1>" + H(title) + "</h1>\n";
   out += SummarySection(history, ro);
+  out += StagesSectionHtml(history.stages);  // report/stage_charts.h
   const size_t max_rows = static_cast<size_t>(std::max(1, options.max_table_rows));
   out += ResultsSection(table, ro, max_rows);
   if (table.ok() && table->rows.size() <= max_rows) {

@@ -16,6 +16,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "spec/document_check.h"
+#include "spec/stage_parser.h"
+#include "spec/stages.h"
 #include "spec/sweep_spec.h"
 #include "spec/text_checks.h"
 #include "spec/yaml_util.h"
@@ -32,7 +34,7 @@ using internal::YamlToJson;
 
 const std::vector<std::string> kTopKeys = {"name",   "description", "method",  "metric",       "parameters",
                                            "run_cap", "early_terminate", "config", "seeds", "max_attempts",
-                                           "resources", "priority", "rerun", "seed"};
+                                           "resources", "priority", "rerun", "seed", "stages"};
 const std::vector<std::string> kParamKeys = {"value", "values", "distribution", "min", "max", "q", "parameters"};
 const std::vector<std::string> kDistributions = {"categorical", "uniform", "log_uniform_values", "int_uniform",
                                                  "q_uniform"};
@@ -715,7 +717,8 @@ Status MalformedYaml(const std::string& file, const YAML::Exception& e) {
 
 // The checks of text, document and spec, in that order; may throw
 // std::bad_alloc.
-StatusOr<SweepSpec> ParseChecked(const std::string& text, const std::string& file, const SpecLimits& limits) {
+StatusOr<SweepSpec> ParseChecked(const std::string& text, const std::string& file, const SpecLimits& limits,
+                                  int stage_index = 0, const Json* found = nullptr) {
   LTSWEEP_RETURN_IF_ERROR(internal::CheckSpecText(text, file, limits));
   YAML::Node root;
   try {
@@ -725,10 +728,18 @@ StatusOr<SweepSpec> ParseChecked(const std::string& text, const std::string& fil
     return InvalidArgumentError(fmt::format("{}:{}: nested too deeply for the YAML parser; the limit is {} levels",
                                             file, e.mark.line >= 0 ? e.mark.line + 1 : 1, limits.max_depth));
   } catch (const YAML::Exception& e) {
-    return MalformedYaml(file, e);
+    Status bad = MalformedYaml(file, e);
+    if (text.find("${") == std::string::npos) return bad;
+    return InvalidArgumentError(bad.message() + " (a ${stage.value} inside { } or [ ] must be quoted)");
   }
   try {
     LTSWEEP_RETURN_IF_ERROR(internal::CheckDocument(root, file, limits));
+    const YAML::Node& const_root = root;
+    if (const_root.IsMap() && const_root["stages"]) {  // spec/stages.h
+      return internal::ParseStaged(root, file, stage_index, found,
+                                   [&](const YAML::Node& stage) { return Parser(file, limits).Parse(stage); });
+    }
+    if (found != nullptr) return InvalidArgumentError(file + ": not a staged spec (it has no stages:)");
     return Parser(file, limits).Parse(root);
   } catch (const YAML::Exception& e) {
     return MalformedYaml(file, e);
@@ -761,6 +772,17 @@ StatusOr<SweepSpec> ParseSweepSpec(const std::string& yaml_text, const std::stri
                                    const SpecLimits& limits) {
   try {
     return ParseChecked(yaml_text, file_name, limits);
+  } catch (const std::bad_alloc&) {
+    return internal::OutOfMemoryError(file_name, "parsing");
+  } catch (const std::length_error&) {
+    return internal::OutOfMemoryError(file_name, "parsing");
+  }
+}
+
+StatusOr<SweepSpec> ParseStageSpec(const std::string& yaml_text, const std::string& file_name, int stage_index,
+                                   const Json& found, const SpecLimits& limits) {
+  try {
+    return ParseChecked(yaml_text, file_name, limits, stage_index, &found);
   } catch (const std::bad_alloc&) {
     return internal::OutOfMemoryError(file_name, "parsing");
   } catch (const std::length_error&) {

@@ -24,6 +24,7 @@
 #include "common/config_schema.h"
 #include "common/status.h"
 #include "spec/spec_limits.h"
+#include "spec/stage_spec.h"
 
 namespace ltsweep::spec {
 
@@ -105,6 +106,14 @@ struct SweepSpec {
   int64_t priority = 0;
   bool rerun = false;   // re-run configs whose hash already succeeded
   uint64_t search_seed = 0;  // `seed`: seeds random and bayes search
+
+  // `stages:` (spec/stages.h): every stage, in order, and which of them this
+  // spec is. A staged spec parses as its stage stage_index (0 from
+  // ParseSweepSpec): base config merged with the stage's config, the stage's
+  // parameters and seeds, earlier stages' found values filled in. Empty:
+  // not a staged sweep.
+  std::vector<StageSpec> stages;
+  int stage_index = 0;
 
   // Lines of some keys, for errors found after parsing (0 when absent).
   int parameters_line = 0;

@@ -326,6 +326,29 @@ ALTER TABLE attempts ADD COLUMN blas_threads INTEGER;
 ALTER TABLE attempts ADD COLUMN device TEXT;
 )sql";
 
+// Staged sweeps (issue 13, `stages:`): one row per stage of a sweep; what
+// each stage found (values and the rule's evidence) once it is done. The
+// trials of a stage are the sweep's ordinals [first_ordinal, first_ordinal +
+// n_trials). A sweep with a 'waiting' stage stays open.
+const char kMigrationStages[] = R"sql(
+CREATE TABLE sweep_stages (
+  sweep_id      INTEGER NOT NULL REFERENCES sweeps (id) ON DELETE CASCADE,
+  stage         INTEGER NOT NULL CHECK (stage >= 0),
+  name          TEXT    NOT NULL,
+  find          TEXT    NOT NULL CHECK (find IN ('', 'lr_bounds', 'plateau')),
+  status        TEXT    NOT NULL CHECK (status IN ('waiting', 'running', 'done', 'failed', 'skipped')),
+  first_ordinal INTEGER NOT NULL DEFAULT 0,
+  n_trials      INTEGER NOT NULL DEFAULT 0,
+  found_json    TEXT,
+  evidence_json TEXT,
+  error         TEXT,
+  started_ms    INTEGER,
+  finished_ms   INTEGER,
+  PRIMARY KEY (sweep_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX sweep_stages_running ON sweep_stages (sweep_id) WHERE status = 'running';
+)sql";
+
 // Trial logs (issue 16): the last kTrialLogKeepBytes (1 MiB) of each
 // attempt's trainer stderr (common/trial_logs.h), shipped by the worker in
 // chunks with ReportMetrics.
@@ -373,7 +396,8 @@ const std::vector<std::string>& Migrations() {
                                                          kMigrationSchedDevices,
                                                          kMigrationAttemptRuntime,
                                                          kMigrationLargeSweeps,
-                                                         kMigrationTrialLogs};
+                                                         kMigrationTrialLogs,
+                                                         kMigrationStages};
   return kMigrations;
 }
 

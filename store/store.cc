@@ -141,7 +141,9 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
              "EXISTS (SELECT 1 FROM trials WHERE sweep_id = ?1 AND "
              "status IN ('leased', 'running')) OR "
              "EXISTS (SELECT 1 FROM sweep_search x JOIN sweeps s ON s.id = x.sweep_id "
-             "WHERE x.sweep_id = ?1 AND x.exhausted = 0 AND x.run_cap > s.n_trials)"));
+             "WHERE x.sweep_id = ?1 AND x.exhausted = 0 AND x.run_cap > s.n_trials) OR "
+             // A staged sweep stays open until its last stage has its trials.
+             "EXISTS (SELECT 1 FROM sweep_stages WHERE sweep_id = ?1 AND status = 'waiting')"));
   bool started = false;
   int good = 0, total = 0;
   if (open) {
@@ -179,6 +181,7 @@ Status Store::Rep::RollUpSweep(int64_t sweep_id) {
     const bool finished = next == SweepState::kDone || next == SweepState::kFailed;
     stmt.Bind(SweepStateName(next), now, finished, now, sweep_id);
     LTSWEEP_RETURN_IF_ERROR(stmt.Run());
+    if (finished) LTSWEEP_RETURN_IF_ERROR(FinishLastStage(db.get(), sweep_id, now));  // store/store_stages.cc
   }
   std::string message;
   if (next == SweepState::kRunning) {

@@ -226,6 +226,35 @@ struct NewSweep {
     int64_t run_cap = 0;        // >= 1
   };
   std::optional<Search> search;
+  // A staged sweep (`stages:`): every stage in order; `trials` are stage
+  // 0's, the others' are made by AdvanceStage. Empty: not staged.
+  struct Stage {
+    std::string name;
+    std::string find;  // "", "lr_bounds" or "plateau"
+  };
+  std::vector<Stage> stages = {};
+};
+
+// A stage whose trials have all ended (Store::StagesToAdvance): its rule
+// can run, then AdvanceStage or FailStage.
+struct StageToAdvance {
+  int64_t sweep_id = 0;
+  int stage = 0;
+  bool last = false;               // no stage after it
+  std::string spec_yaml;           // the sweep's spec
+  std::string sweep_name;
+  std::vector<int64_t> trial_ids;  // the stage's trials, by ordinal
+  std::vector<StageRecord> stages; // every stage of the sweep (found values so far)
+};
+
+// What a finished stage found, and the next stage's trials (none after the
+// last stage).
+struct StageAdvance {
+  int64_t sweep_id = 0;
+  int stage = 0;
+  std::string found_json = "{}";
+  std::string evidence_json = "{}";
+  std::vector<NewTrial> next_trials;
 };
 
 // One page of a sweep's trials (Store::ListTrialsPage), by ordinal.
@@ -625,6 +654,28 @@ class Store {
   // The sweep and the histories of its trials, by ordinal, all read in one
   // transaction. NOT_FOUND ("unknown sweep N in PATH") for an unknown id.
   StatusOr<SweepHistory> GetSweepHistory(int64_t sweep_id);
+
+  // --- Staged sweeps (store/store_stages.cc) ---------------------------------
+  //
+  // A sweep created with NewSweep::stages stays open while a stage is
+  // waiting. The coordinator (coordinator/stage_runner.h) polls
+  // StagesToAdvance, runs the stage's rule and records the result with
+  // AdvanceStage (found values, evidence, and the next stage's trials, in
+  // one transaction) or FailStage. All state is here: a coordinator killed
+  // between stages finds the same stage to advance when it restarts.
+
+  // The sweep's stages, in order (empty for a sweep without stages).
+  StatusOr<std::vector<StageRecord>> ListStages(int64_t sweep_id);
+  // Running stages of sweeps not cancelled whose trials have all ended.
+  StatusOr<std::vector<StageToAdvance>> StagesToAdvance();
+  // Marks the stage done with what it found and, unless it is the last,
+  // inserts the next stage's trials (linking configs that already succeeded
+  // unless the sweep reruns) and starts it. FAILED_PRECONDITION when the
+  // stage is not running (already advanced: nothing written).
+  StatusOr<CreatedSweep> AdvanceStage(const StageAdvance& advance);
+  // Marks the running stage failed with `error`, the stages after it
+  // skipped, and the sweep failed (event sweep_failed naming the stage).
+  Status FailStage(int64_t sweep_id, int stage, const std::string& error, const std::string& evidence_json);
 
   // Every worker, by id, with the trials it holds now.
   StatusOr<std::vector<WorkerInfo>> ListWorkers();

@@ -59,6 +59,7 @@ StatusOr<SweepHistory> GetSweepHistoryTxn(sqlite::Db* db, int64_t sweep_id) {
     LTSWEEP_ASSIGN_OR_RETURN(TrialHistory h, ReadTrialHistory(db, std::move(trial)));
     out.trials.push_back(std::move(h));
   }
+  LTSWEEP_ASSIGN_OR_RETURN(out.stages, ReadStages(db, sweep_id));
   return out;
 }
 

@@ -81,6 +81,21 @@ StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial);
 // sweep_trial_counts (kept by triggers).
 StatusOr<TrialCounts> ReadTrialCounts(sqlite::Db* db, int64_t sweep_id);
 
+// Inserts trials [first, last) of `sweep` into sweep `created.sweep_id` with
+// ordinals ordinal_base + i, linking those whose config already succeeded
+// (unless rerun), and counts them in `created` (store/store_submit.cc).
+Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t last, int64_t now,
+                    CreatedSweep& created, int64_t ordinal_base = 0);
+
+// The stage rows of a new staged sweep: stage 0 running with its trials,
+// the others waiting (store/store_stages.cc).
+Status InsertSweepStages(sqlite::Db* db, int64_t sweep_id, const NewSweep& sweep, int64_t now);
+// A staged sweep that has ended: its last stage (running: no stage waits
+// any more) is done.
+Status FinishLastStage(sqlite::Db* db, int64_t sweep_id, int64_t now);
+// The sweep's stages, in order.
+StatusOr<std::vector<StageRecord>> ReadStages(sqlite::Db* db, int64_t sweep_id);
+
 struct Store::Rep {
   Rep(std::unique_ptr<sqlite::Db> db_in, Clock* clock_in, std::optional<uint64_t> seed,
       int max_group, sqlite::ReadPoolOptions read_options)

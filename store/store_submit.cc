@@ -108,14 +108,14 @@ StatusOr<int64_t> InsertSweepRow(sqlite::Db* db, const NewSweep& sweep, bool sub
     search.Bind(sweep_id, sweep.search->method, static_cast<int64_t>(sweep.search->seed), sweep.search->run_cap);
     LTSWEEP_RETURN_IF_ERROR(search.Run());
   }
+  if (!sweep.stages.empty()) LTSWEEP_RETURN_IF_ERROR(InsertSweepStages(db, sweep_id, sweep, now));
   return sweep_id;
 }
 
-// Inserts trials [first, last) of `sweep` into sweep `created.sweep_id`,
-// linking those whose config already succeeded (unless rerun), and counts
-// them in `created`.
+}  // namespace
+
 Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t last, int64_t now,
-                    CreatedSweep& created) {
+                    CreatedSweep& created, int64_t ordinal_base) {
   LTSWEEP_ASSIGN_OR_RETURN(
       sqlite::Stmt find_done,
       db->Prepare("SELECT id, best_metric, last_metric, best_epoch FROM trials "
@@ -144,7 +144,7 @@ Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t 
     }
     std::optional<int64_t> finished;
     if (source) finished = now;
-    insert.Bind(created.sweep_id, static_cast<int64_t>(i), trial.config_json, trial.config_hash,
+    insert.Bind(created.sweep_id, ordinal_base + static_cast<int64_t>(i), trial.config_json, trial.config_hash,
                 source ? "linked" : "queued", source, best, last_metric, best_epoch, now, now,
                 finished);
     LTSWEEP_RETURN_IF_ERROR(insert.Run());
@@ -153,6 +153,8 @@ Status InsertTrials(sqlite::Db* db, const NewSweep& sweep, size_t first, size_t 
   }
   return Status::Ok();
 }
+
+namespace {
 
 // FAILED_PRECONDITION unless the sweep exists and is still submitting (a
 // rollback may have removed it).

@@ -318,10 +318,29 @@ struct TrialHistory {
   std::vector<EarlyStopRecord> early_stop;
 };
 
+// One stage of a staged sweep (`stages:`, spec/stages.h; table
+// sweep_stages, store/store_stages.cc). Its trials are the sweep's ordinals
+// [first_ordinal, first_ordinal + n_trials).
+struct StageRecord {
+  int64_t sweep_id = 0;
+  int stage = 0;              // 0-based, in spec order
+  std::string name;
+  std::string find;           // "" (runs only), "lr_bounds" or "plateau"
+  std::string state;          // waiting | running | done | failed | skipped
+  int64_t first_ordinal = 0;
+  int n_trials = 0;
+  std::string found_json;     // the values found ({"min_lr": ..}); "" until done
+  std::string evidence_json;  // the rule's numbers and the curve it read; ""
+  std::string error;          // why the stage failed
+  std::optional<int64_t> started_ms;
+  std::optional<int64_t> finished_ms;
+};
+
 // A sweep with the histories of its trials, by ordinal.
 struct SweepHistory {
   SweepRecord sweep;
   std::vector<TrialHistory> trials;
+  std::vector<StageRecord> stages;  // a staged sweep's stages, in order (else empty)
 };
 
 // The inputs of one early-termination decision (Store::GetSweepCurves).

@@ -71,6 +71,18 @@
 //                                 drw or drs has val_error + 0.6 before
 //                                 method.drw_epoch and val_error * 0.2 from it
 //                                 on (early-termination tests)
+//   LTSWEEP_FAKE_SCHEME=1         the curves the staged-sweep rules read
+//                                 (spec/stages.h), deterministic, no noise:
+//                                 train.lr_schedule.type range_test -> lr
+//                                 rises min_lr..max_lr over the run and
+//                                 val_error = 1 - accuracy(lr at the epoch's
+//                                 end): 0.1 below lr 0.05, rising to 0.85 at
+//                                 0.4, flat to 0.6, down to 0.1 at 0.9;
+//                                 constant -> val_error falls until epoch
+//                                 K = clamp(round(2 / lr), 2, 50), then
+//                                 rises 0.004 per epoch while train_loss
+//                                 keeps falling. Epoch events carry
+//                                 "iterations": 1000.
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
 #include <fcntl.h>
 #include <signal.h>
@@ -409,7 +421,27 @@ int main(int argc, char** argv) {
   const std::string defer = method.value("defer", std::string("none"));
   const bool drw_curve = !Env("LTSWEEP_FAKE_DRW_CURVE").empty() && (defer == "drw" || defer == "drs");
   const int drw_epoch = method.value("drw_epoch", 0);
+  const bool scheme = Env("LTSWEEP_FAKE_SCHEME") == "1";
+  const Json schedule = config.value("train", Json::object()).value("lr_schedule", Json::object());
+  const std::string schedule_type = schedule.value("type", std::string("reference"));
+  const double min_lr = schedule.value("min_lr", 0.001), max_lr = schedule.value("max_lr", 0.1);
+  auto scheme_lr = [&](int e, bool end) {  // the range test's lr at an epoch's first or last step
+    if (schedule_type != "range_test") return lr;
+    return min_lr + (max_lr - min_lr) * std::min(1.0, (e + (end ? 1.0 : 0.0)) / std::max(1, epochs));
+  };
+  auto scheme_error = [&](int e) {
+    if (schedule_type == "range_test") {
+      const double x = scheme_lr(e, true);
+      double acc = 0.1;
+      if (x > 0.05) acc = 0.1 + 0.75 * std::min(1.0, (x - 0.05) / 0.35);
+      if (x > 0.6) acc = std::max(0.1, 0.85 - 2.5 * (x - 0.6));
+      return 1.0 - acc;
+    }
+    const int knee = std::clamp(static_cast<int>(std::lround(2.0 / std::max(lr, 1e-9))), 2, 50);
+    return 0.5 * std::exp(-0.4 * std::min(e, knee)) + 0.1 + (e > knee ? 0.004 * (e - knee) : 0.0);
+  };
   auto val_error_at = [&](int e) {
+    if (scheme) return scheme_error(e);
     const double v = 0.9 * std::exp(-0.3 * e) * (0.5 + lr) + 0.05 * Noise(seed, e, 0);
     if (!drw_curve) return v;
     return e < drw_epoch ? v + 0.6 : v * 0.2;
@@ -418,16 +450,18 @@ int main(int argc, char** argv) {
     const double v = val_error_at(e);
     Json per_class = Json::array();
     for (int c = 0; c < 4; ++c) per_class.push_back(std::min(1.0, v * (0.5 + 0.4 * c) + 0.01 * Noise(seed, e, c + 1)));
-    return Json{{c::kFieldEvent, c::kEventEpoch},
+    Json event{{c::kFieldEvent, c::kEventEpoch},
                 {c::kFieldEpoch, e},
-                {"lr", lr},
-                {"train_loss", 2.0 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 7)},
+                {"lr", scheme ? scheme_lr(e, false) : lr},
+                {"train_loss", 2.0 * std::exp(-0.2 * e) + (scheme ? 0.0 : 0.1 * Noise(seed, e, 7))},
                 {"val_loss", 2.1 * std::exp(-0.2 * e) + 0.1 * Noise(seed, e, 8)},
                 {"val_error", v},
                 {std::string(c::kPerClassPrefix) + "error", per_class},
                 {"many_shot_error", v * 0.5},
                 {"samples_per_s", 1000.0},
                 {"confusion", Json::array({Json::array({e, 1}), Json::array({1, e})})}};
+    if (scheme) event["iterations"] = 1000;
+    return event;
   };
   // Trainer contract: a resumed run first replays the epochs its checkpoint
   // holds, as first emitted plus "replayed": true.

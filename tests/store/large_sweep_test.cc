@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "store/migrations.h"
 #include "store/store.h"
 #include "tests/store/store_test_util.h"
 #include "tests/testing/test_util.h"
@@ -151,11 +152,17 @@ TEST_F(LargeSweepTest, CountsOfAnOlderDatabaseAreFilledByTheMigration) {
         "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_update; DROP TRIGGER trials_count_delete;"
         "DROP INDEX trials_by_source; DROP TABLE sweep_trial_counts; ALTER TABLE sweeps DROP COLUMN submitting;"
         "ALTER TABLE trials DROP COLUMN epochs;"
-        // The migrations after kMigrationLargeSweeps, undone too.
-        "DROP TABLE trial_log_chunks; DROP TABLE trial_logs;"
+        // Migrations after it (re-run by the reopen) are undone too.
+        "DROP TABLE IF EXISTS sweep_stages; DROP TABLE trial_log_chunks; DROP TABLE trial_logs;"
         "";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    const std::string version = "PRAGMA user_version = " + std::to_string(Store::LatestSchemaVersion() - 2);
+    // The version just before the migration that made sweep_trial_counts.
+    int before = 0;
+    const auto& migrations = sqlite::Migrations();
+    for (size_t v = 0; v < migrations.size(); ++v)
+      if (migrations[v].find("CREATE TABLE sweep_trial_counts") != std::string::npos) before = static_cast<int>(v);
+    ASSERT_GT(before, 0);
+    const std::string version = "PRAGMA user_version = " + std::to_string(before);
     ASSERT_EQ(sqlite3_exec(db, version.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }
