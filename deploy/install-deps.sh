@@ -32,6 +32,9 @@ PACKAGES=(
   # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
   # exporter (bench/data/export_curves.py), run with /usr/bin/python3
   python3-optuna python3-yaml
+  # /metrics (docs/metrics.md): promtool, Prometheus' own exposition-format
+  # checker, validates both daemons' pages in tests/metrics (skipped without it)
+  prometheus
 )
 
 # Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):
