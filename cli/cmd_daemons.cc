@@ -181,6 +181,8 @@ void RegisterCoordinator(CLI::App& app) {
   cmd->footer(
       "Example:\n  ltsweep coordinator --db sweeps.db --listen 0.0.0.0:50051 --tls-cert server.crt --tls-key server.key "
       "--auth-tokens tokens\n  ltsweep coordinator --db sweeps.db   (127.0.0.1:50051, plain text, no tokens)\n"
+      "  ltsweep coordinator --db sweeps.db --http 127.0.0.1:8080   (live dashboard at http://127.0.0.1:8080/, "
+      "docs/dashboard.md)\n"
       "A non-loopback --listen needs TLS or --insecure; see docs/security.md.");
   cmd->callback([flags] { RunCoordinator(CoordinatorOptionsFrom(*flags), flags->port_file, flags->http_port_file); });
 }

@@ -369,6 +369,8 @@ void RegisterLocalCommands(CLI::App& app) {
   cmd->footer(
       "Example:\n  ltsweep run sweeps/quickstart.yaml --report report.html   (slots: auto)\n"
       "  ltsweep run sweeps/quickstart.yaml --slots 2 --threads 1\n"
+      "  ltsweep run sweeps/quickstart.yaml --http 127.0.0.1:8080   (watch it at http://127.0.0.1:8080/, "
+      "docs/dashboard.md)\n"
       "Exit status: 0 when every trial succeeded (trials stopped early by the spec's early_terminate count as no "
       "failure), 1 when any failed or on Ctrl-C (run the same command again to "
       "resume), 2 for a bad spec or flags.");

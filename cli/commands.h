@@ -104,6 +104,11 @@ ResultsSources CoordinatorResultsSources();
 // refuses, an unknown sweep or trial, and a missing database file.
 void RegisterResultsCommands(CLI::App& app, ResultsSources sources = {});
 
+// cli/cmd_logs.cc: `ltsweep logs TRIAL [--attempt N] [-f] [--db FILE |
+// --coordinator ADDR ...]`: a trial's log (its trainer's stderr, the last
+// 1 MiB of each attempt), following a running attempt with -f.
+void RegisterLogCommands(CLI::App& app);
+
 // cli/cmd_token.cc: `ltsweep token create --role ROLE --tokens FILE
 // [--name NAME] [--out FILE]`: a bearer token with a role for a coordinator's
 // --auth-tokens file, shown once (docs/security.md).

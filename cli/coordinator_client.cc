@@ -94,6 +94,15 @@ StatusOr<v1::CancelSweepResponse> CoordinatorClient::Cancel(int64_t sweep_id) {
   LTSWEEP_UNARY(CancelSweep, req, v1::CancelSweepResponse);
 }
 
+StatusOr<v1::GetTrialLogsResponse> CoordinatorClient::GetTrialLogs(int64_t trial_id, int attempt,
+                                                                  int64_t from_offset) {
+  v1::GetTrialLogsRequest req;
+  req.set_trial_id(trial_id);
+  req.set_attempt(attempt);
+  req.set_from_offset(from_offset);
+  LTSWEEP_UNARY(GetTrialLogs, req, v1::GetTrialLogsResponse);
+}
+
 StatusOr<v1::QueryMetricsResponse> CoordinatorClient::QueryMetrics(int64_t trial_id, int attempt) {
   v1::QueryMetricsRequest req;
   req.set_trial_id(trial_id);

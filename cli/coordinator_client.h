@@ -70,6 +70,8 @@ class CoordinatorClient {
   // attempt 0: the latest attempt.
   StatusOr<v1::QueryMetricsResponse> QueryMetrics(int64_t trial_id, int attempt = 0);
   StatusOr<v1::ListWorkersResponse> ListWorkers();
+  // One attempt's log from `from_offset` on (attempt 0: the latest).
+  StatusOr<v1::GetTrialLogsResponse> GetTrialLogs(int64_t trial_id, int attempt, int64_t from_offset);
   // Lifts the worker's quarantine (ltsweep workers --release).
   StatusOr<v1::ReleaseWorkerResponse> ReleaseWorker(const std::string& worker_id);
   // Calls `on_event` for each event of the sweep's stream until the sweep

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   cli::RegisterClientCommands(app);                                      // submit, cancel, workers, status, watch
   cli::RegisterResultsCommands(app, cli::CoordinatorResultsSources());  // sql, results, best, trial, curves, report
   cli::RegisterLocalCommands(app);                                       // run
+  cli::RegisterLogCommands(app);                                         // logs
   cli::RegisterTokenCommands(app);                                       // token create
 
   try {

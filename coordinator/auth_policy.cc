@@ -19,6 +19,7 @@ constexpr Rule kRules[] = {
     {"/ltsweep.v1.ClientService/WatchSweep", Access::kRead},
     {"/ltsweep.v1.ClientService/QueryMetrics", Access::kRead},
     {"/ltsweep.v1.ClientService/ListWorkers", Access::kRead},
+    {"/ltsweep.v1.ClientService/GetTrialLogs", Access::kRead},
     // Lifts a worker's quarantine: an operator's decision.
     {"/ltsweep.v1.ClientService/ReleaseWorker", Access::kAdmin},
     {"/ltsweep.v1.WorkerService/Register", Access::kWorker},

@@ -6,7 +6,7 @@
 //   ltsweep.v1.ClientService/CancelSweep          submit   admin, submit
 //   ltsweep.v1.ClientService/GetSweep, ListSweeps,
 //     ListTrials, WatchSweep, QueryMetrics,
-//     ListWorkers                                 read     admin, submit, read
+//     ListWorkers, GetTrialLogs                   read     admin, submit, read
 //   ltsweep.v1.ClientService/ReleaseWorker        admin    admin
 //   ltsweep.v1.WorkerService/* (Register,
 //     Heartbeat, Lease, ReportMetrics,

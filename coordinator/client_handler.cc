@@ -127,6 +127,20 @@ Status ClientHandler::QueryMetrics(const v1::QueryMetricsRequest& request, v1::Q
   return Status::Ok();
 }
 
+Status ClientHandler::GetTrialLogs(const v1::GetTrialLogsRequest& request, v1::GetTrialLogsResponse* response) {
+  if (request.attempt() < 0 || request.max_bytes() < 0) {
+    return InvalidArgumentError("attempt and max_bytes must not be negative");
+  }
+  TrialLogRequest read;
+  read.trial_id = request.trial_id();
+  if (request.attempt() > 0) read.attempt = request.attempt();
+  read.from_offset = request.from_offset();
+  if (request.max_bytes() > 0) read.max_bytes = request.max_bytes();
+  LTSWEEP_ASSIGN_OR_RETURN(TrialLog log, store_.GetTrialLogs(read));
+  FillTrialLogs(log, response);
+  return Status::Ok();
+}
+
 Status ClientHandler::ListWorkers(const v1::ListWorkersRequest&, v1::ListWorkersResponse* response) {
   LTSWEEP_ASSIGN_OR_RETURN(auto workers, store_.ListWorkers());
   for (const WorkerInfo& w : workers) {

@@ -32,6 +32,10 @@ class ClientHandler {
   Status ListTrials(const v1::ListTrialsRequest& request, v1::ListTrialsResponse* response);
   Status CancelSweep(const v1::CancelSweepRequest& request, v1::CancelSweepResponse* response);
   Status QueryMetrics(const v1::QueryMetricsRequest& request, v1::QueryMetricsResponse* response);
+  // One attempt's log from an offset on (Store::GetTrialLogs).
+  // INVALID_ARGUMENT for a negative attempt, offset or max_bytes, or
+  // max_bytes past 4 MiB; NOT_FOUND for an unknown trial or attempt.
+  Status GetTrialLogs(const v1::GetTrialLogsRequest& request, v1::GetTrialLogsResponse* response);
   // Every known worker with its current trials and their latest epoch.
   Status ListWorkers(const v1::ListWorkersRequest& request, v1::ListWorkersResponse* response);
   // Lifts a worker's quarantine now (Store::ReleaseWorker); released is

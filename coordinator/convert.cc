@@ -243,10 +243,40 @@ TrialMetrics MetricsFromProto(const v1::QueryMetricsResponse& in) {
   return m;
 }
 
+void FillTrialLogs(const TrialLog& in, v1::GetTrialLogsResponse* out) {
+  out->set_trial_id(in.trial_id);
+  out->set_source_trial_id(in.source_trial_id);
+  out->set_attempt(in.attempt);
+  out->set_attempt_state(in.attempt_state);
+  out->set_finished(in.finished);
+  out->set_text(in.text);
+  out->set_next_offset(in.next_offset);
+  out->set_dropped_bytes(in.dropped_bytes);
+  out->set_end_offset(in.end_offset);
+  out->set_kept_bytes(in.kept_bytes);
+}
+
+TrialLog TrialLogFromProto(const v1::GetTrialLogsResponse& in, int64_t from_offset) {
+  TrialLog log;
+  log.trial_id = in.trial_id();
+  log.source_trial_id = in.source_trial_id();
+  log.attempt = in.attempt();
+  log.attempt_state = in.attempt_state();
+  log.finished = in.finished();
+  log.text = in.text();
+  log.from_offset = from_offset;
+  log.next_offset = in.next_offset();
+  log.dropped_bytes = in.dropped_bytes();
+  log.end_offset = in.end_offset();
+  log.kept_bytes = in.kept_bytes();
+  return log;
+}
+
 MetricBatch ToMetricBatch(const v1::ReportMetricsRequest& request) {
   MetricBatch batch;
   SplitRows(request.rows(), request.payloads(), batch.metrics, batch.per_class, batch.payloads);
   if (request.has_runtime()) batch.runtime = RuntimeFromProto(request.runtime());
+  for (const v1::LogChunk& chunk : request.log_chunks()) batch.log_chunks.push_back({chunk.offset(), chunk.text()});
   return batch;
 }
 

@@ -32,6 +32,9 @@ v1::AttemptRuntime ToProto(const AttemptRuntime& in);
 AttemptRuntime RuntimeFromProto(const v1::AttemptRuntime& in);
 // Scalars and per-class rows go to points (class_index -1 for scalars).
 void FillQueryMetrics(const TrialMetrics& in, v1::QueryMetricsResponse* out);
+// A trial log read, both ways.
+void FillTrialLogs(const TrialLog& in, v1::GetTrialLogsResponse* out);
+TrialLog TrialLogFromProto(const v1::GetTrialLogsResponse& in, int64_t from_offset);
 
 // The other way. Fields a message does not carry (the spec text, leases,
 // most timestamps) are left at their defaults; an unknown state name reads

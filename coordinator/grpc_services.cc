@@ -84,6 +84,11 @@ grpc::Status ClientServiceImpl::QueryMetrics(grpc::ServerContext*, const v1::Que
   return ToGrpcStatus(handler_.QueryMetrics(*req, resp));
 }
 
+grpc::Status ClientServiceImpl::GetTrialLogs(grpc::ServerContext*, const v1::GetTrialLogsRequest* req,
+                                             v1::GetTrialLogsResponse* resp) {
+  return ToGrpcStatus(handler_.GetTrialLogs(*req, resp));
+}
+
 grpc::Status ClientServiceImpl::ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* req,
                                             v1::ListWorkersResponse* resp) {
   return ToGrpcStatus(handler_.ListWorkers(*req, resp));

@@ -61,6 +61,8 @@ class ClientServiceImpl final : public v1::ClientService::Service {
                             v1::QueryMetricsResponse* resp) override;
   grpc::Status ListWorkers(grpc::ServerContext*, const v1::ListWorkersRequest* req,
                            v1::ListWorkersResponse* resp) override;
+  grpc::Status GetTrialLogs(grpc::ServerContext*, const v1::GetTrialLogsRequest* req,
+                            v1::GetTrialLogsResponse* resp) override;
   grpc::Status ReleaseWorker(grpc::ServerContext*, const v1::ReleaseWorkerRequest* req,
                              v1::ReleaseWorkerResponse* resp) override;
 

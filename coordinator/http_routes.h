@@ -4,7 +4,8 @@
 // one line in AddCoordinatorRoutes (http_routes.cc).
 //
 //   /healthz    "ok" while the coordinator serves (open: no token needed)
-//   /           the dashboard
+//   /           the dashboard: /, /sweeps/ID, /trials/ID, /assets/*, /api/*
+//               (dashboard/dashboard.h, added by dashboard::AddDashboardRoutes)
 //   /metrics    Prometheus metrics
 //
 // Security mirrors the gRPC port (docs/security.md): the same TLS certificate

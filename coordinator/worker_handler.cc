@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/trial_logs.h"
 #include "common/utc_time.h"
 #include "coordinator/convert.h"
 #include "coordinator/device_match.h"
@@ -129,6 +130,10 @@ void WorkerHandler::ReportMetricsAsync(const v1::ReportMetricsRequest& request,
                                        v1::ReportMetricsResponse* response, Done done) {
   Status valid = RequireWorker(request.worker_id());
   if (valid.ok()) valid = RequireLease(request.lease());
+  if (valid.ok() && request.log_chunks_size() > kTrialLogChunksPerReport) {
+    valid = InvalidArgumentError(fmt::format("log_chunks: {} chunks, at most {} per report",
+                                             request.log_chunks_size(), kTrialLogChunksPerReport));
+  }
   if (!valid.ok()) return done(valid);
   MetricBatch batch = ToMetricBatch(request);
   batch.worker_id = request.worker_id();  // a lease token is good only from its worker

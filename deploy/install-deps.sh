@@ -14,6 +14,8 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libsqlite3-dev sqlite3 libfmt-dev libgtest-dev libgmock-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  # the daemons' HTTP server (http/: dashboard, /metrics), built with OpenSSL
+  libcpp-httplib-dev
   zlib1g-dev liblzma-dev libxgboost-dev
   # data
   dataset-fashion-mnist
@@ -32,6 +34,13 @@ PACKAGES=(
   # bench/search_replay's peer (bench/peers/optuna_replay.py) and the curve
   # exporter (bench/data/export_curves.py), run with /usr/bin/python3
   python3-optuna python3-yaml
+  # the Python client (clients/python, python_client_*_test): gRPC stubs
+  # generated at build time with grpc_tools, pandas for its DataFrames
+  python3-grpcio python3-grpc-tools python3-pandas
+  # the live dashboard's browser test (tests/dashboard/browser_test.py,
+  # ctest -L browser; skipped without it): Debian's headless chromium, driven
+  # over the DevTools protocol with /usr/bin/python3's standard library only
+  chromium
   # /metrics (docs/metrics.md): promtool, Prometheus' own exposition-format
   # checker, validates both daemons' pages in tests/metrics (skipped without it)
   prometheus

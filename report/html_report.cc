@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "report/html_parts.h"
+#include "report/parallel_coords.h"
 #include "report/svg.h"
 #include "report/table_summary.h"
 #include "report/table_format.h"
@@ -27,53 +29,12 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
 .error { color: #a00000; white-space: pre-wrap; }
 .note { color: #606060; }
+table.config tr.changed td { font-weight: bold; }
 )css";
 
 std::string H(const std::string& s) { return XmlEscape(s); }
 
-std::string GridHtml(const TextGrid& grid, const std::string& css_class) {
-  std::string out = fmt::format("<table class=\"{}\">\n<thead><tr>", css_class);
-  for (const std::string& h : grid.header) out += "<th>" + H(h) + "</th>";
-  out += "</tr></thead>\n<tbody>\n";
-  for (const auto& row : grid.rows) {
-    out += "<tr>";
-    for (size_t c = 0; c < grid.header.size(); ++c) {
-      const bool num = c < grid.numeric.size() && grid.numeric[c];
-      out += num ? "<td class=\"num\">" : "<td>";
-      out += H(c < row.size() ? row[c] : "") + "</td>";
-    }
-    out += "</tr>\n";
-  }
-  out += "</tbody>\n</table>\n";
-  return out;
-}
-
-std::string Charts(const std::vector<std::string>& svgs) {
-  if (svgs.empty()) return "<p class=\"note\">No learning curves were recorded.</p>\n";
-  std::string out = "<div class=\"charts\">\n";
-  for (const std::string& s : svgs) out += "<figure>\n" + s + "</figure>\n";
-  out += "</div>\n";
-  return out;
-}
-
-std::vector<std::vector<double>> MatrixFromJson(const nlohmann::json& j) {
-  std::vector<std::vector<double>> m;
-  if (!j.is_array()) return m;
-  for (const auto& row : j) {
-    if (!row.is_array()) return {};
-    std::vector<double> r;
-    for (const auto& v : row) r.push_back(v.is_number() ? v.get<double>() : 0.0);
-    m.push_back(std::move(r));
-  }
-  return m;
-}
-
-std::vector<std::string> ClassLabels(const TrialHistory& t, size_t n) {
-  const std::vector<std::string> names = ReadClassInfo(t).names;
-  std::vector<std::string> labels;
-  for (size_t c = 0; c < n; ++c) labels.push_back(c < names.size() ? names[c] : std::to_string(c));
-  return labels;
-}
+std::string Charts(const std::vector<std::string>& svgs) { return ChartsHtml(svgs); }
 
 std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro) {
   const SweepRecord& sweep = history.sweep;
@@ -91,26 +52,7 @@ std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro
 }
 
 std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows) {
-  std::string out = "<h2>Results</h2>\n";
-  if (!table.ok()) return out + "<p class=\"note\">" + H(table.status().message()) + "</p>\n";
-  out += fmt::format("<p class=\"note\">{} of {} per trial, {} over the trials of each group{}.</p>\n",
-                     ro.agg == AggMode::kLast ? "Last epoch" : "Best epoch", H(ro.metric),
-                     ro.agg == AggMode::kBest ? "the best" : "mean \u00b1 sample std",
-                     table->unit == "%" ? "; errors in %" : "");
-  const SummarisedTable summary = SummariseTable(*table, ro.goal, max_rows);
-  if (summary.left_out == 0) return out + GridHtml(ResultsGrid(*table, /*split_std=*/false), "results");
-  out += fmt::format(
-      "<p class=\"note\">The best {} of {} rows; {} rows left out (<code>ltsweep results</code> prints them "
-      "all).</p>\n",
-      summary.top.rows.size(), table->rows.size(), summary.left_out);
-  out += GridHtml(ResultsGrid(summary.top, /*split_std=*/false), "results");
-  for (const ResultsTable& per_key : summary.per_key) {
-    out += "<h3>By " + H(per_key.key_columns.front()) + "</h3>\n";
-    out += "<p class=\"note\">Mean \u00b1 std of the group values over every row with that value, and the best "
-           "group value; n counts trials.</p>\n";
-    out += GridHtml(ResultsGrid(per_key, /*split_std=*/false), "results");
-  }
-  return out;
+  return "<h2>Results</h2>\n" + ResultsTableHtml(table, ro, max_rows);
 }
 
 std::string CurvesSection(const SweepHistory& history, const ResultsTable& table, const ResultsOptions& ro,
@@ -154,33 +96,31 @@ std::string CurvesSection(const SweepHistory& history, const ResultsTable& table
   return out;
 }
 
+// Parameters against the metric, one line per counted trial (the best
+// kMaxParallelLines when there are more).
+constexpr size_t kMaxParallelLines = 2000;
+
+std::string ParallelSection(const SweepHistory& history, const ResultsOptions& ro) {
+  ParallelOptions po;
+  po.metric = ro.metric;
+  po.goal = ro.goal;
+  po.percent = ro.percent && IsPercentMetric(ro.metric);
+  const std::vector<ParallelTrial> lines = ParallelTrialsOf(history.trials, ro, kMaxParallelLines);
+  std::string out = "<h2>Parameters against the metric</h2>\n";
+  out += fmt::format("<p class=\"note\">One line per trial ({}{}), from best (blue, thick) to worst (red).</p>\n",
+                     lines.size(), lines.size() == kMaxParallelLines ? ", the best ones" : "");
+  return out + Charts({ParallelCoordinatesSvg(lines, po)});
+}
+
 std::string BestTrialSection(const TrialHistory& t, const ResultsOptions& ro) {
   auto v = ReduceTrial(t, ro.metric, ro.goal, true);
   std::string out = fmt::format("<h2>Best trial: {}</h2>\n", t.trial.id);
   const double scale = ro.percent && IsPercentMetric(ro.metric) ? 100.0 : 1.0;
   out += fmt::format("<p>{} = {:.4g}{} at epoch {}.</p>\n", H(ro.metric), v->value * scale,
                      scale != 1.0 ? "%" : "", v->epoch);
-  out += "<pre>" + H(TrialConfig(t).dump(2)) + "</pre>\n";
-  std::vector<std::string> charts;
-  auto pc = t.metrics.per_class.find(kPerClassError);
-  if (pc != t.metrics.per_class.end() && !pc->second.empty()) {
-    auto at = pc->second.find(v->epoch);
-    if (at == pc->second.end()) at = std::prev(pc->second.end());
-    std::vector<double> values;
-    for (double e : at->second) values.push_back(e * 100);
-    ChartOptions o;
-    o.title = fmt::format("Per-class error at epoch {}", at->first);
-    o.x_label = "class";
-    o.y_label = "error (%)";
-    charts.push_back(BarChartSvg(ClassLabels(t, values.size()), {"error"}, {values}, o));
-  }
-  auto matrix = MatrixFromJson(LatestPayload(t, "confusion"));
-  if (!matrix.empty()) {
-    ChartOptions o;
-    o.title = "Confusion matrix (last epoch)";
-    charts.push_back(HeatmapSvg(matrix, ClassLabels(t, matrix.size()), o));
-  }
+  const std::vector<std::string> charts = BestTrialCharts(t, v->epoch);
   if (!charts.empty()) out += Charts(charts);
+  out += "<h3>Config</h3>\n" + ConfigTableHtml(ConfigEntriesChangedFirst(TrialConfig(t)));
   return out;
 }
 
@@ -283,6 +223,7 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
     SummarisedTable best = SummariseTable(*table, ro.goal, static_cast<size_t>(std::max(1, options.max_groups_charted)));
     out += CurvesSection(history, best.top, ro, options.max_trials_per_group_chart);
   }
+  if (table.ok()) out += ParallelSection(history, ro);
   StatusOr<size_t> best = FindBestTrial(history.trials, ro);
   if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
   out += StoppedSection(history, ro);

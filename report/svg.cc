@@ -37,6 +37,12 @@ std::string Shorten(const std::string& text, size_t max_chars) {
   return text;
 }
 
+size_t DisplayChars(const std::string& text) {
+  size_t chars = 0;
+  for (char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return chars;
+}
+
 std::string SvgOpen(int width, int height) {
   return fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
@@ -59,21 +65,86 @@ struct LegendEntry {
   bool box = false;  // a filled square (bar charts) instead of a line
 };
 
-constexpr double kLegendEntryWidth = 180;
 constexpr double kLegendRowHeight = 18;
+constexpr double kLegendCharWidth = 6.8;  // about, for 12 px sans-serif
+constexpr double kLegendKeyWidth = 28;    // the line or box before the text
+constexpr double kLegendGap = 14;
 
-int LegendRows(size_t entries, double width) {
-  if (entries == 0) return 0;
-  const size_t per_row = std::max<size_t>(1, static_cast<size_t>(width / kLegendEntryWidth));
-  return static_cast<int>((entries + per_row - 1) / per_row);
+// Legend labels are never cut: an entry takes the width its text needs, the
+// entries flow left to right and wrap to the next row, and a label wider
+// than the chart is broken into lines (at spaces where it can be).
+struct LegendSlot {
+  double x = 0;
+  int row = 0;
+  std::vector<std::string> lines;
+};
+
+std::vector<std::string> WrapLabel(const std::string& text, size_t max_chars) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t line_chars = 0, last_space = std::string::npos;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool starts_char = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    if (starts_char && line_chars == max_chars) {
+      if (last_space != std::string::npos && last_space > 0) {
+        lines.push_back(line.substr(0, last_space));
+        line = line.substr(last_space + 1);
+        line_chars = DisplayChars(line);
+      } else {
+        lines.push_back(line);
+        line.clear();
+        line_chars = 0;
+      }
+      last_space = std::string::npos;
+    }
+    if (starts_char) ++line_chars;
+    if (text[i] == ' ') last_space = line.size();
+    line += text[i];
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::vector<LegendSlot> LayoutLegend(const std::vector<LegendEntry>& entries, double width, int* rows) {
+  std::vector<LegendSlot> slots;
+  const size_t max_chars =
+      std::max<size_t>(8, static_cast<size_t>((width - kLegendKeyWidth) / kLegendCharWidth));
+  double x = 0;
+  int row = 0, row_height = 1;
+  for (const LegendEntry& e : entries) {
+    LegendSlot slot;
+    slot.lines = WrapLabel(e.label, max_chars);
+    size_t widest = 0;
+    for (const std::string& l : slot.lines) widest = std::max(widest, DisplayChars(l));
+    const double w = kLegendKeyWidth + static_cast<double>(widest) * kLegendCharWidth + kLegendGap;
+    if (x > 0 && x + w > width) {
+      row += row_height;
+      row_height = 1;
+      x = 0;
+    }
+    slot.x = x;
+    slot.row = row;
+    row_height = std::max(row_height, static_cast<int>(slot.lines.size()));
+    x += w;
+    slots.push_back(std::move(slot));
+  }
+  *rows = entries.empty() ? 0 : row + row_height;
+  return slots;
+}
+
+int LegendRows(const std::vector<LegendEntry>& entries, double width) {
+  int rows = 0;
+  LayoutLegend(entries, width, &rows);
+  return rows;
 }
 
 std::string Legend(const std::vector<LegendEntry>& entries, double x0, double y0, double width) {
   std::string out;
-  const size_t per_row = std::max<size_t>(1, static_cast<size_t>(width / kLegendEntryWidth));
+  int rows = 0;
+  const std::vector<LegendSlot> slots = LayoutLegend(entries, width, &rows);
   for (size_t i = 0; i < entries.size(); ++i) {
-    const double x = x0 + static_cast<double>(i % per_row) * kLegendEntryWidth;
-    const double y = y0 + static_cast<double>(i / per_row) * kLegendRowHeight;
+    const double x = x0 + slots[i].x;
+    const double y = y0 + static_cast<double>(slots[i].row) * kLegendRowHeight;
     const LegendEntry& e = entries[i];
     if (e.box) {
       out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"10\" fill=\"{}\"/>\n", Num(x + 5),
@@ -83,7 +154,12 @@ std::string Legend(const std::vector<LegendEntry>& entries, double x0, double y0
                          Num(x), Num(y - 4), Num(x + 22), Num(y - 4), PaletteColor(e.color),
                          e.dashed ? " stroke-dasharray=\"5,3\"" : "");
     }
-    out += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", Num(x + 28), Num(y), XmlEscape(Shorten(e.label, 22)));
+    out += fmt::format("<text x=\"{}\" y=\"{}\" class=\"legend\">", Num(x + kLegendKeyWidth), Num(y));
+    for (size_t l = 0; l < slots[i].lines.size(); ++l) {
+      out += fmt::format("<tspan x=\"{}\" dy=\"{}\">{}</tspan>", Num(x + kLegendKeyWidth), l == 0 ? "0" : Num(kLegendRowHeight),
+                         XmlEscape(slots[i].lines[l]));
+    }
+    out += "</text>\n";
   }
   return out;
 }
@@ -176,7 +252,7 @@ std::string LineChartSvg(const std::vector<LineSeries>& series, const ChartOptio
   }
   const double left = 64, right = 16, top = o.title.empty() ? 12 : 30;
   const double pw = o.width - left - right;
-  const int legend_rows = LegendRows(legend.size(), pw);
+  const int legend_rows = LegendRows(legend, pw);
   const double total_h = o.height + legend_rows * kLegendRowHeight;
   const double ph = o.height - top - 46;
 
@@ -277,7 +353,7 @@ std::string BarChartSvg(const std::vector<std::string>& categories, const std::v
   const double left = 64, right = 16, top = o.title.empty() ? 12 : 30;
   const double pw = o.width - left - right;
   const double ph = o.height - top - 46;
-  const int legend_rows = LegendRows(legend.size(), pw);
+  const int legend_rows = LegendRows(legend, pw);
   std::string out = SvgOpen(o.width, static_cast<int>(o.height + legend_rows * kLegendRowHeight));
   out += Title(o.title, o.width);
   auto py = [&](double y) { return top + ph - y / (yhi > 0 ? yhi : 1) * ph; };

@@ -326,6 +326,35 @@ ALTER TABLE attempts ADD COLUMN blas_threads INTEGER;
 ALTER TABLE attempts ADD COLUMN device TEXT;
 )sql";
 
+// Trial logs (issue 16): the last kTrialLogKeepBytes (1 MiB) of each
+// attempt's trainer stderr (common/trial_logs.h), shipped by the worker in
+// chunks with ReportMetrics.
+// - trial_log_chunks: the chunks kept, by byte offset in the attempt's log
+//   (log_offset); text: valid UTF-8; bytes: its length in bytes). Older chunks are deleted
+//   once the newer ones hold kTrialLogKeepBytes without them.
+// - trial_logs: per attempt, the log's end (bytes received so far: where the
+//   next chunk starts) and the bytes kept in trial_log_chunks; the
+//   difference was dropped (past the bound, or skipped by the worker).
+const char kMigrationTrialLogs[] = R"sql(
+CREATE TABLE trial_logs (
+  trial_id   INTEGER NOT NULL,
+  attempt    INTEGER NOT NULL,
+  end_offset INTEGER NOT NULL CHECK (end_offset >= 0),
+  kept_bytes INTEGER NOT NULL CHECK (kept_bytes >= 0),
+  PRIMARY KEY (trial_id, attempt),
+  FOREIGN KEY (trial_id, attempt) REFERENCES attempts (trial_id, attempt) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE trial_log_chunks (
+  trial_id   INTEGER NOT NULL,
+  attempt    INTEGER NOT NULL,
+  log_offset INTEGER NOT NULL CHECK (log_offset >= 0),
+  bytes      INTEGER NOT NULL CHECK (bytes > 0),
+  text       TEXT    NOT NULL,
+  PRIMARY KEY (trial_id, attempt, log_offset),
+  FOREIGN KEY (trial_id, attempt) REFERENCES attempts (trial_id, attempt) ON DELETE CASCADE
+);
+)sql";
+
 // PRAGMA application_id of an ltsweep database ("LTSW"), from version 3.
 constexpr int kApplicationId = 1280594775;
 
@@ -343,7 +372,8 @@ const std::vector<std::string>& Migrations() {
                                                          kMigrationEarlyStop,
                                                          kMigrationSchedDevices,
                                                          kMigrationAttemptRuntime,
-                                                         kMigrationLargeSweeps};
+                                                         kMigrationLargeSweeps,
+                                                         kMigrationTrialLogs};
   return kMigrations;
 }
 

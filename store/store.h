@@ -623,6 +623,16 @@ class Store {
   // trial answers with its source trial's rows (source_trial_id says so).
   StatusOr<TrialMetrics> GetMetrics(int64_t trial_id, std::optional<int> attempt = std::nullopt);
 
+  // The log of one attempt of a trial (its trainer's stderr, kept by
+  // ReportMetrics from MetricBatch::log_chunks: the last kTrialLogKeepBytes
+  // of each attempt, common/trial_logs.h) from request.from_offset on, read
+  // in one transaction; TrialLog says where the next read starts, how many
+  // bytes are gone and whether the attempt has ended. A trial without
+  // attempts answers attempt 0 and no text. NOT_FOUND for an unknown trial or
+  // attempt; INVALID_ARGUMENT for a bad request (attempt < 1, a negative
+  // from_offset or one past the end of the log, max_bytes out of range).
+  StatusOr<TrialLog> GetTrialLogs(const TrialLogRequest& request);
+
   // --- Results (what `ltsweep results / trial / curves / report` read) ------
 
   // The trial, every attempt of it, and its metrics merged over its attempts

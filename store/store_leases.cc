@@ -37,6 +37,8 @@ std::string Rejection(const PayloadRow& row) {
   return "";
 }
 
+std::string Rejection(const LogChunk& chunk) { return LogChunkRejection(chunk); }
+
 template <typename Row>
 void KeepGood(const std::vector<Row>& rows, std::vector<Row>& good, ReportResult& result) {
   for (const Row& row : rows) {
@@ -57,6 +59,7 @@ const MetricBatch& SplitBatch(const MetricBatch& batch, MetricBatch& good, Repor
   for (const auto& r : batch.metrics) bad = bad || !Rejection(r).empty();
   for (const auto& r : batch.per_class) bad = bad || !Rejection(r).empty();
   for (const auto& r : batch.payloads) bad = bad || !Rejection(r).empty();
+  for (const auto& c : batch.log_chunks) bad = bad || !Rejection(c).empty();
   if (!bad) {
     result.rows_written = static_cast<int64_t>(batch.size());
     return batch;
@@ -66,6 +69,7 @@ const MetricBatch& SplitBatch(const MetricBatch& batch, MetricBatch& good, Repor
   KeepGood(batch.metrics, good.metrics, result);
   KeepGood(batch.per_class, good.per_class, result);
   KeepGood(batch.payloads, good.payloads, result);
+  KeepGood(batch.log_chunks, good.log_chunks, result);
   result.rows_written = static_cast<int64_t>(good.size());
   return good;
 }
@@ -325,6 +329,7 @@ Status Store::Rep::ReportMetricsTxn(int64_t trial_id, const std::string& token,
   }
 
   if (batch.runtime) LTSWEEP_RETURN_IF_ERROR(WriteAttemptRuntime(trial_id, lease.attempt, *batch.runtime));
+  LTSWEEP_RETURN_IF_ERROR(AppendLogChunks(db.get(), trial_id, lease.attempt, batch.log_chunks));
 
   if (has_metric) {
     // Keep best/last of the sweep's metric current, so progress shows while

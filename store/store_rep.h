@@ -64,6 +64,16 @@ StatusOr<std::vector<EarlyStopRecord>> ReadEarlyStopDecisions(sqlite::Db* db, in
 // (out.source_trial_id, out.attempt).
 Status ReadAttemptRows(sqlite::Db* db, TrialMetrics& out);
 
+// Trial logs (store/store_trial_logs.cc). Why a log chunk of a report is
+// refused ("" when it is fine: offset in range, 1..kTrialLogChunkBytes of
+// valid UTF-8).
+std::string LogChunkRejection(const LogChunk& chunk);
+// Keeps the chunks of the attempt's log: parts already received are
+// skipped (a re-sent chunk changes nothing), and the oldest chunks go once
+// the attempt holds more than kTrialLogKeepBytes without them. Inside the
+// report's write, after its lease check.
+Status AppendLogChunks(sqlite::Db* db, int64_t trial_id, int attempt, std::vector<LogChunk> chunks);
+
 // The attempts and merged metrics of `trial` (store/store_history.cc).
 StatusOr<TrialHistory> ReadTrialHistory(sqlite::Db* db, TrialRecord trial);
 

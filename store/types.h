@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "store/trial_log_types.h"
+
 namespace ltsweep {
 
 // --- States -----------------------------------------------------------------
@@ -250,6 +252,9 @@ struct MetricBatch {
   // Set on the report that carries the start event: written to the
   // attempt's row (not counted in size()).
   std::optional<AttemptRuntime> runtime = std::nullopt;
+  // Pieces of the attempt's trainer stderr (store/trial_log_types.h), kept
+  // with the attempt (not counted in size()).
+  std::vector<LogChunk> log_chunks = {};
   size_t size() const { return metrics.size() + per_class.size() + payloads.size(); }
 };
 

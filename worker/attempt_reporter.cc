@@ -71,7 +71,7 @@ void AttemptReporter::Buffer(const v1::ReportMetricsRequest& batch) {
 }
 
 SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& lease) {
-  if (batch.rows_size() == 0 && batch.payloads_size() == 0) return SendResult::kOk;
+  if (batch.rows_size() == 0 && batch.payloads_size() == 0 && batch.log_chunks_size() == 0) return SendResult::kOk;
   const bool gone = lease.gone();
   SendResult r = SendResult::kGone;  // a gone lease's batch is discarded
   if (!gone && outbox_.Empty(lease.trial_id(), lease.token())) {
@@ -84,6 +84,7 @@ SendResult AttemptReporter::Flush(v1::ReportMetricsRequest& batch, ActiveLease& 
   batch.clear_rows();
   batch.clear_payloads();
   batch.clear_runtime();
+  batch.clear_log_chunks();
   return r;
 }
 

@@ -47,7 +47,7 @@ class AttemptReporter {
                   std::chrono::milliseconds grace);
 
   // Sends `batch` (or queues it behind earlier unsent ones) and clears its
-  // rows and payloads. A batch of a gone lease is discarded.
+  // rows, payloads and log chunks. A batch of a gone lease is discarded.
   SendResult Flush(v1::ReportMetricsRequest& batch, ActiveLease& lease);
   // Sends what the outbox holds for the lease, oldest first.
   SendResult Drain(ActiveLease& lease);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "worker/attempt_log.h"
 #include "worker/attempt_rules.h"
 #include "worker/event_mapper.h"
 #include "worker/gpu_detect.h"
@@ -124,12 +126,13 @@ std::string DescribeEvent(const MappedEvent& ev) {
 class TrainerWatch {
  public:
   TrainerWatch(const WorkerOptions& options, WorkerSession& session, AttemptReporter& reporter,
-               TrainerProcess& proc, ActiveLease& lease, const v1::LeaseResponse& grant, int slot,
+               TrainerProcess& proc, AttemptLog& log, ActiveLease& lease, const v1::LeaseResponse& grant, int slot,
                const std::string& worker_id)
       : options_(options),
         session_(session),
         reporter_(reporter),
         proc_(proc),
+        log_(log),
         lease_(lease),
         slot_(slot),
         timeout_ms_(grant.timeout_ms()),
@@ -138,6 +141,7 @@ class TrainerWatch {
         drain_backoff_(session.MakeBackoff()),
         started_ms_(options.clock->NowMillis()),
         last_flush_(started_ms_),
+        last_log_ship_(started_ms_),
         last_event_ms_(started_ms_),
         guard_(options, session, lease, proc, slot) {
     batch_.set_worker_id(worker_id);
@@ -154,6 +158,8 @@ class TrainerWatch {
  private:
   void Relay(const std::vector<std::string>& lines);
   void FlushIfDue(int64_t now);
+  void ShipLogIfDue(int64_t now);
+  void ShipLogRest();
   void DrainIfDue(int64_t now);
   void StopIfAsked(int64_t now);
   WatchState State(int64_t now) const;
@@ -162,6 +168,7 @@ class TrainerWatch {
   WorkerSession& session_;
   AttemptReporter& reporter_;
   TrainerProcess& proc_;
+  AttemptLog& log_;
   ActiveLease& lease_;
   const int slot_;
   const int64_t timeout_ms_;
@@ -172,6 +179,7 @@ class TrainerWatch {
   Backoff drain_backoff_;
   const int64_t started_ms_;
   int64_t last_flush_;
+  int64_t last_log_ship_;
   int64_t last_event_ms_;
   std::string last_event_;  // "" until the first event
   int64_t next_drain_ = 0;
@@ -193,6 +201,7 @@ contract::TrainerExit TrainerWatch::Run() {
     }
     const int64_t now = options_.clock->NowMillis();
     FlushIfDue(now);
+    ShipLogIfDue(now);
     DrainIfDue(now);
     // Reaping kills what is left of the trainer's process group, so a
     // descendant holding stdout open cannot keep the attempt alive.
@@ -206,6 +215,7 @@ contract::TrainerExit TrainerWatch::Run() {
   guard_.Finish();
   StopDecision partition = guard_.decision();
   if (partition.reason != StopReason::kNone) stop_ = std::move(partition);  // the coordinator has likely moved on
+  ShipLogRest();
   reporter_.Flush(batch_, lease_);
   exit->saw_done = !done_json_.empty();
   // A batch scheduler's stop (scancel) signals every process of the job at
@@ -240,6 +250,50 @@ void TrainerWatch::FlushIfDue(int64_t now) {
   if (now - last_flush_ < options_.metric_flush_interval.count()) return;
   reporter_.Flush(batch_, lease_);
   last_flush_ = now;
+}
+
+// The most log text one report carries.
+constexpr int64_t kLogBytesPerReport = 8 * kTrialLogChunkBytes;
+// Log text goes at most this often (sooner once a chunk's worth waits), even
+// with a shorter metric_flush_interval: a trainer printing a line at a time
+// costs one report per interval, not one per line.
+constexpr int64_t kLogShipMinIntervalMs = 200;
+
+// While the trainer runs: its new stderr every metric_flush_interval (at
+// least 200 ms apart; at once past a chunk's worth), unless earlier reports wait in the outbox (the
+// coordinator is unreachable: the text waits in the AttemptLog, bounded, not
+// in the outbox).
+void TrainerWatch::ShipLogIfDue(int64_t now) {
+  const int64_t pending = log_.pending_bytes();
+  if (pending == 0 || lease_.gone()) return;
+  const int64_t interval = std::max<int64_t>(options_.metric_flush_interval.count(), kLogShipMinIntervalMs);
+  if (pending < kTrialLogChunkBytes && now - last_log_ship_ < interval) return;
+  if (reporter_.HasBuffered(lease_)) return;
+  for (TextChunk& chunk : log_.TakeChunks(kLogBytesPerReport)) {
+    v1::LogChunk* out = batch_.add_log_chunks();
+    out->set_offset(chunk.offset);
+    out->set_text(std::move(chunk.text));
+  }
+  reporter_.Flush(batch_, lease_);
+  last_log_ship_ = last_flush_ = now;
+}
+
+// Once the trainer has exited: the rest of its stderr (what was kept),
+// before the finish; through the outbox when the coordinator is away.
+void TrainerWatch::ShipLogRest() {
+  log_.Close();
+  while (!lease_.gone() && log_.pending_bytes() > 0) {
+    for (TextChunk& chunk : log_.TakeChunks(kLogBytesPerReport)) {
+      v1::LogChunk* out = batch_.add_log_chunks();
+      out->set_offset(chunk.offset);
+      out->set_text(std::move(chunk.text));
+    }
+    reporter_.Flush(batch_, lease_);
+  }
+  if (log_.skipped_bytes() > 0) {
+    session_.Log(fmt::format("trial {} attempt {}: {} bytes of trainer stderr past the {} kept were not shipped",
+                             lease_.trial_id(), lease_.attempt(), log_.skipped_bytes(), kTrialLogKeepBytes));
+  }
 }
 
 void TrainerWatch::DrainIfDue(int64_t now) {
@@ -308,8 +362,12 @@ void AttemptRunner::Run(int slot, const v1::LeaseResponse& lease, int64_t leased
   const fs::path dir = fs::path(options_.work_dir) / AttemptDirName(lease.trial_id(), lease.attempt());
   const std::string worker_id = session_.id();
   StatusOr<SpawnOptions> spawn = PrepareAttempt(options_, slot, lease, dir);
+  AttemptLog log;  // the trial log: the trainer's stderr, shipped with the reports
   StatusOr<std::unique_ptr<TrainerProcess>> proc = InternalError("not started");
-  if (spawn.ok()) proc = TrainerProcess::Spawn(*spawn);
+  if (spawn.ok()) {
+    spawn->on_stderr = [&log](std::string_view bytes) { log.Append(bytes); };
+    proc = TrainerProcess::Spawn(*spawn);
+  }
   if (!spawn.ok() || !proc.ok()) {
     Metrics().faults.Increment();
     const FinishPlan plan = !spawn.ok() ? PlanWorkerFault(spawn.status().message())
@@ -319,7 +377,7 @@ void AttemptRunner::Run(int slot, const v1::LeaseResponse& lease, int64_t leased
     reporter_.Finish(*active, MakeFinishRequest(worker_id, active->Ref(), plan));
   } else {
     Metrics().attempts_started.Increment();
-    TrainerWatch watch(options_, session_, reporter_, **proc, *active, lease, slot, worker_id);
+    TrainerWatch watch(options_, session_, reporter_, **proc, log, *active, lease, slot, worker_id);
     const contract::TrainerExit exit = watch.Run();
     Conclude(slot, *active, dir.string(), exit, watch.done_json(), TrimRight((*proc)->StderrTail()), watch.stop(),
              worker_id);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/trainer_contract.h"
+#include "common/trial_logs.h"
 
 namespace ltsweep::worker {
 
@@ -28,6 +29,7 @@ SpawnOptions MakeSpawnOptions(const TrainerInvocation& invocation) {
   }
   spawn.env.push_back({"OMP_NUM_THREADS", threads});
   spawn.stderr_log_path = invocation.stderr_log_path;
+  spawn.stderr_log_max_bytes = static_cast<uint64_t>(kTrialLogKeepBytes);  // the file and its .1: the last 1 MiB at least
   spawn.memory_limit_bytes = invocation.memory_limit_bytes;
   return spawn;
 }

@@ -30,7 +30,7 @@ struct TrainerInvocation {
   // > 0: --gpu-memory-fraction (the slot shares its GPUs; worker/slot_layout.h).
   double gpu_memory_fraction = 0;
   std::string checkpoint_dir;   // empty: no checkpoints (a retry starts over)
-  std::string stderr_log_path;  // where the trainer's stderr is copied
+  std::string stderr_log_path;  // where the trainer's stderr is copied (bounded: see SpawnOptions)
   uint64_t memory_limit_bytes = 0;  // RLIMIT_AS of the trainer; 0: none
 };
 

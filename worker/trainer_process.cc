@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -109,7 +110,12 @@ StatusOr<std::unique_ptr<TrainerProcess>> TrainerProcess::Spawn(const SpawnOptio
   p->max_line_bytes_ = options.max_line_bytes;
   if (!options.stderr_log_path.empty()) {
     p->log_fd_ = open(options.stderr_log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    p->log_path_ = options.stderr_log_path;
+    p->log_max_bytes_ = options.stderr_log_max_bytes;
+    struct stat st {};
+    if (p->log_fd_ >= 0 && fstat(p->log_fd_, &st) == 0) p->log_bytes_ = static_cast<uint64_t>(st.st_size);
   }
+  p->on_stderr_ = options.on_stderr;
   const pid_t parent = getpid();
   rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
   if (options.memory_limit_bytes > 0) limit.rlim_cur = limit.rlim_max = options.memory_limit_bytes;
@@ -177,12 +183,26 @@ void TrainerProcess::DrainStderr() {
     stderr_fd_ = -1;
     return;
   }
-  if (log_fd_ >= 0) {
-    ssize_t ignored = write(log_fd_, buf, static_cast<size_t>(n));
-    (void)ignored;
-  }
+  WriteLog(buf, static_cast<size_t>(n));
+  if (on_stderr_) on_stderr_(std::string_view(buf, static_cast<size_t>(n)));
   stderr_tail_.append(buf, static_cast<size_t>(n));
   if (stderr_tail_.size() > tail_bytes_) stderr_tail_.erase(0, stderr_tail_.size() - tail_bytes_);
+}
+
+void TrainerProcess::WriteLog(const char* data, size_t n) {
+  if (log_fd_ < 0) return;
+  if (log_max_bytes_ > 0 && log_bytes_ > 0 && log_bytes_ + n > log_max_bytes_) {
+    // Keep the last file as <path>.1 and start a new one: the disk holds at
+    // most two files' worth, whatever the trainer prints.
+    close(log_fd_);
+    std::rename(log_path_.c_str(), (log_path_ + ".1").c_str());
+    log_fd_ = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    log_bytes_ = 0;
+    if (log_fd_ < 0) return;
+  }
+  ssize_t ignored = write(log_fd_, data, n);
+  (void)ignored;
+  log_bytes_ += n;
 }
 
 std::string TrainerProcess::StderrTail() const {

@@ -26,10 +26,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,6 +47,13 @@ struct SpawnOptions {
   // worker's own environment.
   std::vector<std::pair<std::string, std::string>> env;
   std::string stderr_log_path;        // empty: stderr is only kept as a tail
+  // The log file is bounded: once it would pass this many bytes it is
+  // renamed to <path>.1 (replacing the one before) and started again, so
+  // the last stderr_log_max_bytes (at least) stay on disk. 0: unbounded.
+  uint64_t stderr_log_max_bytes = 0;
+  // Receives every stderr read as it comes (worker/attempt_log.h), on the
+  // thread that reads the output. Empty: none.
+  std::function<void(std::string_view)> on_stderr;
   size_t stderr_tail_bytes = 4096;
   // A longer stdout line (without its newline) is dropped.
   size_t max_line_bytes = 1 << 20;
@@ -96,6 +105,8 @@ class TrainerProcess {
  private:
   TrainerProcess() = default;
   void DrainStderr();
+  // Copies stderr bytes to the log file, starting a new file past the bound.
+  void WriteLog(const char* data, size_t n);
   // Appends stdout bytes, moving complete lines to `lines` and dropping
   // over-long ones.
   void TakeStdout(const char* data, size_t n, std::vector<std::string>& lines);
@@ -106,6 +117,10 @@ class TrainerProcess {
   int stdout_fd_ = -1;
   int stderr_fd_ = -1;
   int log_fd_ = -1;
+  std::string log_path_;
+  uint64_t log_max_bytes_ = 0;
+  uint64_t log_bytes_ = 0;  // in the current log file
+  std::function<void(std::string_view)> on_stderr_;
   size_t tail_bytes_ = 4096;
   size_t max_line_bytes_ = 1 << 20;
   bool discarding_line_ = false;  // inside an over-long line: drop until its newline

@@ -36,6 +36,12 @@
 //   LTSWEEP_FAKE_BAD_UTF8_STDERR=1 before exiting (any way), write ~6 KiB of
 //                                 stderr mixing multi-byte UTF-8 and invalid
 //                                 bytes
+//   LTSWEEP_FAKE_STDERR_LINES=N   after each epoch's events, N lines on stderr
+//                                 "fake trainer: epoch E line K of N" (trial
+//                                 logs: lines that come while it runs)
+//   LTSWEEP_FAKE_STDERR_FLOOD_BYTES=N  after the start event, N bytes of
+//                                 100-byte stderr lines "flood <byte offset>
+//                                 xxx...", then "fake trainer: flood done"
 //   LTSWEEP_FAKE_FORK_CHILD=1     fork a child that ignores SIGTERM and SIGINT,
 //                                 keeps stdout open and sleeps (at most 60 s);
 //                                 with a PID_DIR it writes DIR/child-<pid>
@@ -372,6 +378,20 @@ int main(int argc, char** argv) {
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
   }
+  const long stderr_flood = std::atol(Env("LTSWEEP_FAKE_STDERR_FLOOD_BYTES", "0").c_str());
+  if (stderr_flood > 0) {
+    std::string block;
+    for (long at = 0; at < stderr_flood; at += 100) {
+      std::string line = "flood " + std::to_string(at) + " ";
+      line += std::string(99 - line.size(), 'x') + "\n";
+      block += line;
+      if (block.size() >= 65536) std::fwrite(block.data(), 1, block.size(), stderr), block.clear();
+    }
+    block += "fake trainer: flood done\n";
+    std::fwrite(block.data(), 1, block.size(), stderr);
+    std::fflush(stderr);
+  }
+  const int stderr_lines = std::atoi(Env("LTSWEEP_FAKE_STDERR_LINES", "0").c_str());
   const int deep = std::atoi(Env("LTSWEEP_FAKE_DEEP_JSON", "0").c_str());
   if (deep > 0) {
     std::string line = "{\"event\":\"epoch\",\"epoch\":0,\"deep\":" + std::string(static_cast<size_t>(deep), '[') +
@@ -422,6 +442,9 @@ int main(int argc, char** argv) {
     SleepMs(epoch_ms);
     const double v = val_error_at(e);
     Emit(epoch_event(e));
+    for (int k = 1; k <= stderr_lines; ++k) {
+      std::cerr << "fake trainer: epoch " << e << " line " << k << " of " << stderr_lines << std::endl;
+    }
     if (v < best) best = v, best_epoch = e;
     last = v;
     if (!marker.empty()) {

@@ -55,11 +55,20 @@ TEST(HtmlReportTest, WellFormedWithTableAndOneSvgPerCurve) {
   auto check = CheckXml(*html);
   ASSERT_TRUE(check.ok) << check.error;
   EXPECT_EQ(check.root, "html");
-  // Tables: summary, results, failed trials.
-  EXPECT_EQ(check.elements["table"], 3);
+  // Tables: summary, results, the best trial's config, failed trials.
+  EXPECT_EQ(check.elements["table"], 4);
   // Curves: the group comparison (loss, val error, lr) + per group with two
-  // seeds (2 groups x 3) + per-class bars + confusion matrix.
-  EXPECT_EQ(check.elements["svg"], 3 + 6 + 2);
+  // seeds (2 groups x 3) + parallel coordinates + per-class bars + confusion
+  // matrix.
+  EXPECT_EQ(check.elements["svg"], 3 + 6 + 1 + 2);
+  EXPECT_NE(html->find("class=\"parallel\""), std::string::npos);
+  // The best trial's config: its non-default key (method.loss=ldam) before
+  // the keys at their defaults (train.seed=0).
+  const size_t config = html->find("<table class=\"config\">");
+  ASSERT_NE(config, std::string::npos);
+  EXPECT_LT(html->find("<td>method.loss</td>", config), html->find("<td>train.seed</td>", config));
+  EXPECT_NE(html->find("<tr class=\"changed\"><td>method.loss</td><td>ldam</td><td>ce</td></tr>", config),
+            std::string::npos);
   EXPECT_EQ(html->find("<script"), std::string::npos);
   EXPECT_EQ(html->find("<link"), std::string::npos);
   // The results table holds both groups with mean ± std in percent.
@@ -117,7 +126,7 @@ TEST(HtmlReportTest, GroupsTheTrialsByWhatTheyRanWith) {
   ASSERT_OK(html);
   auto check = CheckXml(*html);
   ASSERT_TRUE(check.ok) << check.error;
-  EXPECT_EQ(check.elements["table"], 4);  // summary, results, runtime, failed trials
+  EXPECT_EQ(check.elements["table"], 5);  // summary, results, config, runtime, failed trials
   EXPECT_NE(html->find("How the trials ran"), std::string::npos);
   EXPECT_NE(html->find("<td>OpenBLAS 0.3.21 &lt;Haswell&gt; (1 thread)</td>"), std::string::npos) << *html;
   EXPECT_NE(html->find("<td>1, 2</td>"), std::string::npos) << *html;  // trials 1 and 2 ran alike

@@ -151,9 +151,11 @@ TEST_F(LargeSweepTest, CountsOfAnOlderDatabaseAreFilledByTheMigration) {
         "DROP TRIGGER trials_count_insert; DROP TRIGGER trials_count_update; DROP TRIGGER trials_count_delete;"
         "DROP INDEX trials_by_source; DROP TABLE sweep_trial_counts; ALTER TABLE sweeps DROP COLUMN submitting;"
         "ALTER TABLE trials DROP COLUMN epochs;"
+        // The migrations after kMigrationLargeSweeps, undone too.
+        "DROP TABLE trial_log_chunks; DROP TABLE trial_logs;"
         "";
     ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-    const std::string version = "PRAGMA user_version = " + std::to_string(Store::LatestSchemaVersion() - 1);
+    const std::string version = "PRAGMA user_version = " + std::to_string(Store::LatestSchemaVersion() - 2);
     ASSERT_EQ(sqlite3_exec(db, version.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
   }

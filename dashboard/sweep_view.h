@@ -1,0 +1,22 @@
+// The heavy parts of a sweep's page, built from the store: the results
+// table (report/aggregate.h, as `ltsweep results`), the learning curves of
+// each group's best trial, the parallel-coordinates plot, and the best
+// trial's config, per-class error and confusion matrix. Every part is HTML
+// or SVG made by report/ (the static report's rendering), so it is escaped.
+//
+// Thread-safety: pure functions of the store's state (read connections).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "dashboard/dashboard.h"
+#include "store/store.h"
+
+namespace ltsweep::dashboard {
+
+// {results_html, curves: [svg...], parallel_svg, best_trial, best_html,
+//  epochs_running_done, basis: "histories" | "best values"}.
+StatusOr<nlohmann::json> BuildSweepView(Store& store, const SweepInfo& info, const DashboardOptions& options);
+
+}  // namespace ltsweep::dashboard
