@@ -17,6 +17,7 @@
 #include "worker/memory_limit.h"
 #include "worker/slot_layout.h"
 #include "worker/worker.h"
+#include "worker/worker_http.h"
 
 namespace ltsweep::cli {
 
@@ -205,6 +206,9 @@ struct WorkerFlags {
   int threads = 0;
   bool keep_work_dirs = false;
   ClientSecurityFlags security;
+  // /metrics (worker/worker_http.h)
+  std::string http_listen, http_port_file;
+  bool http_insecure = false;
 };
 
 void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
@@ -264,12 +268,20 @@ void AddWorkerFlags(CLI::App* cmd, WorkerFlags& f) {
                   "and the error says 'memory limit 8G reached?'")
       ->default_str("0");
   AddClientSecurityOptions(cmd, &f.security);
+  cmd->add_option("--http", f.http_listen,
+                  "Serve /metrics (Prometheus) and /healthz on this host:port, e.g. 127.0.0.1:9101 (port 0: any "
+                  "free port); off a loopback address it needs --tls-cert/--tls-key (HTTPS) or --http-insecure");
+  cmd->add_option("--http-port-file", f.http_port_file, "Write the bound --http port here once serving");
+  cmd->add_flag("--http-insecure", f.http_insecure,
+                "Serve --http as plain HTTP on a non-loopback address (no token is asked: counts only)");
   cmd->footer(
       "Example:\n  ltsweep worker --coordinator head:50051 --gpus 0,1 --checkpoint-root /shared/ckpt "
       "--tls-ca ca.crt --token-file worker.token\n"
       "  ltsweep worker --coordinator head:50051 --gpus 0 --exit-when-idle 5m   (in a batch job)\n"
       "  ltsweep worker --gpus 0 --trials-per-gpu 4 --cpu-slots auto   (4 GPU trials share GPU 0; CPU trials on "
-      "the other cores)");
+      "the other cores)\n"
+      "  ltsweep worker --coordinator head:50051 --http 127.0.0.1:9101   (Prometheus scrapes "
+      "http://127.0.0.1:9101/metrics)");
 }
 
 // The GPUs of --gpus: a list, "none", or "auto"/absent (detected; the
@@ -338,9 +350,30 @@ worker::WorkerOptions WorkerOptionsFromFlags(const CLI::App& cmd, const WorkerFl
   return options;
 }
 
+// The worker's /metrics server when --http is given (nullptr otherwise),
+// started, its port written to --http-port-file.
+std::unique_ptr<http::HttpServer> StartWorkerHttp(const WorkerFlags& f) {
+  if (f.http_listen.empty()) return nullptr;
+  worker::WorkerHttpOptions options;
+  options.listen = f.http_listen;
+  options.tls_cert_file = f.security.tls_cert;
+  options.tls_key_file = f.security.tls_key;
+  options.insecure = f.http_insecure;
+  options.log = [](const std::string& line) { std::cerr << "worker: http: " << line << std::endl; };
+  auto server = worker::MakeWorkerHttpServer(options);
+  if (!server.ok()) throw CommandError(ExitCodeFor(server.status()), server.status().message());
+  auto port = (*server)->Start();
+  if (!port.ok()) throw CommandError(ExitCodeFor(port.status()), port.status().message());
+  std::cerr << fmt::format("worker: /metrics on {}://{} (port {})", (*server)->scheme(), f.http_listen, *port)
+            << std::endl;
+  if (!f.http_port_file.empty()) WritePortFile(f.http_port_file, *port);
+  return std::move(server).value();
+}
+
 // Runs the worker until SIGTERM or SIGINT has wound it down.
-void RunWorkerDaemon(const worker::WorkerOptions& options) {
+void RunWorkerDaemon(const worker::WorkerOptions& options, const WorkerFlags& flags) {
   sigset_t stop_signals = BlockStopSignals();
+  std::unique_ptr<http::HttpServer> http = StartWorkerHttp(flags);
   worker::Worker w(options);
   std::atomic<bool> done{false};
   std::thread waiter([&] {
@@ -364,7 +397,7 @@ void RegisterWorker(CLI::App& app) {
   auto flags = std::make_shared<WorkerFlags>();
   CLI::App* cmd = app.add_subcommand("worker", "Run a worker: lease trials and run them in trainer processes");
   AddWorkerFlags(cmd, *flags);
-  cmd->callback([cmd, flags] { RunWorkerDaemon(WorkerOptionsFromFlags(*cmd, *flags)); });
+  cmd->callback([cmd, flags] { RunWorkerDaemon(WorkerOptionsFromFlags(*cmd, *flags), *flags); });
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "coordinator/auth_policy.h"
+#include "metrics/metrics.h"
 
 namespace ltsweep::coordinator {
 
@@ -15,6 +16,16 @@ const char kAuthRequired[] =
 const char kInvalidToken[] = "invalid token";
 
 std::string ToString(grpc::string_ref s) { return std::string(s.data(), s.size()); }
+
+// ltsweep_rpc_auth_refused_total{code} (docs/metrics.md).
+void CountAuthRefusal(grpc::StatusCode code) {
+  static metrics::Family<metrics::Counter>& family = metrics::DefaultRegistry().AddCounter(
+      "ltsweep_rpc_auth_refused_total", "gRPC calls refused by the token check, before any service code ran",
+      {"code"});
+  static metrics::Counter& unauthenticated = family.WithLabels({"UNAUTHENTICATED"});
+  static metrics::Counter& denied = family.WithLabels({"PERMISSION_DENIED"});
+  (code == grpc::StatusCode::PERMISSION_DENIED ? denied : unauthenticated).Increment();
+}
 
 }  // namespace
 
@@ -33,6 +44,7 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata, grp
     header = &authorization;
   }
   grpc::Status status = Check(method, header);
+  if (!status.ok()) CountAuthRefusal(status.error_code());  // never reaches the RPC interceptor
   if (status.ok() && header != nullptr) consumed_auth_metadata->emplace("authorization", authorization);
   return status;
 }

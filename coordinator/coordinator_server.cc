@@ -15,6 +15,7 @@
 #include "coordinator/grpc_services.h"
 #include "coordinator/health_server.h"
 #include "coordinator/http_routes.h"
+#include "coordinator/rpc_metrics.h"
 #include "coordinator/run_clock.h"
 #include "coordinator/scheduler.h"
 #include "coordinator/trial_suggester.h"
@@ -144,6 +145,9 @@ StatusOr<int> CoordinatorServer::StartServer() {
   builder.SetMaxSendMessageSize(m.options.max_message_bytes);
   builder.RegisterService(m.worker_service.get());
   builder.RegisterService(m.client_service.get());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MakeRpcMetricsInterceptorFactory());  // ltsweep_rpc_* on /metrics
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   m.server = builder.BuildAndStart();
   if (!m.server || port == 0) {
     m.server.reset();

@@ -4,6 +4,7 @@
 
 #include "coordinator/auth_policy.h"
 #include "coordinator/auth_tokens.h"
+#include "coordinator/coordinator_metrics.h"
 #include "dashboard/dashboard.h"
 
 namespace ltsweep::coordinator {
@@ -31,6 +32,7 @@ StatusOr<std::unique_ptr<http::HttpServer>> MakeCoordinatorHttpServer(const Coor
 
 void AddCoordinatorRoutes(http::HttpServer& server, Store& store, const CoordinatorOptions& options) {
   server.Get("/healthz", [](const http::HttpRequest&) { return http::HttpResponse::Text("ok\n"); });
+  AddMetricsRoute(server, store);
   dashboard::AddDashboardRoutes(server, store);
 }
 

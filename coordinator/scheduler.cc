@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "coordinator/coordinator_metrics.h"
+
 namespace ltsweep::coordinator {
 
 Status Scheduler::Tick() {
@@ -24,6 +26,7 @@ Status Scheduler::Scan() {
   }
   LTSWEEP_ASSIGN_OR_RETURN(auto expired, store_.ExpireLeases());
   for (const ExpiredLease& e : expired) {
+    CountExpiredLease(e.requeued);
     if (!e.used_try) {
       options_.log(fmt::format("lease of trial {} attempt {} on worker {} expired with no word since the "
                                "coordinator restarted: retried as attempt {}, no try used",

@@ -41,6 +41,9 @@ PACKAGES=(
   # ctest -L browser; skipped without it): Debian's headless chromium, driven
   # over the DevTools protocol with /usr/bin/python3's standard library only
   chromium
+  # /metrics (docs/metrics.md): promtool, Prometheus' own exposition-format
+  # checker, validates both daemons' pages in tests/metrics (skipped without it)
+  prometheus
 )
 
 # Node.js and npm for kubernetes_test (npm ci of deploy/kubernetes/validate):

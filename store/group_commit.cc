@@ -54,6 +54,12 @@ void GroupCommit::ReplyLoop() {
   }
 }
 
+int GroupSizeBucket(size_t size) {
+  int bucket = 0;
+  while (bucket < kGroupSizeBuckets - 1 && (size_t{1} << bucket) < size) ++bucket;
+  return bucket;
+}
+
 GroupCommitStats GroupCommit::stats() const {
   std::lock_guard<std::mutex> lock(queue_mu_);
   GroupCommitStats stats = stats_;
@@ -121,6 +127,7 @@ void GroupCommit::Lead(std::unique_lock<std::mutex>& lock) {
     ++stats_.transactions;
     stats_.operations += static_cast<int64_t>(group.size());
     stats_.largest_group = std::max(stats_.largest_group, static_cast<int64_t>(group.size()));
+    ++stats_.group_sizes[GroupSizeBucket(group.size())];
     finished_async.clear();
     for (size_t i = 0; i < group.size(); ++i) {
       Writer* w = queue_.front();  // == group[i]: only leaders pop, one at a time

@@ -46,6 +46,12 @@
 
 namespace ltsweep::sqlite {
 
+// Group sizes are counted in buckets: groups of at most 1, 2, 4, .. 64
+// operations, then more than 64 (kGroupSizeBuckets in all; not cumulative).
+inline constexpr int kGroupSizeBuckets = 8;
+// The bucket of a group of `size` operations.
+int GroupSizeBucket(size_t size);
+
 // Counters since the GroupCommit was made.
 struct GroupCommitStats {
   int64_t transactions = 0;  // write transactions opened (groups)
@@ -53,6 +59,7 @@ struct GroupCommitStats {
   int64_t largest_group = 0;
   int64_t busy_micros = 0;  // wall time spent running groups (connection busy)
   int64_t queued = 0;       // operations waiting or running right now
+  int64_t group_sizes[kGroupSizeBuckets] = {};  // groups by size (see GroupSizeBucket)
 };
 
 class GroupCommit {

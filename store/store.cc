@@ -78,6 +78,8 @@ StoreStats Store::stats() const {
   out.busy_micros = g.busy_micros;
   out.queued_writes = g.queued;
   out.checkpoints = rep_->checkpointer ? rep_->checkpointer->checkpoints() : 0;
+  static_assert(sqlite::kGroupSizeBuckets == std::tuple_size<decltype(out.group_sizes)>::value);
+  std::copy(std::begin(g.group_sizes), std::end(g.group_sizes), out.group_sizes.begin());
   return out;
 }
 

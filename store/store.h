@@ -42,6 +42,7 @@
 // running coordinator); WAL mode lets readers run beside the writer.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -188,6 +189,20 @@ struct StoreStats {
   int64_t busy_micros = 0;         // wall time the writer spent in transactions
   int64_t queued_writes = 0;       // write calls waiting or running now
   int64_t checkpoints = 0;         // background WAL checkpoints run
+  // Transactions by number of calls: at most 1, 2, 4, .. 64, more than 64
+  // (not cumulative; sqlite::GroupSizeBucket).
+  std::array<int64_t, 8> group_sizes{};
+};
+
+// What the store holds now, for /metrics (coordinator/coordinator_metrics.h):
+// trials by state summed over every sweep (the trigger-kept
+// sweep_trial_counts, no scan of trials) and workers by state.
+struct StoreGauges {
+  TrialCounts trials;
+  int workers_alive = 0;        // alive and not quarantined
+  int workers_quarantined = 0;  // alive, inside a quarantine cool-down
+  int workers_lost = 0;
+  int workers_stopped = 0;
 };
 
 // One trial of a new sweep: its resolved config and the config's hash
@@ -429,6 +444,8 @@ class Store {
 
   // Writer-queue counters (mean group size = operations / transactions).
   StoreStats stats() const;
+  // Trials and workers by state, read on a read connection (store_gauges.cc).
+  StatusOr<StoreGauges> ReadGauges();
 
   // --- Sweeps ---------------------------------------------------------------
 

@@ -22,6 +22,7 @@
 #include "worker/memory_limit.h"
 #include "worker/trainer_command.h"
 #include "worker/trainer_process.h"
+#include "worker/worker_metrics.h"
 
 namespace ltsweep::worker {
 
@@ -368,12 +369,14 @@ void AttemptRunner::Run(int slot, const v1::LeaseResponse& lease, int64_t leased
     proc = TrainerProcess::Spawn(*spawn);
   }
   if (!spawn.ok() || !proc.ok()) {
+    Metrics().faults.Increment();
     const FinishPlan plan = !spawn.ok() ? PlanWorkerFault(spawn.status().message())
                                         : PlanSpawnFailure(proc.status().message());
     session_.Log(fmt::format("slot {}: worker fault on trial {} attempt {}: {}", slot, lease.trial_id(),
                              lease.attempt(), plan.error));
     reporter_.Finish(*active, MakeFinishRequest(worker_id, active->Ref(), plan));
   } else {
+    Metrics().attempts_started.Increment();
     TrainerWatch watch(options_, session_, reporter_, **proc, log, *active, lease, slot, worker_id);
     const contract::TrainerExit exit = watch.Run();
     Conclude(slot, *active, dir.string(), exit, watch.done_json(), TrimRight((*proc)->StderrTail()), watch.stop(),
@@ -399,6 +402,7 @@ bool AttemptRunner::LeaseIsValid(int slot, ActiveLease& active, const v1::LeaseR
 void AttemptRunner::Conclude(int slot, ActiveLease& lease, const std::string& dir, const contract::TrainerExit& exit,
                              const std::string& done_json, const std::string& stderr_tail, const StopDecision& stop,
                              const std::string& worker_id) {
+  Metrics().Exits(contract::ClassifyExit(exit).cls).Increment();
   FinishPlan plan = PlanFinish(exit, done_json, stderr_tail, lease.gone(), stop);
   if (plan.outcome == v1::FAILED_RETRYABLE) {
     plan.error = MemoryLimitNote(options_.memory_limit_bytes, stderr_tail) + plan.error;  // "memory limit 8G reached? "

@@ -1,5 +1,7 @@
 #include "worker/heartbeat_loop.h"
 
+#include "worker/worker_metrics.h"
+
 namespace ltsweep::worker {
 
 void ApplyHeartbeatResponse(const v1::HeartbeatResponse& response,
@@ -25,6 +27,7 @@ void HeartbeatLoop::Beat(const std::vector<std::shared_ptr<ActiveLease>>& held) 
   const int64_t asked_ms = clock_->NowMillis();
   auto response = client_.Heartbeat(request);
   if (!response.ok()) {
+    Metrics().heartbeat_failures.Increment();
     if (IsUnknownWorker(response.status())) {
       session_.Log("coordinator does not know this worker: " + response.status().message() + "; registering again");
       registrar_.RegisterUntilAccepted();

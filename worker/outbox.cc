@@ -128,6 +128,11 @@ std::vector<v1::LeaseRef> Outbox::Leases() {
   return out;
 }
 
+size_t Outbox::batch_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
 uint64_t Outbox::bytes() {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_;

@@ -64,6 +64,8 @@ class Outbox {
   // Leases with batches waiting (e.g. left by an earlier run).
   std::vector<v1::LeaseRef> Leases();
   uint64_t bytes();
+  // Batches waiting, over every lease.
+  size_t batch_count();
   // Batches dropped past the bound (drops().over_bound).
   uint64_t dropped_batches();
   OutboxDrops drops();

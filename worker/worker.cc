@@ -18,6 +18,7 @@
 #include "worker/registration.h"
 #include "worker/slot_loop.h"
 #include "worker/trainer_process.h"
+#include "worker/worker_metrics.h"
 #include "worker/worker_session.h"
 
 namespace ltsweep::worker {
@@ -66,8 +67,9 @@ Status ResolveOptions(WorkerOptions& o) {
 
 // Runs the slot loops and the heartbeat thread until every slot has stopped.
 void RunSlotsAndHeartbeats(const WorkerOptions& o, CoordinatorClient& client, WorkerSession& session,
-                           Registrar& registrar, AttemptReporter& reporter) {
+                           Registrar& registrar, AttemptReporter& reporter, Outbox& outbox) {
   LeaseTable leases;
+  WorkerGauges gauges(leases, static_cast<int>(o.slot_layout.size()), outbox);  // /metrics
   IdleTracker idle(o.clock, o.exit_when_idle);
   AttemptRunner runner(o, session, leases, reporter);
   HeartbeatLoop heartbeat(client, session, leases, registrar, o.clock);
@@ -135,7 +137,7 @@ Status Worker::Run() {
   if (!registrar.RegisterUntilAccepted()) return registrar.auth_error();  // stopped, or the token was refused
   AttemptReporter reporter(client, outbox, session, o.clock, o.grace);
   reporter.DrainLeftovers();
-  RunSlotsAndHeartbeats(o, client, session, registrar, reporter);
+  RunSlotsAndHeartbeats(o, client, session, registrar, reporter, outbox);
   session.Log(reporter.DropSummary());
   const Status s = client.StopWorker(session.id());
   session.Log(s.ok() ? "stopped" : "stopped (coordinator not told: " + DescribeRpcError(s) + ")");

@@ -50,6 +50,8 @@
 //   worker/trainer_command.h   the trainer's argv and environment (pure)
 //   worker/output_limits.h     caps on trainer output (lines, JSON depth, UTF-8)
 //   worker/worker_session.h    id, stop flag, reachability, log
+//   worker/worker_metrics.h    counters and scrape-time gauges for /metrics
+//   worker/worker_http.h       `ltsweep worker --http`: /metrics and /healthz
 //
 // Ownership: the Worker owns its channel, threads and trainer processes; the
 // Clock in the options is borrowed. Thread-safety: Run() once, from one

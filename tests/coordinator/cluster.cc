@@ -112,13 +112,14 @@ std::string Cluster::CoordinatorLog() const {
 
 std::string Cluster::db_path() const { return dir_.File("sweeps.db"); }
 
-void Cluster::StartCoordinator(const std::string& lease_ttl) {
+void Cluster::StartCoordinator(const std::string& lease_ttl, const std::vector<std::string>& extra_args) {
   const std::string port_file = dir_.File("port");
   std::filesystem::remove(port_file);
   ++coordinator_starts_;
   std::vector<std::string> argv = {LTSWEEP_DAEMONS_PATH, "coordinator", "--db", db_path(), "--listen",
                                    "127.0.0.1:" + std::to_string(port_), "--lease-ttl", lease_ttl, "--heartbeat", "300ms",
                                    "--scan-interval", "100ms", "--idle-retry", "100ms", "--port-file", port_file};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   coordinator_ = std::make_unique<Process>(argv, std::map<std::string, std::string>{},
                                            dir_.File("coordinator-" + std::to_string(coordinator_starts_) + ".log"));
   bool up = WaitUntil([&] { return std::filesystem::exists(port_file); }, std::chrono::seconds(10));

@@ -62,8 +62,8 @@ class Cluster {
   ~Cluster();
 
   // Starts the coordinator (on the previous port when restarting) with
-  // --lease-ttl `lease_ttl`.
-  void StartCoordinator(const std::string& lease_ttl = "2s");
+  // --lease-ttl `lease_ttl` and `extra_args`.
+  void StartCoordinator(const std::string& lease_ttl = "2s", const std::vector<std::string>& extra_args = {});
   void KillCoordinator();  // SIGKILL
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
