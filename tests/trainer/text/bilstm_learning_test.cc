@@ -141,7 +141,7 @@ TEST(BiLstmLearning, PostTruncationLosesALabelWordAtTheEnd) {
 // signal is still learned for both classes on the balanced test set: the
 // minority is not lost in the imbalance subsampling or the label mapping.
 TEST(BiLstmLearning, LearnsBothClassesUnderImbalance) {
-  json last = TrainOn({Where::kStart, 300, 20, 60}, 100, "pre", 0.1);
+  json last = TrainOn({Where::kStart, 300, 10, 30}, 100, "pre", 0.1);
   ASSERT_TRUE(last.contains("error_neg")) << last.dump();
   EXPECT_LT(last["error_neg"].get<double>(), 0.1) << last.dump();
   EXPECT_LT(last["error_pos"].get<double>(), 0.1) << last.dump();
