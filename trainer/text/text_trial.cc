@@ -3,6 +3,7 @@
 #include "trainer/text/text_trial.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -30,6 +31,20 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+// Adds the wrong argmax predictions of `logits` per true class of `labels`
+// (CPU int64) to `wrong`, and the reviews per class to `count`.
+void CountWrong(const torch::Tensor& logits, const torch::Tensor& labels, std::array<int64_t, 2>& wrong,
+                std::array<int64_t, 2>& count) {
+  torch::Tensor pred = logits.detach().argmax(1).to(torch::kCPU);
+  auto p = pred.accessor<int64_t, 1>();
+  auto y = labels.accessor<int64_t, 1>();
+  for (int64_t i = 0; i < pred.size(0); ++i) {
+    const size_t c = static_cast<size_t>(y[i]);
+    ++count[c];
+    if (p[i] != y[i]) ++wrong[c];
+  }
+}
 
 struct EvalResult {
   BinaryMetrics metrics;
@@ -77,6 +92,15 @@ EvalResult Evaluate(BiLstmClassifier& model, Loss& plain_loss, const TextSplit& 
 
 namespace {
 
+// What one training epoch did: the mean loss and the error of the argmax
+// predictions on its batches (in train mode, with dropout, as they went by),
+// overall and per class [neg, pos]: the fit to set beside the test metrics.
+struct EpochFit {
+  double loss = 0;
+  double error = 0;
+  std::array<double, 2> per_class_error{0, 0};
+};
+
 // One BiLSTM trial: the model, loss and optimizer of the trial's
 // TrainingOptions (trainer/training_objects.h), trained epoch by epoch.
 class BiLstmTrial {
@@ -91,12 +115,12 @@ class BiLstmTrial {
   // Epoch order: a plain shuffle or class-aware draws with replacement,
   // seeded from (train.seed, epoch) so a resumed run repeats it.
   std::vector<int64_t> EpochOrder(int epoch, const EpochBalance& balance) const;
-  // Trains one epoch on `order`; returns the mean training loss.
-  double TrainEpoch(int epoch, const std::vector<int64_t>& order);
+  // Trains one epoch on `order`; returns its mean loss and fit.
+  EpochFit TrainEpoch(int epoch, const std::vector<int64_t>& order);
   // Evaluates (every metrics.eval_every epochs and at the last) and emits
   // the epoch event; writes the checkpoint (every checkpoint.every epochs and
   // at the last).
-  void FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0, const EpochBalance& balance);
+  void FinishEpoch(int epoch, const EpochFit& fit, double train_s, Clock::time_point t0, const EpochBalance& balance);
   // Test and dev metrics of `epoch` into `ev`, the history and the done tracker.
   void EvaluateInto(int epoch, nlohmann::json& ev);
 
@@ -231,12 +255,13 @@ std::vector<int64_t> BiLstmTrial::EpochOrder(int epoch, const EpochBalance& bala
   return order;
 }
 
-double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
+EpochFit BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
   const int64_t n = train_.size();
   torch::manual_seed(seed_ * 1000003ULL + static_cast<uint64_t>(epoch) + 1);  // dropout stream per epoch
   model_->train();
   double loss_sum = 0;
   int64_t seen = 0;
+  std::array<int64_t, 2> wrong{0, 0}, count{0, 0};
   std::vector<int64_t> rows;
   for (int64_t b = 0; b < n; b += batch_size_) {
     if (rt_.Interrupted()) throw Interrupted();
@@ -249,12 +274,18 @@ double BiLstmTrial::TrainEpoch(int epoch, const std::vector<int64_t>& order) {
     optimizer_->step();
     loss_sum += l.item<double>() * static_cast<double>(rows.size());
     seen += static_cast<int64_t>(rows.size());
+    CountWrong(logits, batch.labels, wrong, count);
     int64_t step = b / batch_size_;
     if (step % 20 == 0)
       std::fprintf(stderr, "[text] epoch %d step %lld/%lld loss %.4f\n", epoch, static_cast<long long>(step),
                    static_cast<long long>((n + batch_size_ - 1) / batch_size_), l.item<double>());
   }
-  return seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+  EpochFit fit;
+  fit.loss = seen > 0 ? loss_sum / static_cast<double>(seen) : 0.0;
+  fit.error = seen > 0 ? static_cast<double>(wrong[0] + wrong[1]) / static_cast<double>(seen) : 0.0;
+  for (size_t c = 0; c < 2; ++c)
+    fit.per_class_error[c] = count[c] > 0 ? static_cast<double>(wrong[c]) / static_cast<double>(count[c]) : 0.0;
+  return fit;
 }
 
 void BiLstmTrial::EvaluateInto(int epoch, nlohmann::json& ev) {
@@ -276,13 +307,15 @@ void BiLstmTrial::EvaluateInto(int epoch, nlohmann::json& ev) {
                       {"mean_error", val.metrics.mean_error}});
 }
 
-void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Clock::time_point t0,
+void BiLstmTrial::FinishEpoch(int epoch, const EpochFit& fit, double train_s, Clock::time_point t0,
                               const EpochBalance& balance) {
   const bool last = epoch == epochs_ - 1;
   nlohmann::json ev;
   ev[contract::kFieldEpoch] = epoch;
   ev["lr"] = training_.optimizer.lr;
-  ev["train_loss"] = train_loss;
+  ev["train_loss"] = fit.loss;
+  ev["train_error"] = fit.error;
+  ev["train_per_class_error"] = fit.per_class_error;
   const double seen = static_cast<double>(train_.size());
   ev["samples_per_s"] = train_s > 0 ? seen / train_s : 0.0;
   if (balance.class_weights) ev["class_weights"] = *balance.class_weights;
@@ -291,8 +324,10 @@ void BiLstmTrial::FinishEpoch(int epoch, double train_loss, double train_s, Cloc
   ev["epoch_time_s"] = Seconds(t0);
   events_.Emit(contract::kEventEpoch, ev);
   epoch_events_.push_back(ev);
-  std::fprintf(stderr, "[text] epoch %d: train loss %.4f, test error %s (pos %s, neg %s), %.0f seq/s, %.0f s\n", epoch,
-               train_loss, ev.value("val_error", nlohmann::json()).dump().c_str(),
+  std::fprintf(stderr,
+               "[text] epoch %d: train loss %.4f, train error %.4f (neg %.4f), test error %s (pos %s, neg %s), "
+               "%.0f seq/s, %.0f s\n",
+               epoch, fit.loss, fit.error, fit.per_class_error[0], ev.value("val_error", nlohmann::json()).dump().c_str(),
                ev.value("error_pos", nlohmann::json()).dump().c_str(),
                ev.value("error_neg", nlohmann::json()).dump().c_str(), ev["samples_per_s"].get<double>(),
                ev["epoch_time_s"].get<double>());
@@ -309,8 +344,8 @@ void BiLstmTrial::Run() {
     auto t0 = Clock::now();
     EpochBalance balance = BalanceForEpoch(training_.balance, counts_, epoch);
     ApplyEpochClassWeights(balance, loss_);
-    const double train_loss = TrainEpoch(epoch, EpochOrder(epoch, balance));
-    FinishEpoch(epoch, train_loss, Seconds(t0), t0, balance);
+    const EpochFit fit = TrainEpoch(epoch, EpochOrder(epoch, balance));
+    FinishEpoch(epoch, fit, Seconds(t0), t0, balance);
   }
   events_.Emit(contract::kEventDone, done_.Fields());
 }
