@@ -122,6 +122,9 @@ void TcpProxy::Run() {
   std::vector<Pipe> pipes;
   while (!stop_) {
     if (restore_.exchange(false)) {
+      // A connection still waiting in the listen backlog was made while cut
+      // (its handshake was done before Restore): closed too, never forwarded.
+      for (int c; (c = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) close(c);
       for (Pipe& p : pipes) Close(&p);
     }
     const bool cut = cut_;
