@@ -464,25 +464,6 @@ void ImageTrial::EvaluateInto(int epoch, bool last, Json* fields) {
   if (last) f["confusion"] = eval.confusion.Rows();
 }
 
-namespace {
-
-// The per-step curve for the done event (contract::kFieldRangeTestCurve):
-// [[lr, loss, accuracy], ...], evenly subsampled to at most
-// contract::kRangeTestCurveMaxPoints points, the first and last step kept.
-Json RangeCurveJson(const std::vector<RangeTestPoint>& points) {
-  const size_t n = points.size();
-  const size_t keep = std::min(n, static_cast<size_t>(contract::kRangeTestCurveMaxPoints));
-  Json curve = Json::array();
-  for (size_t k = 0; k < keep; ++k) {
-    const size_t i = keep <= 1 ? 0 : (k * (n - 1) + (keep - 1) / 2) / (keep - 1);
-    const RangeTestPoint& p = points[i];
-    curve.push_back({p.lr, ToJson(p.loss), p.accuracy});
-  }
-  return curve;
-}
-
-}  // namespace
-
 void ImageTrial::EmitDone() {
   Json done = {{contract::kFieldBestValError, ToJson(best_val_error_)},
                {contract::kFieldBestEpoch, best_epoch_},
@@ -494,7 +475,7 @@ void ImageTrial::EmitDone() {
     done["suggested_min_lr"] = bounds.min_lr;
     done["suggested_max_lr"] = bounds.max_lr;
     done["suggestion_rule"] = bounds.rule;
-    done[contract::kFieldRangeTestCurve] = RangeCurveJson(range_points_);
+    done[contract::kFieldRangeTestCurve] = RangeTestCurveJson(range_points_, contract::kRangeTestCurveMaxPoints);
   }
   events_.Emit(contract::kEventDone, done);
 }
