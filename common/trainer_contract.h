@@ -73,6 +73,14 @@ inline constexpr const char* kEventCheckpoint = "checkpoint";
 // {"event":"done","best_val_error":..,"best_epoch":..,"last_val_error":..,...}:
 // the final summary; the last line of a successful run.
 inline constexpr const char* kEventDone = "done";
+// In the done event of an LR range test (train.lr_schedule.type range_test):
+// "range_test_curve": [[lr, loss, accuracy], ...], the per-step curve in step
+// order (accuracy: the training batch's, in [0, 1]; loss: null when not
+// finite), evenly subsampled to at most kRangeTestCurveMaxPoints points with
+// the first and last step kept. The stage rule `find: lr_bounds` reads it
+// (coordinator/stage_runner.cc); without it, the per-epoch validation points.
+inline constexpr const char* kFieldRangeTestCurve = "range_test_curve";
+inline constexpr int kRangeTestCurveMaxPoints = 1000;
 // {"event":"range_test","step":S,"epoch":E,"lr":..,...}: LR range test steps.
 inline constexpr const char* kEventRangeTest = "range_test";
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/trainer_contract.h"
 #include "spec/expand.h"
 #include "spec/stages.h"
 
@@ -49,6 +50,25 @@ std::vector<search::RangePoint> RangePointsOf(const TrialHistory& trial) {
   return out;
 }
 
+std::vector<search::RangePoint> RangeStepsOf(const TrialHistory& trial) {
+  std::vector<search::RangePoint> out;
+  for (const PayloadRow& row : trial.metrics.payloads) {
+    if (row.kind != contract::kEventDone) continue;
+    const Json done = Json::parse(row.json, nullptr, false);
+    if (!done.is_object()) continue;
+    auto curve = done.find(contract::kFieldRangeTestCurve);
+    if (curve == done.end() || !curve->is_array()) continue;
+    out.clear();  // the last done event wins
+    for (const Json& p : *curve) {
+      if (!p.is_array() || p.size() < 3 || !p[0].is_number()) continue;
+      const double nan = std::nan("");
+      out.push_back({static_cast<int>(out.size()), p[0].get<double>(), p[2].is_number() ? p[2].get<double>() : nan,
+                     p[1].is_number() ? p[1].get<double>() : nan});
+    }
+  }
+  return out;
+}
+
 std::vector<search::CurvePoint> CurvePointsOf(const TrialHistory& trial) {
   const auto train_loss = SeriesOf(trial, "train_loss");
   const auto val_error = SeriesOf(trial, "val_error");
@@ -79,8 +99,10 @@ StageOutcome JudgeStage(const spec::StageSpec& stage, const std::vector<TrialHis
   }
   out.evidence["trial_id"] = t.trial.id;
   if (stage.find == spec::StageFind::kLrBounds) {
-    const auto points = RangePointsOf(t);
-    auto bounds = search::FindLrBounds(points, stage.lr_bounds);
+    const auto steps = RangeStepsOf(t);
+    const auto points = steps.empty() ? RangePointsOf(t) : steps;
+    auto bounds = steps.empty() ? search::FindLrBounds(points, stage.lr_bounds)
+                                : search::FindLrBoundsPerStep(points, stage.lr_bounds);
     if (!bounds.ok()) {
       out.error = fmt::format("stage '{}': {}", stage.name, bounds.status().message());
       return out;

@@ -40,6 +40,13 @@ StageOutcome JudgeStage(const spec::StageSpec& stage, const std::vector<TrialHis
 // of the epoch's last step (train.lr_schedule min_lr..max_lr, linear over
 // train.epochs x the "iterations" metric) and 1 - val_error after it.
 std::vector<search::RangePoint> RangePointsOf(const TrialHistory& trial);
+
+// The trainer's per-step range-test curve from the trial's done payload
+// (contract::kFieldRangeTestCurve): one point per kept step, in step order
+// (RangePoint::epoch = index in the curve, accuracy = training-batch
+// accuracy, loss = the batch's loss); empty when the done event has none
+// (JudgeStage then reads RangePointsOf).
+std::vector<search::RangePoint> RangeStepsOf(const TrialHistory& trial);
 // The plateau rule's curve: epochs with both train_loss and val_error.
 std::vector<search::CurvePoint> CurvePointsOf(const TrialHistory& trial);
 

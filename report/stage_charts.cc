@@ -34,11 +34,15 @@ std::vector<std::string> RangeTestCharts(const Json& found, const Json& evidence
       if (std::isfinite(y)) lo = std::min(lo, y), hi = std::max(hi, y);
   }
   const double min_lr = Num(found.value("min_lr", Json())), max_lr = Num(found.value("max_lr", Json()));
+  // The per-step curve (training-batch accuracy and loss) when the rule read
+  // it (evidence "curve_kind": "per_step"), else one validation point per epoch.
+  const bool per_step = evidence.value("curve_kind", std::string()) == "per_step";
   ChartOptions o;
-  o.title = "LR range test: validation accuracy";
+  o.title = per_step ? "LR range test: training-batch accuracy per step" : "LR range test: validation accuracy";
   o.x_label = "lr (log10: -1 is 0.1)";
   o.y_label = "accuracy";
-  std::vector<LineSeries> series = {{"accuracy", acc, 0, false}, {"moving average", smooth, 1, false}};
+  const std::string smooth_label = fmt::format("moving average ({})", evidence.value("smooth", 3));
+  std::vector<LineSeries> series = {{"accuracy", acc, 0, false}, {smooth_label, smooth, 1, false}};
   series.push_back(Marker(fmt::format("min_lr {:.4g}", min_lr), std::log10(min_lr), lo, hi, 2));
   series.push_back(Marker(fmt::format("max_lr {:.4g}", max_lr), std::log10(max_lr), lo, hi, 3));
   std::vector<std::string> charts = {LineChartSvg(series, o)};
@@ -46,9 +50,9 @@ std::vector<std::string> RangeTestCharts(const Json& found, const Json& evidence
   for (const auto& [x, y] : loss)
     if (std::isfinite(y)) llo = std::min(llo, y), lhi = std::max(lhi, y);
   if (std::isfinite(llo)) {
-    o.title = "LR range test: validation loss";
+    o.title = per_step ? "LR range test: training-batch loss per step" : "LR range test: validation loss";
     o.y_label = "loss";
-    charts.push_back(LineChartSvg({{"val_loss", loss, 0, false},
+    charts.push_back(LineChartSvg({{per_step ? "batch loss" : "val_loss", loss, 0, false},
                                    Marker("min_lr", std::log10(min_lr), llo, lhi, 2),
                                    Marker("max_lr", std::log10(max_lr), llo, lhi, 3)},
                                   o));

@@ -1,7 +1,8 @@
 // The HTML report's section on a staged sweep (`stages:`, spec/stages.h):
 // each stage, what it found and the rule's line, with the curve the rule
-// read -- the LR range test (validation accuracy and its moving average,
-// and validation loss, against log10(lr)) with the chosen min_lr / max_lr
+// read -- the LR range test (accuracy and its moving average, and loss,
+// against log10(lr): per step, training batches, when the rule read the
+// trainer's per-step curve, else per epoch, validation) with the chosen min_lr / max_lr
 // marked, and the plateau run (val_error and train_loss by epoch) with the
 // chosen DRW epoch marked. Reads only StageRecord::evidence_json.
 //

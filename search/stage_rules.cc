@@ -26,17 +26,28 @@ std::vector<double> Smooth(const std::vector<double>& v, int width) {
 
 Json NumOrNull(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
-}  // namespace
+// A per-step curve's no-signal bar: the rise must also exceed this many
+// times the moving average's own noise (a noisy flat curve's smoothed
+// maximum sits ~2-3 of these above its start).
+constexpr double kNoiseFactor = 5;
 
-StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrBoundsOptions& o) {
-  if (points.size() < 3) {
-    return FailedPreconditionError(fmt::format("LR range test: {} evaluated epoch(s); the rule needs at least 3 "
-                                               "(raise train.epochs of the range-test stage)",
-                                               points.size()));
-  }
+// The noise left in a moving average over `width` points: the rms of the
+// raw points about it, / sqrt(width).
+double SmoothedNoise(const std::vector<double>& raw, const std::vector<double>& smoothed, int width) {
+  double sum = 0;
+  for (size_t i = 0; i < raw.size(); ++i) sum += (raw[i] - smoothed[i]) * (raw[i] - smoothed[i]);
+  return std::sqrt(sum / static_cast<double>(std::max<size_t>(1, raw.size()))) / std::sqrt(std::max(1, width));
+}
+
+// The rule on `points` (at least 3), smoothed over o.smooth; `curve` names
+// the curve read (LrBounds::curve).
+StatusOr<LrBounds> FindLrBoundsOn(const std::vector<RangePoint>& points, const LrBoundsOptions& o,
+                                  const std::string& curve) {
   std::vector<double> acc;
   for (const RangePoint& p : points) acc.push_back(std::isfinite(p.accuracy) ? p.accuracy : 0.0);
   LrBounds b;
+  b.curve = curve;
+  b.smooth = o.smooth;
   b.smoothed = Smooth(acc, o.smooth);
   const std::vector<double>& s = b.smoothed;
   const size_t peak = static_cast<size_t>(std::max_element(s.begin(), s.end()) - s.begin());
@@ -44,11 +55,14 @@ StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrB
   b.peak_accuracy = s[peak];
   b.peak_lr = points[peak].lr;
   const double gain = s[peak] - s[0];
-  if (gain < o.min_signal) {
+  const double needed = curve == "per_step" ? std::max(o.min_signal, kNoiseFactor * SmoothedNoise(acc, s, o.smooth))
+                                            : o.min_signal;
+  if (gain < needed) {
     return FailedPreconditionError(fmt::format(
-        "LR range test: no signal: the smoothed validation accuracy rose by {:.4f} (from {:.4f} to a peak of "
-        "{:.4f} at lr {:.4g}), less than {:.4f}; widen the lr range or run more epochs",
-        gain, s[0], s[peak], points[peak].lr, o.min_signal));
+        "LR range test: no signal: the smoothed {} accuracy rose by {:.4f} (from {:.4f} to a peak of "
+        "{:.4f} at lr {:.4g}), less than {:.4f}{}; widen the lr range or run more epochs",
+        curve == "per_step" ? "per-step training-batch" : "validation", gain, s[0], s[peak], points[peak].lr,
+        needed, needed > o.min_signal ? fmt::format(" ({} x the moving average's noise)", kNoiseFactor) : ""));
   }
   const double rise_at = s[0] + o.rise * gain;
   b.min_index = static_cast<int>(peak);
@@ -75,13 +89,40 @@ StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrB
     fallback = "; min_lr would not be below max_lr, so min_lr = max_lr / 4";
   }
   b.rule = fmt::format(
-      "smoothed accuracy {:.4f} at the start, peak {:.4f} at lr {:.4g}; min_lr = first lr at >= {:.4f} "
-      "(start + {} x rise) = {:.4g}; max_lr = {} = {:.4g}{}",
-      s[0], s[peak], b.peak_lr, rise_at, o.rise, b.min_lr,
+      "{}, {} points, moving average over {}: smoothed accuracy {:.4f} at the start, peak {:.4f} at lr "
+      "{:.4g}; min_lr = first lr at >= {:.4f} (start + {} x rise) = {:.4g}; max_lr = {} = {:.4g}{}",
+      b.curve == "per_step" ? "per-step training-batch accuracy" : "per-epoch validation accuracy", points.size(),
+      o.smooth, s[0], s[peak], b.peak_lr, rise_at, o.rise, b.min_lr,
       b.fell ? fmt::format("last lr before the accuracy fell below {:.4f} (peak - {} x rise)", fall_at, o.fall)
              : fmt::format("the range's last lr (the accuracy never fell below {:.4f})", fall_at),
       b.max_lr, fallback);
   return b;
+}
+
+}  // namespace
+
+StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrBoundsOptions& o) {
+  if (points.size() < 3) {
+    return FailedPreconditionError(fmt::format("LR range test: {} evaluated epoch(s); the rule needs at least 3 "
+                                               "(raise train.epochs of the range-test stage)",
+                                               points.size()));
+  }
+  return FindLrBoundsOn(points, o, "per_epoch");
+}
+
+int PerStepSmoothWindow(size_t n) {
+  const int w = std::max(3, static_cast<int>(n / 20));
+  return w % 2 == 0 ? w + 1 : w;
+}
+
+StatusOr<LrBounds> FindLrBoundsPerStep(const std::vector<RangePoint>& steps, const LrBoundsOptions& options) {
+  if (steps.size() < 3) {
+    return FailedPreconditionError(
+        fmt::format("LR range test: the per-step curve has {} point(s); the rule needs at least 3", steps.size()));
+  }
+  LrBoundsOptions o = options;
+  o.smooth = PerStepSmoothWindow(steps.size());
+  return FindLrBoundsOn(steps, o, "per_step");
 }
 
 StatusOr<Plateau> FindPlateau(const std::vector<CurvePoint>& curve, int run_epochs, const PlateauOptions& o) {
@@ -141,7 +182,8 @@ Json LrBoundsEvidence(const LrBounds& b, const std::vector<RangePoint>& points) 
               {"peak_accuracy", b.peak_accuracy}, {"peak_lr", b.peak_lr},
               {"min_epoch", points[static_cast<size_t>(b.min_index)].epoch},
               {"max_epoch", points[static_cast<size_t>(b.max_index)].epoch},
-              {"fell", b.fell},          {"curve", curve}};
+              {"fell", b.fell},          {"curve", curve},
+              {"curve_kind", b.curve},   {"smooth", b.smooth}};
 }
 
 Json PlateauValues(const Plateau& p) {

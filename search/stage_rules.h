@@ -2,9 +2,11 @@
 // (§6.3.3, §6.3.5) that a staged sweep (`stages:`, spec/stages.h) runs on a
 // finished stage's learning curve to fill in the next stage's config.
 //
-//   LR range test (FindLrBounds): the learning rates where validation
-//   accuracy starts to rise and where it falls apart, from a run whose lr
-//   rises linearly (train.lr_schedule.type range_test), one point per
+//   LR range test (FindLrBounds): the learning rates where the accuracy
+//   starts to rise and where it falls apart, from a run whose lr rises
+//   linearly (train.lr_schedule.type range_test). Read on the trainer's
+//   per-step curve (training-batch accuracy, FindLrBoundsPerStep) when the
+//   trial's done event carries one, else on one validation point per
 //   evaluated epoch.
 //
 //   Plateau (FindPlateau): from a constant-lr run, the epoch after which the
@@ -26,9 +28,10 @@
 
 namespace ltsweep::search {
 
-// One evaluated epoch of an LR range test: the lr the epoch ended with and
-// the validation accuracy (1 - val_error) after it. A non-finite accuracy
-// (diverged) counts as 0.
+// One point of an LR range test. Per epoch: the lr the epoch ended with and
+// the validation accuracy (1 - val_error) after it. Per step: the step's lr,
+// training-batch accuracy and loss (`epoch` then holds the step's index in
+// the curve). A non-finite accuracy (diverged) counts as 0.
 struct RangePoint {
   int epoch = 0;
   double lr = 0;
@@ -56,11 +59,27 @@ struct LrBounds {
   bool fell = false;  // false: still within `fall` of the peak at the range's end (max_lr = last lr)
   std::vector<double> smoothed;
   std::string rule;  // one line: what was compared with what
+  std::string curve = "per_epoch";  // which curve was read: per_epoch | per_step
+  int smooth = 0;                   // the moving-average window used
 };
 
 // Points in order of rising lr (at least 3). See the header comment and
 // LrBoundsOptions for the rule.
 StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrBoundsOptions& options = {});
+
+// The window for a per-step curve of n points: max(3, n / 20), made odd
+// (one batch's accuracy is far noisier than one epoch's validation accuracy;
+// 240 steps -> 13, 1000 -> 51).
+int PerStepSmoothWindow(size_t n);
+
+// The same rule (rise, fall of `options`) on a per-step curve in step
+// order, smoothed with PerStepSmoothWindow(steps.size()) instead of
+// options.smooth; LrBounds::curve is "per_step". Needs at least 3 steps.
+// No signal: a rise below max(min_signal, 5 x the moving average's noise),
+// the noise being the rms of the raw points about the average / sqrt(window)
+// (batch accuracy is noisy enough that a flat curve's smoothed maximum
+// clears min_signal alone).
+StatusOr<LrBounds> FindLrBoundsPerStep(const std::vector<RangePoint>& steps, const LrBoundsOptions& options = {});
 
 // One epoch of a constant-lr run.
 struct CurvePoint {

@@ -90,7 +90,10 @@ class StagesCliTest : public ::testing::Test {
 
   // The checks of a finished scheme: each stage done, the found values in
   // the later stages' trial configs.
-  void ExpectSchemeDone() {
+  // per_step: the fake range test's done event carried its per-step curve
+  // (falls apart past lr 0.35), so the rule must have read that one and not
+  // the per-epoch validation points (which fall past lr 0.6).
+  void ExpectSchemeDone(bool per_step = true) {
     EXPECT_EQ(Query("SELECT status FROM sweeps WHERE id = 1"), "done");
     EXPECT_EQ(Query("SELECT group_concat(status || ':' || n_trials, ',') FROM "
                     "(SELECT status, n_trials FROM sweep_stages WHERE sweep_id = 1 ORDER BY stage)"),
@@ -101,8 +104,13 @@ class StagesCliTest : public ::testing::Test {
     const double max_lr = std::stod(Query("SELECT json_extract(found_json, '$.max_lr') FROM sweep_stages WHERE stage = 0"));
     EXPECT_GT(min_lr, 0.05);
     EXPECT_LT(min_lr, max_lr);
-    EXPECT_GE(max_lr, 0.4);
-    EXPECT_LE(max_lr, 0.75);
+    if (per_step) {
+      EXPECT_GE(max_lr, 0.3);
+      EXPECT_LT(max_lr, 0.45);
+    } else {
+      EXPECT_GE(max_lr, 0.55);
+      EXPECT_LE(max_lr, 0.75);
+    }
     // Stage 2 (ordinal 1) runs at the found max_lr.
     EXPECT_EQ(Query("SELECT count(*) FROM trials t, sweep_stages s WHERE s.stage = 0 AND t.ordinal = 1 AND "
                     "json_extract(t.config_json, '$.train.lr') = json_extract(s.found_json, '$.max_lr') AND "
@@ -125,7 +133,12 @@ class StagesCliTest : public ::testing::Test {
     // The evidence is kept: the rule's line and the curve it read.
     EXPECT_NE(Query("SELECT json_extract(evidence_json, '$.rule') FROM sweep_stages WHERE stage = 0").find("peak"),
               std::string::npos);
-    EXPECT_EQ(Query("SELECT json_array_length(evidence_json, '$.curve') FROM sweep_stages WHERE stage = 0"), "20");
+    EXPECT_EQ(Query("SELECT json_array_length(evidence_json, '$.curve') FROM sweep_stages WHERE stage = 0"),
+              per_step ? "400" : "20");  // 20 steps x 20 epochs, or 20 epochs
+    EXPECT_EQ(Query("SELECT json_extract(evidence_json, '$.curve_kind') FROM sweep_stages WHERE stage = 0"),
+              per_step ? "per_step" : "per_epoch");
+    EXPECT_EQ(Query("SELECT json_extract(evidence_json, '$.smooth') FROM sweep_stages WHERE stage = 0"),
+              per_step ? "21" : "3");
   }
 
   TempDir dir_;
@@ -159,6 +172,15 @@ TEST_F(StagesCliTest, RunFillsLaterStagesWithTheFoundValues) {
   EXPECT_NE(r.out.find("3. grid: done, 4 trial(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("stage 3/3 grid"), std::string::npos) << r.err;
   ExpectSchemeDone();
+}
+
+TEST_F(StagesCliTest, WithoutAPerStepCurveTheRuleReadsTheEpochs) {
+  CliResult r = RunCli(LTSWEEP_CLI_PATH, RunArgs(WriteSpec("1.0")),
+                       {{"LTSWEEP_FAKE_SCHEME", "1"}, {"LTSWEEP_FAKE_EPOCH_MS", "10"},
+                        {"LTSWEEP_FAKE_NO_STEP_CURVE", "1"}},
+                       dir_.path().string());
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  ExpectSchemeDone(/*per_step=*/false);
 }
 
 TEST_F(StagesCliTest, NoSignalFailsTheSweepWithTheReason) {

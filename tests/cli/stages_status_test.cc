@@ -76,7 +76,10 @@ TEST(StagesDaemonTest, CoordinatorKilledMidSchemeCarriesOnAndStatusShowsTheStage
       << r.out;
   EXPECT_NE(r.out.find("stage 2 plateau (find plateau): done, 1 trial(s); found {\"drw_epoch\":"), std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("rule: smoothed accuracy"), std::string::npos) << r.out;
+  // Through real daemons too the rule read the fake trainer's per-step curve from the done event.
+  EXPECT_NE(r.out.find("rule: per-step training-batch accuracy, 320 points, moving average over 17: smoothed accuracy"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("stage 3 grid: done, 2 trial(s)"), std::string::npos) << r.out;
   // One coordinator log line per stage advanced, across both runs.
   EXPECT_NE(cluster.CoordinatorLog().find("stage 1 (range_test) done, found"), std::string::npos);

@@ -82,7 +82,15 @@
 //                                 K = clamp(round(2 / lr), 2, 50), then
 //                                 rises 0.004 per epoch while train_loss
 //                                 keeps falling. Epoch events carry
-//                                 "iterations": 1000.
+//                                 "iterations": 1000. A range test's done
+//                                 event carries "range_test_curve" (20
+//                                 steps per epoch, [lr, loss, accuracy])
+//                                 of a different shape, so a test can tell
+//                                 which curve the rule read: batch
+//                                 accuracy 0.1 below lr 0.05, rising to
+//                                 0.85 at 0.25, flat to 0.35, down to 0.1
+//                                 at 0.55, +-0.05 deterministic noise;
+//                                 LTSWEEP_FAKE_NO_STEP_CURVE=1 leaves it out
 // SIGTERM: finishes the current epoch's checkpoint and exits 4.
 #include <fcntl.h>
 #include <signal.h>
@@ -136,6 +144,21 @@ double Noise(uint64_t seed, int epoch, int k) {
   x *= 0xD6E8FEB86659FD39ull;
   x ^= x >> 29;
   return static_cast<double>(x % 10000) / 10000.0;
+}
+
+// LTSWEEP_FAKE_SCHEME's per-step range-test curve (see the header comment).
+Json SchemeStepCurve(double min_lr, double max_lr, int epochs, uint64_t seed) {
+  const int n = 20 * std::max(1, epochs);
+  Json curve = Json::array();
+  for (int i = 0; i < n; ++i) {
+    const double x = min_lr + (max_lr - min_lr) * i / std::max(1, n - 1);
+    double acc = 0.1;
+    if (x > 0.05) acc = 0.1 + 0.75 * std::min(1.0, (x - 0.05) / 0.2);
+    if (x > 0.35) acc = std::max(0.1, 0.85 - 3.75 * (x - 0.35));
+    acc = std::clamp(acc + 0.1 * (Noise(seed, i, 11) - 0.5), 0.0, 1.0);
+    curve.push_back(Json::array({x, 2.3 * (1.0 - acc), acc}));
+  }
+  return curve;
 }
 
 // Sleeps `ms`, waking early on SIGTERM.
@@ -504,8 +527,12 @@ int main(int argc, char** argv) {
     }
   }
   if (first_epoch >= epochs) last = val_error_at(epochs - 1);
-  Emit({{c::kFieldEvent, c::kEventDone}, {c::kFieldBestValError, best}, {c::kFieldBestEpoch, best_epoch},
-        {c::kFieldLastValError, last}, {"epochs", epochs}});
+  Json done{{c::kFieldEvent, c::kEventDone}, {c::kFieldBestValError, best}, {c::kFieldBestEpoch, best_epoch},
+            {c::kFieldLastValError, last}, {"epochs", epochs}};
+  if (scheme && schedule_type == "range_test" && Env("LTSWEEP_FAKE_NO_STEP_CURVE") != "1") {
+    done[c::kFieldRangeTestCurve] = SchemeStepCurve(min_lr, max_lr, epochs, seed);
+  }
+  Emit(done);
   cleanup();
   return c::kExitOk;
 }

@@ -57,6 +57,22 @@ TEST(StageChartsTest, RangeTestChartMarksTheBoundsOnALogAxis) {
   EXPECT_NE(charts[0].find("<path"), std::string::npos);
 }
 
+TEST(StageChartsTest, PerStepCurveIsDrawnAsTrainingBatches) {
+  StageRecord s = RangeStage();
+  Json ev = Json::parse(s.evidence_json);
+  EXPECT_EQ(StageCharts(s)[0].find("per step"), std::string::npos);  // per epoch: validation
+  EXPECT_NE(StageCharts(s)[0].find("validation accuracy"), std::string::npos);
+  ev["curve_kind"] = "per_step";
+  ev["smooth"] = 13;
+  s.evidence_json = ev.dump();
+  auto charts = StageCharts(s);
+  ASSERT_EQ(charts.size(), 2u);
+  EXPECT_TRUE(CheckXml(charts[0]).ok) << CheckXml(charts[0]).error;
+  EXPECT_NE(charts[0].find("training-batch accuracy per step"), std::string::npos);
+  EXPECT_NE(charts[0].find("moving average (13)"), std::string::npos);
+  EXPECT_NE(charts[1].find("training-batch loss per step"), std::string::npos);
+}
+
 TEST(StageChartsTest, PlateauChartMarksTheEpoch) {
   auto charts = StageCharts(PlateauStage());
   ASSERT_EQ(charts.size(), 2u);  // val_error, train_loss

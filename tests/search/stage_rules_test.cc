@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,75 @@ TEST(LrBoundsTest, NoisyCurveStaysNearTheCleanAnswer) {
   auto unsmoothed = FindLrBounds(RangeCurve(40, 0.03), raw);
   ASSERT_TRUE(unsmoothed.ok());
   EXPECT_LE(unsmoothed->max_lr, noisy->max_lr);
+}
+
+// A per-step range test: `n` steps, lr linear in [1e-3, 1]; the true
+// accuracy as in RangeCurve, each step's the share of a batch of 128 that a
+// seeded draw gets right (binomial noise, sd ~0.04 at 0.5).
+std::vector<RangePoint> StepCurve(int n, uint32_t seed, bool signal = true) {
+  std::mt19937 rng(seed);
+  std::vector<RangePoint> out;
+  for (int i = 0; i < n; ++i) {
+    const double lr = 1e-3 + (1.0 - 1e-3) * i / (n - 1);
+    double acc = 0.1;
+    if (signal && lr > 0.05) acc = 0.1 + 0.7 * std::min(1.0, (lr - 0.05) / 0.35);
+    if (signal && lr > 0.7) acc = std::max(0.1, 0.8 - 2.0 * (lr - 0.7));
+    std::binomial_distribution<int> batch(128, acc);
+    out.push_back({i, lr, batch(rng) / 128.0, 2.3});
+  }
+  return out;
+}
+
+TEST(LrBoundsPerStepTest, WindowGrowsWithTheCurve) {
+  EXPECT_EQ(PerStepSmoothWindow(10), 3);
+  EXPECT_EQ(PerStepSmoothWindow(240), 13);
+  EXPECT_EQ(PerStepSmoothWindow(1000), 51);
+}
+
+TEST(LrBoundsPerStepTest, NoisyStepsFindTheRiseAndTheFall) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto steps = StepCurve(240, seed);
+    auto b = FindLrBoundsPerStep(steps);
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    EXPECT_EQ(b->curve, "per_step");
+    EXPECT_EQ(b->smooth, 13);
+    EXPECT_GT(b->min_lr, 0.05) << seed;
+    EXPECT_LT(b->min_lr, 0.15) << seed;
+    EXPECT_GT(b->max_lr, 0.6) << seed;
+    EXPECT_LT(b->max_lr, 0.8) << seed;
+    EXPECT_TRUE(b->fell);
+    EXPECT_NE(b->rule.find("per-step"), std::string::npos) << b->rule;
+    Json ev = LrBoundsEvidence(*b, steps);
+    EXPECT_EQ(ev["curve_kind"], "per_step");
+    EXPECT_EQ(ev["smooth"], 13);
+    EXPECT_EQ(ev["curve"].size(), 240u);
+  }
+}
+
+TEST(LrBoundsPerStepTest, TheEpochWindowOnStepsStopsAtNoise) {
+  // The per-epoch window (3) on the same noisy steps: a single noisy dip
+  // ends the range well before the true fall, which the per-step window
+  // does not.
+  auto steps = StepCurve(240, 1);
+  auto per_step = FindLrBoundsPerStep(steps);
+  auto epoch_window = FindLrBounds(steps);
+  ASSERT_TRUE(per_step.ok());
+  ASSERT_TRUE(epoch_window.ok());
+  EXPECT_LT(epoch_window->max_lr, per_step->max_lr);
+}
+
+TEST(LrBoundsPerStepTest, NoSignalInNoisyStepsIsNoSignal) {
+  auto b = FindLrBoundsPerStep(StepCurve(240, 4, /*signal=*/false));
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(b.status().message().find("no signal"), std::string::npos) << b.status().message();
+  EXPECT_NE(b.status().message().find("per-step"), std::string::npos) << b.status().message();
+}
+
+TEST(LrBoundsPerStepTest, TooFewStepsIsAnError) {
+  auto b = FindLrBoundsPerStep(StepCurve(2, 1));
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("per-step curve has 2"), std::string::npos) << b.status().message();
 }
 
 TEST(LrBoundsTest, NoRiseIsNoSignal) {

@@ -444,6 +444,15 @@ TEST(TrainTest, RangeTestWithSmoteAndDeferredResampling) {
   EXPECT_LT(done["suggested_min_lr"].get<double>(), done["suggested_max_lr"].get<double>());
   EXPECT_GE(done["suggested_min_lr"].get<double>(), 0.001);
   EXPECT_LE(done["suggested_max_lr"].get<double>(), 1.0);
+  // The per-step curve rides in the done event, step for step (under 1000 points: all of them).
+  ASSERT_TRUE(done.contains("range_test_curve"));
+  const Json& curve = done["range_test_curve"];
+  ASSERT_EQ(curve.size(), steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_DOUBLE_EQ(curve[i][0].get<double>(), steps[i]["lr"].get<double>());
+    EXPECT_EQ(curve[i][1], steps[i]["loss"]);
+    EXPECT_DOUBLE_EQ(curve[i][2].get<double>(), steps[i]["accuracy"].get<double>());
+  }
 }
 
 TEST(TrainTest, InvalidConfigExits2NamingTheKey) {

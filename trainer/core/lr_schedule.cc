@@ -159,4 +159,16 @@ SuggestedLrBounds SuggestLrBounds(const std::vector<RangeTestPoint>& series) {
   return out;
 }
 
+nlohmann::json RangeTestCurveJson(const std::vector<RangeTestPoint>& series, size_t max_points) {
+  const size_t n = series.size();
+  const size_t keep = std::min(n, std::max<size_t>(2, max_points));
+  nlohmann::json curve = nlohmann::json::array();
+  for (size_t k = 0; k < keep; ++k) {
+    const size_t i = keep <= 1 ? 0 : (k * (n - 1) + (keep - 1) / 2) / (keep - 1);
+    const RangeTestPoint& p = series[i];
+    curve.push_back({p.lr, std::isfinite(p.loss) ? nlohmann::json(p.loss) : nlohmann::json(nullptr), p.accuracy});
+  }
+  return curve;
+}
+
 }  // namespace ltsweep::trainer

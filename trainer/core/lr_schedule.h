@@ -108,4 +108,10 @@ struct SuggestedLrBounds {
 // max_lr / 4 (Smith's rule of thumb). Throws ConfigError for an empty series.
 SuggestedLrBounds SuggestLrBounds(const std::vector<RangeTestPoint>& series);
 
+// The per-step curve for a range test's done event (the trainer contract's
+// "range_test_curve"): [[lr, loss, accuracy], ...] in step order, evenly
+// subsampled to at most `max_points` (>= 2) with the first and last step
+// kept; a non-finite loss is null.
+nlohmann::json RangeTestCurveJson(const std::vector<RangeTestPoint>& series, size_t max_points);
+
 }  // namespace ltsweep::trainer

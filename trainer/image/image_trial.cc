@@ -475,6 +475,7 @@ void ImageTrial::EmitDone() {
     done["suggested_min_lr"] = bounds.min_lr;
     done["suggested_max_lr"] = bounds.max_lr;
     done["suggestion_rule"] = bounds.rule;
+    done[contract::kFieldRangeTestCurve] = RangeTestCurveJson(range_points_, contract::kRangeTestCurveMaxPoints);
   }
   events_.Emit(contract::kEventDone, done);
 }

@@ -146,5 +146,24 @@ TEST(LrScheduleTest, SuggestBoundsFallsBackToLoss) {
   EXPECT_NEAR(b.min_lr, 0.03, 1e-9);
 }
 
+TEST(RangeTestCurveJsonTest, KeepsShortCurvesWholeAndSubsamplesLongOnesEvenly) {
+  std::vector<RangeTestPoint> series;
+  for (int i = 0; i < 2400; ++i) series.push_back({0.001 * (i + 1), i == 5 ? std::nan("") : 2.0, i / 2400.0});
+  std::vector<RangeTestPoint> short_series(series.begin(), series.begin() + 240);
+  nlohmann::json all = RangeTestCurveJson(short_series, 1000);
+  ASSERT_EQ(all.size(), 240u);
+  EXPECT_DOUBLE_EQ(all[7][0].get<double>(), 0.008);
+  EXPECT_TRUE(all[5][1].is_null());  // a non-finite loss
+  nlohmann::json some = RangeTestCurveJson(series, 1000);
+  ASSERT_EQ(some.size(), 1000u);
+  EXPECT_DOUBLE_EQ(some.front()[0].get<double>(), 0.001);  // first and last step kept
+  EXPECT_DOUBLE_EQ(some.back()[0].get<double>(), 2.4);
+  for (size_t k = 1; k < some.size(); ++k) {  // even: 2 or 3 steps apart
+    const double gap = some[k][0].get<double>() - some[k - 1][0].get<double>();
+    EXPECT_GT(gap, 0.0019);
+    EXPECT_LT(gap, 0.0031);
+  }
+}
+
 }  // namespace
 }  // namespace ltsweep::trainer
