@@ -107,7 +107,9 @@ StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrB
                                                "(raise train.epochs of the range-test stage)",
                                                points.size()));
   }
-  return FindLrBoundsOn(points, o, "per_epoch");
+  LrBoundsOptions epoch_options = o;
+  if (epoch_options.smooth <= 0) epoch_options.smooth = 3;
+  return FindLrBoundsOn(points, epoch_options, "per_epoch");
 }
 
 int PerStepSmoothWindow(size_t n) {
@@ -121,7 +123,7 @@ StatusOr<LrBounds> FindLrBoundsPerStep(const std::vector<RangePoint>& steps, con
         fmt::format("LR range test: the per-step curve has {} point(s); the rule needs at least 3", steps.size()));
   }
   LrBoundsOptions o = options;
-  o.smooth = PerStepSmoothWindow(steps.size());
+  if (o.smooth <= 0) o.smooth = PerStepSmoothWindow(steps.size());
   return FindLrBoundsOn(steps, o, "per_step");
 }
 

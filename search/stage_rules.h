@@ -40,7 +40,9 @@ struct RangePoint {
 };
 
 struct LrBoundsOptions {
-  int smooth = 3;            // centred moving average over this many points (odd, >= 1)
+  // Centred moving average over this many points (odd, >= 1); 0: automatic,
+  // 3 on the per-epoch curve, PerStepSmoothWindow(n) on a per-step curve.
+  int smooth = 0;
   double rise = 0.1;         // min_lr: first point at a0 + rise * (peak - a0)
   double fall = 0.1;         // max_lr: last point from the peak on at >= peak - fall * (peak - a0)
   double min_signal = 0.02;  // peak - a0 below this: no signal, nothing found
@@ -73,8 +75,8 @@ StatusOr<LrBounds> FindLrBounds(const std::vector<RangePoint>& points, const LrB
 int PerStepSmoothWindow(size_t n);
 
 // The same rule (rise, fall of `options`) on a per-step curve in step
-// order, smoothed with PerStepSmoothWindow(steps.size()) instead of
-// options.smooth; LrBounds::curve is "per_step". Needs at least 3 steps.
+// order, smoothed over options.smooth points when given, else
+// PerStepSmoothWindow(steps.size()); LrBounds::curve is "per_step". Needs at least 3 steps.
 // No signal: a rise below max(min_signal, 5 x the moving average's noise),
 // the noise being the rms of the raw points about the average / sqrt(window)
 // (batch accuracy is noisy enough that a flat curve's smoothed maximum

@@ -40,10 +40,12 @@ std::string RuleText(const StageSpec& s) {
   if (s.find == StageFind::kLrBounds) {
     const auto& o = s.lr_bounds;
     return fmt::format(
-        "finds min_lr, max_lr by the range-test rule: validation accuracy per epoch, moving average of {}; min_lr "
-        "where it has risen {} of the way to its peak, max_lr the last lr before it falls {} of the rise below "
-        "the peak; fails when the rise is under {}",
-        o.smooth, o.rise, o.fall, o.min_signal);
+        "finds min_lr, max_lr by the range-test rule: training-batch accuracy per step (validation accuracy per "
+        "epoch when the trainer sends no per-step curve), moving average of {}; min_lr where it has risen {} of the "
+        "way to its peak, max_lr the last lr before it falls {} of the rise below the peak; fails when the rise is "
+        "under {}",
+        o.smooth > 0 ? std::to_string(o.smooth) : std::string("max(3, steps/20) steps (3 epochs)"), o.rise, o.fall,
+        o.min_signal);
   }
   if (s.find == StageFind::kPlateau) {
     const auto& o = s.plateau;

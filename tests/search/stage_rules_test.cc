@@ -79,6 +79,20 @@ TEST(LrBoundsPerStepTest, WindowGrowsWithTheCurve) {
   EXPECT_EQ(PerStepSmoothWindow(1000), 51);
 }
 
+TEST(LrBoundsPerStepTest, ASmoothTheSpecSetsIsTheWindowOnEitherCurve) {
+  LrBoundsOptions set;
+  set.smooth = 31;
+  auto steps = FindLrBoundsPerStep(StepCurve(240, 1), set);
+  ASSERT_TRUE(steps.ok()) << steps.status().message();
+  EXPECT_EQ(steps->smooth, 31);
+  auto epochs = FindLrBounds(RangeCurve(40, 0.0), set);
+  ASSERT_TRUE(epochs.ok()) << epochs.status().message();
+  EXPECT_EQ(epochs->smooth, 31);
+  auto automatic = FindLrBounds(RangeCurve(40, 0.0));
+  ASSERT_TRUE(automatic.ok()) << automatic.status().message();
+  EXPECT_EQ(automatic->smooth, 3);
+}
+
 TEST(LrBoundsPerStepTest, NoisyStepsFindTheRiseAndTheFall) {
   for (uint32_t seed : {1u, 2u, 3u}) {
     auto steps = StepCurve(240, seed);
