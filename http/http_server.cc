@@ -119,8 +119,9 @@ bool HttpServer::Impl::Admit(const httplib::Request& request, httplib::Response&
   for (const auto& open : options.open_paths) {
     if (request.path == open) return true;
   }
-  if (request.has_param("token")) {
-    const std::string token = request.get_param_value("token");
+  const bool in_address = request.has_param("token");
+  const std::string token = in_address ? request.get_param_value("token") : RequestToken(request);
+  if (in_address) {
     if (options.authorize(token)) {
       response.status = 303;
       response.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict{}", kTokenCookie,
@@ -128,12 +129,11 @@ bool HttpServer::Impl::Admit(const httplib::Request& request, httplib::Response&
       response.set_header("Location", AddressWithoutToken(request));
       return false;
     }
-  } else {
-    const std::string token = RequestToken(request);
-    if (!token.empty() && options.authorize(token)) return true;
+  } else if (!token.empty() && options.authorize(token)) {
+    return true;
   }
   Log(fmt::format("http: refused {} from {}: {}", request.path, request.remote_addr,
-                  request.has_param("token") || !RequestToken(request).empty() ? "token not accepted" : "no token"));
+                  in_address || !token.empty() ? "token not accepted" : "no token"));
   response.status = 401;
   response.set_header("WWW-Authenticate", "Bearer");
   response.set_content(
@@ -178,8 +178,8 @@ Status HttpServer::Impl::Bind() {
   tls = !options.tls_cert_file.empty();
   if (!tls && !options.insecure && !proto::IsLoopbackAddress(options.listen)) {
     return InvalidArgumentError(fmt::format(
-        "--http {}: a non-loopback address needs TLS (--tls-cert/--tls-key) or --insecure (docs/security.md)",
-        options.listen));
+        "--http {}: a non-loopback address needs TLS (--tls-cert/--tls-key) or {} ({})", options.listen,
+        options.insecure_flag, options.security_doc));
   }
   if (tls) {
     for (const auto& file : {options.tls_cert_file, options.tls_key_file}) {

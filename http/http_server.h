@@ -92,6 +92,10 @@ struct HttpOptions {
   std::string tls_key_file;
   // Plain HTTP on a non-loopback address.
   bool insecure = false;
+  // The flag that sets `insecure`, and the doc to read, as Start()'s refusal
+  // of a non-loopback address names them.
+  std::string insecure_flag = "--insecure";
+  std::string security_doc = "docs/security.md";
   // Empty: no token asked for. Else every request needs a token it accepts.
   Authorizer authorize;
   // Paths served without a token (exact match), e.g. "/healthz".

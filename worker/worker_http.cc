@@ -1,25 +1,18 @@
 #include "worker/worker_http.h"
 
-#include <fmt/format.h>
-
 #include "metrics/metrics.h"
-#include "proto/credentials.h"
 #include "worker/worker_metrics.h"
 
 namespace ltsweep::worker {
 
 StatusOr<std::unique_ptr<http::HttpServer>> MakeWorkerHttpServer(const WorkerHttpOptions& options) {
-  const bool tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
-  if (!tls && !options.insecure && !proto::IsLoopbackAddress(options.listen)) {
-    return InvalidArgumentError(fmt::format(
-        "--http {}: a non-loopback address needs TLS (--tls-cert/--tls-key) or --http-insecure (docs/metrics.md)",
-        options.listen));
-  }
   http::HttpOptions http_options;
   http_options.listen = options.listen;
   http_options.tls_cert_file = options.tls_cert_file;
   http_options.tls_key_file = options.tls_key_file;
   http_options.insecure = options.insecure;
+  http_options.insecure_flag = "--http-insecure";
+  http_options.security_doc = "docs/metrics.md";
   http_options.log = options.log;
   http_options.threads = 2;
   auto server = std::make_unique<http::HttpServer>(std::move(http_options));

@@ -4,8 +4,8 @@
 //
 // Security: a loopback address (the default use) is plain HTTP; any other
 // address needs TLS (the worker's --tls-cert/--tls-key, the certificate it
-// shows the coordinator) or `insecure` (--http-insecure), else MakeWorker-
-// HttpServer refuses it naming those flags. No token is asked for: the page
+// shows the coordinator) or `insecure` (--http-insecure), else the server's
+// Start() refuses it naming those flags. No token is asked for: the page
 // holds counts only (no trial data); keep it on loopback or a private network.
 //
 // Ownership: the server returned owns its threads. Thread-safety: as
@@ -29,8 +29,9 @@ struct WorkerHttpOptions {
   LogFn log;
 };
 
-// The server with its routes, not started. INVALID_ARGUMENT for a
-// non-loopback address without TLS or insecure (naming --http-insecure).
+// The server with its routes, not started; its Start() refuses
+// (INVALID_ARGUMENT) a non-loopback address without TLS or insecure, naming
+// --http-insecure.
 StatusOr<std::unique_ptr<http::HttpServer>> MakeWorkerHttpServer(const WorkerHttpOptions& options);
 
 }  // namespace ltsweep::worker
