@@ -2,16 +2,22 @@
 // it finds, replayed over recorded learning curves (prints figures, asserts
 // nothing).
 //
-//   search_replay [--recorded bench/data/fmnist_lt_replay.json] [--seeds 10]
-//                 [--slots 4] [--no-optuna]
+//   search_replay [--recorded FILE.json]... [--seeds 10] [--slots 4]
+//                 [--no-optuna]
 //
-// Sets: the recorded real sweep (bench/data/, see its .yaml) and a synthetic
-// family with late bloomers (one member per seed). Methods, each with the
+// Sets: the recorded real sweeps (bench/data/, each with its .yaml: by
+// default fmnist_lt_replay.json, a method grid where half the trials defer
+// re-weighting, and fmnist_lt_search.json, a hyperparameter search grid with
+// no deferral; a --recorded replaces them) and a synthetic family with late
+// bloomers (one member per seed). Methods, each with the
 // same seeds: grid (every trial to the end), random (half the grid's trials
 // in a seeded order), ASHA (hyperband rule, eta 3, min_iter 1) and the median
 // rule over the grid in a seeded order, each DRW-aware (the default) and
 // DRW-blind (respect_drw: false), TPE (half the grid's trials; and the grid's
-// count to see when it reaches the grid's best) and TPE+ASHA. The same
+// count to see when it reaches the grid's best) and TPE+ASHA. Each set's
+// table is followed by the target lines, counted per seed
+// (bench/search_replay/replay_summary.h), and on a set with deferred trials
+// the least epochs the DRW guard lets a rule spend. The same
 // replay through Optuna (bench/peers/optuna_replay.py, Debian python3-optuna)
 // runs after it, on the same sets, unless --no-optuna.
 #include <sys/resource.h>
@@ -31,25 +37,19 @@
 
 #include "bench/search_replay/replay_methods.h"
 #include "bench/search_replay/replay_set.h"
+#include "bench/search_replay/replay_summary.h"
 #include "spec/bayes.h"
 
 namespace ltsweep::bench {
 namespace {
 
 struct Args {
-  std::string recorded = std::string(LTSWEEP_SOURCE_DIR) + "/bench/data/fmnist_lt_replay.json";
+  // The recorded sets: the method grid and the hyperparameter search grid.
+  std::vector<std::string> recorded = {std::string(LTSWEEP_SOURCE_DIR) + "/bench/data/fmnist_lt_replay.json",
+                                       std::string(LTSWEEP_SOURCE_DIR) + "/bench/data/fmnist_lt_search.json"};
   int seeds = 10;
   int slots = 4;
   bool optuna = true;
-};
-
-// One method's figures over the seeds.
-struct Summary {
-  std::string method;
-  double epochs = 0, best = 0, gap_max = 0, started = 0;
-  int reached = 0;          // seeds whose run completed the set's best trial
-  double to_best = 0;       // mean trials started until then, over those seeds
-  int best_stopped = 0;     // seeds where the set's best trial was stopped
 };
 
 search::EarlyStopRule Rule(search::EarlyStopType type, int epochs, bool respect_drw) {
@@ -61,29 +61,6 @@ search::EarlyStopRule Rule(search::EarlyStopType type, int epochs, bool respect_
   rule.respect_drw = respect_drw;
   rule.drw_grace = 2;
   return rule;
-}
-
-
-Summary Run(const std::string& name, const std::vector<ReplaySet>& members, int seeds,
-            const std::function<ReplayResult(const ReplaySet&, uint64_t)>& method) {
-  Summary s;
-  s.method = name;
-  for (int seed = 0; seed < seeds; ++seed) {
-    const ReplaySet& set = members[static_cast<size_t>(seed) % members.size()];
-    const double grid_best = set.trials[set.BestTrial()].Result();
-    const ReplayResult r = method(set, static_cast<uint64_t>(seed));
-    s.epochs += static_cast<double>(r.epochs) / seeds;
-    s.best += r.best / seeds;
-    s.gap_max = std::max(s.gap_max, 100 * (r.best - grid_best));
-    s.started += static_cast<double>(r.started) / seeds;
-    if (r.trials_to_best > 0) {
-      ++s.reached;
-      s.to_best += r.trials_to_best;
-    }
-    s.best_stopped += r.best_trial_stopped;
-  }
-  if (s.reached > 0) s.to_best /= s.reached;
-  return s;
 }
 
 void PrintSet(const std::string& title, const std::vector<ReplaySet>& members, const Args& args) {
@@ -108,12 +85,15 @@ void PrintSet(const std::string& title, const std::vector<ReplaySet>& members, c
     return o;
   };
   const int epochs = first.epochs;
+  auto run = [&](const std::string& name, const std::vector<ReplaySet>& m, int seeds, const ReplayMethod& method) {
+    return Summarize(name, m, seeds, half, method);
+  };
   std::vector<Summary> rows;
-  rows.push_back(Run("grid", members, args.seeds, [&](const ReplaySet& set, uint64_t) {
+  rows.push_back(run("grid", members, args.seeds, [&](const ReplaySet& set, uint64_t) {
     OrderSource src(all_in_order(set));
     return Replay(set, src, std::nullopt, slots, n);
   }));
-  rows.push_back(Run(fmt::format("random ({} trials)", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
+  rows.push_back(run(fmt::format("random ({} trials)", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
     OrderSource src(RandomOrder(set.trials.size(), s));
     return Replay(set, src, std::nullopt, slots, half);
   }));
@@ -121,38 +101,31 @@ void PrintSet(const std::string& title, const std::vector<ReplaySet>& members, c
                                     std::pair{"median", search::EarlyStopType::kMedian}}) {
     for (bool aware : {true, false}) {
       const search::EarlyStopRule rule = Rule(type, epochs, aware);
-      rows.push_back(Run(fmt::format("{} {}", label, aware ? "DRW-aware" : "DRW-blind"), members, args.seeds,
+      rows.push_back(run(fmt::format("{} {}", label, aware ? "DRW-aware" : "DRW-blind"), members, args.seeds,
                          [&](const ReplaySet& set, uint64_t s) {
                            OrderSource src(RandomOrder(set.trials.size(), s));
                            return Replay(set, src, rule, slots, n);
                          }));
     }
   }
-  rows.push_back(Run(fmt::format("TPE ({} trials)", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
+  rows.push_back(run(fmt::format("TPE ({} trials)", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
     TpeSource src(set, tpe_options(s));
     return Replay(set, src, std::nullopt, slots, half);
   }));
-  rows.push_back(Run(fmt::format("TPE ({} trials)", n), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
+  rows.push_back(run(fmt::format("TPE ({} trials)", n), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
     TpeSource src(set, tpe_options(s));
     return Replay(set, src, std::nullopt, slots, n);
   }));
-  rows.push_back(Run(fmt::format("TPE+ASHA ({} trials)", n), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
+  rows.push_back(run(fmt::format("TPE+ASHA ({} trials)", n), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
     TpeSource src(set, tpe_options(s));
     return Replay(set, src, Rule(search::EarlyStopType::kHyperband, epochs, true), slots, n);
   }));
 
   std::cout << fmt::format("\n== {}: {} trials x {} epochs, {} seeds, {} workers; grid's best {:.2f}% (mean)\n", title,
                            n, epochs, args.seeds, slots, 100 * grid_best);
-  std::cout << fmt::format("{:<24} {:>8} {:>7} {:>8} {:>9} {:>8} {:>16} {:>12}\n", "method", "epochs", "vs grid",
-                           "best %", "gap max", "trials", "to grid best", "best stopped");
-  const double grid_epochs = rows.front().epochs;
-  for (const Summary& s : rows) {
-    const std::string to_best =
-        s.reached > 0 ? fmt::format("{:.1f} ({}/{})", s.to_best, s.reached, args.seeds) : fmt::format("- (0/{})", args.seeds);
-    std::cout << fmt::format("{:<24} {:>8.1f} {:>6.2f}x {:>8.2f} {:>8.2f}p {:>8.1f} {:>16} {:>9}/{}\n", s.method,
-                             s.epochs, grid_epochs / std::max(1.0, s.epochs), 100 * s.best, s.gap_max, s.started,
-                             to_best, s.best_stopped, args.seeds);
-  }
+  std::cout << FormatTable(rows)
+            << FormatTargets(rows, first, half, Rule(search::EarlyStopType::kHyperband, epochs, true),
+                             Rule(search::EarlyStopType::kMedian, epochs, true));
 }
 
 void PrintUsage() {
@@ -170,18 +143,23 @@ void PrintUsage() {
 
 int Main(int argc, char** argv) {
   Args args;
+  bool recorded_given = false;  // the first --recorded replaces the default sets
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--recorded") args.recorded = value();
+    if (a == "--recorded") {
+      if (!recorded_given) args.recorded.clear();
+      recorded_given = true;
+      args.recorded.push_back(value());
+    }
     else if (a == "--seeds") args.seeds = std::max(1, std::atoi(value().c_str()));
     else if (a == "--slots") args.slots = std::max(1, std::atoi(value().c_str()));
     else if (a == "--no-optuna") args.optuna = false;
     else {
-      std::cerr << "usage: search_replay [--recorded FILE.json] [--seeds N] [--slots N] [--no-optuna]\n";
+      std::cerr << "usage: search_replay [--recorded FILE.json]... [--seeds N] [--slots N] [--no-optuna]\n";
       return 2;
     }
   }
@@ -190,13 +168,15 @@ int Main(int argc, char** argv) {
                "there); 'best stopped': seeds where early termination stopped the grid's eventual best trial.\n";
   const auto tmp = std::filesystem::temp_directory_path() / fmt::format("search_replay_{}", getpid());
   std::filesystem::create_directories(tmp);
-  std::vector<std::string> set_files;
-  StatusOr<ReplaySet> recorded = LoadReplaySet(args.recorded);
-  if (recorded.ok()) {
+  std::vector<std::string> recorded_files;
+  for (const std::string& file : args.recorded) {
+    StatusOr<ReplaySet> recorded = LoadReplaySet(file);
+    if (!recorded.ok()) {
+      std::cout << "\n== recorded set skipped: " << recorded.status().ToString() << "\n";
+      continue;
+    }
     PrintSet("recorded: " + recorded->name, {*recorded}, args);
-    set_files.push_back(args.recorded);
-  } else {
-    std::cout << "\n== recorded set skipped: " << recorded.status().ToString() << "\n";
+    recorded_files.push_back(file);
   }
   std::vector<ReplaySet> family;
   for (int s = 0; s < args.seeds; ++s) family.push_back(SyntheticFamily(static_cast<uint64_t>(s)));
@@ -204,12 +184,11 @@ int Main(int argc, char** argv) {
   for (const ReplaySet& member : family) {
     const std::string path = (tmp / (member.name + ".json")).string();
     std::ofstream(path) << ReplaySetToJson(member).dump();
-    set_files.push_back(path);
   }
   if (args.optuna) {
     std::string cmd = fmt::format("/usr/bin/python3 {}/bench/peers/optuna_replay.py --seeds {} --slots {}",
                                   LTSWEEP_SOURCE_DIR, args.seeds, args.slots);
-    if (recorded.ok()) cmd += " --recorded " + args.recorded;
+    for (const std::string& file : recorded_files) cmd += " --recorded " + file;
     cmd += " --family " + (tmp / "synthetic-late-bloomers-").string();
     std::cout << "\n== the same replay through Optuna (" << cmd << ")\n" << std::flush;
     const int rc = std::system(cmd.c_str());

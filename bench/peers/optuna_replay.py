@@ -3,7 +3,7 @@
 
 Run with Debian's Python (python3-optuna 3.1):
   /usr/bin/python3 bench/peers/optuna_replay.py --recorded bench/data/fmnist_lt_replay.json \
-      --family DIR/synthetic-late-bloomers- --seeds 10
+      --recorded bench/data/fmnist_lt_search.json --family DIR/synthetic-late-bloomers- --seeds 10
 (bench/search_replay runs it with the same sets and seeds after its own
 figures.) Each set is a grid of trials with recorded curves (the JSON format
 of bench/search_replay/replay_set.h); a trial "trains" by reading its curve
@@ -14,7 +14,10 @@ the grid's count), GridSampler + SuccessiveHalvingPruner (min_resource 1,
 reduction_factor 3: ASHA), GridSampler + MedianPruner (n_warmup_steps as the
 C++ median rule's min_iter), TPESampler + SuccessiveHalvingPruner. Optuna runs
 trials one at a time here (n_jobs=1); bench/search_replay runs 4 workers.
-Prints the same columns as bench/search_replay; asserts nothing.
+Prints the same columns as bench/search_replay and the same target lines,
+counted per seed (SHA within 0.5 points of the grid's best with >= 3x fewer
+epochs; TPE reaching the grid's best within half of the grid's trials);
+asserts nothing.
 """
 import argparse
 import json
@@ -24,6 +27,9 @@ import sys
 import optuna
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+NEAR_BEST = 0.005     # within 0.5 points of the grid's best (bench/search_replay/replay_methods.h)
+TARGET_SAVING = 3.0   # SHA's target: at least 3x fewer epochs than the grid
 
 
 def load(path):
@@ -42,7 +48,7 @@ def replay(s, sampler, pruner, n_trials):
     """Runs n_trials; returns (epochs, best, trials_to_best, best_stopped)."""
     best_trial = min(s["trials"], key=result)
     best_value = result(best_trial)
-    stats = {"epochs": 0, "best": math.inf, "to_best": 0, "started": 0, "best_stopped": False}
+    stats = {"epochs": 0, "best": math.inf, "to_best": 0, "to_near": 0, "started": 0, "best_stopped": False}
 
     def objective(trial):
         choice = tuple(int(trial.suggest_categorical(a, list(range(len(vals)))))
@@ -61,6 +67,8 @@ def replay(s, sampler, pruner, n_trials):
         stats["best"] = min(stats["best"], r)
         if stats["to_best"] == 0 and r <= best_value:
             stats["to_best"] = stats["started"]
+        if stats["to_near"] == 0 and r <= best_value + NEAR_BEST + 1e-12:
+            stats["to_near"] = stats["started"]
         return r
 
     study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
@@ -100,42 +108,68 @@ def run_set(title, members, seeds):
     grid_best = sum(result(min(members[i % len(members)]["trials"], key=result)) for i in range(seeds)) / seeds
     print(f"\n== optuna {optuna.__version__}, {title}: {n} trials x {epochs} epochs, {seeds} seeds, 1 worker; "
           f"grid's best {100 * grid_best:.2f}% (mean)")
-    print(f"{'method':<28} {'epochs':>8} {'vs grid':>7} {'best %':>8} {'gap max':>9} {'trials':>8} "
+    print(f"{'method':<28} {'epochs':>8} {'vs grid':>7} {'best %':>8} {'gap max':>9} {'<=0.5p':>7} {'trials':>8} "
           f"{'to grid best':>16} {'best stopped':>12}")
     grid_epochs = n * epochs
+    rows = {}
     for name, make in methods:
-        ep = best = started = to_best_sum = 0.0
-        gap_max = -math.inf
-        reached = stopped = 0
+        row = rows[name] = {"epochs": 0.0, "best": 0.0, "started": 0.0, "to_best_sum": 0.0, "gap_max": -math.inf,
+                            "reached": 0, "stopped": 0, "near": 0, "saving": 0, "near_and_saving": 0,
+                            "reached_within": 0, "near_within": 0}
         for seed in range(seeds):
             s = members[seed % len(members)]
             sampler, pruner, n_trials = make(s, seed)
             st = replay(s, sampler, pruner or optuna.pruners.NopPruner(), n_trials)
             sb = result(min(s["trials"], key=result))
-            ep += st["epochs"] / seeds
-            best += st["best"] / seeds
-            started += st["started"] / seeds
-            gap_max = max(gap_max, 100 * (st["best"] - sb))
+            row["epochs"] += st["epochs"] / seeds
+            row["best"] += st["best"] / seeds
+            row["started"] += st["started"] / seeds
+            row["gap_max"] = max(row["gap_max"], 100 * (st["best"] - sb))
             if st["to_best"]:
-                reached += 1
-                to_best_sum += st["to_best"]
-            stopped += st["best_stopped"]
-        to_best = f"{to_best_sum / reached:.1f} ({reached}/{seeds})" if reached else f"- (0/{seeds})"
-        print(f"{name:<28} {ep:>8.1f} {grid_epochs / max(1.0, ep):>6.2f}x {100 * best:>8.2f} {gap_max:>8.2f}p "
-              f"{started:>8.1f} {to_best:>16} {stopped:>9}/{seeds}")
+                row["reached"] += 1
+                row["to_best_sum"] += st["to_best"]
+            row["stopped"] += st["best_stopped"]
+            near = st["best"] <= sb + NEAR_BEST + 1e-12
+            saving = st["epochs"] * TARGET_SAVING <= grid_epochs
+            row["near"] += near
+            row["saving"] += saving
+            row["near_and_saving"] += near and saving
+            row["reached_within"] += 0 < st["to_best"] <= half
+            row["near_within"] += 0 < st["to_near"] <= half
+        r = row
+        to_best = f"{r['to_best_sum'] / r['reached']:.1f} ({r['reached']}/{seeds})" if r["reached"] else f"- (0/{seeds})"
+        print(f"{name:<28} {r['epochs']:>8.1f} {grid_epochs / max(1.0, r['epochs']):>6.2f}x {100 * r['best']:>8.2f} "
+              f"{r['gap_max']:>8.2f}p {r['near']:>4}/{seeds:<2} {r['started']:>8.1f} {to_best:>16} "
+              f"{r['stopped']:>9}/{seeds}")
+    print_targets(rows, n, half, seeds)
     sys.stdout.flush()
+
+
+def met(count, seeds):
+    return "met on every seed" if count == seeds else f"MISSED on {seeds - count}/{seeds} seeds"
+
+
+def print_targets(rows, n, half, seeds):
+    print("targets (per seed):")
+    sha = rows["optuna grid+SHA"]
+    print(f"  SHA within 0.5 pt of the grid's best with >= {TARGET_SAVING:.0f}x fewer epochs: "
+          f"{sha['near_and_saving']}/{seeds} seeds ({sha['near']} within 0.5 pt, {sha['saving']} with >= "
+          f"{TARGET_SAVING:.0f}x fewer) -> {met(sha['near_and_saving'], seeds)}")
+    tpe = rows[f"optuna TPE ({half} trials)"]
+    print(f"  TPE reaches the grid's best within {half} of {n} trials: {tpe['reached_within']}/{seeds} seeds "
+          f"(within 0.5 pt: {tpe['near_within']}/{seeds}) -> {met(tpe['reached_within'], seeds)}")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--recorded", help="recorded set (JSON)")
+    ap.add_argument("--recorded", action="append", default=[], help="a recorded set (JSON); may be repeated")
     ap.add_argument("--family", help="prefix of the synthetic members: PREFIX<seed>.json")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--slots", type=int, default=1, help="ignored: Optuna runs one trial at a time here")
     a = ap.parse_args()
-    if a.recorded:
-        s = load(a.recorded)
-        run_set("recorded: " + s.get("name", a.recorded), [s], a.seeds)
+    for path in a.recorded:
+        s = load(path)
+        run_set("recorded: " + s.get("name", path), [s], a.seeds)
     if a.family:
         members = [load(f"{a.family}{seed}.json") for seed in range(a.seeds)]
         run_set("synthetic late bloomers", members, a.seeds)

@@ -102,6 +102,8 @@ ReplayResult Replay(const ReplaySet& set, TrialSource& source, const std::option
         ended.push_back({r.trial, t.Result(), false});
         result.best = std::min(result.best, t.Result());
         if (result.trials_to_best == 0 && t.Result() <= best_value) result.trials_to_best = result.started;
+        if (result.trials_to_near == 0 && t.Result() <= best_value + kNearBest + 1e-12)
+          result.trials_to_near = result.started;
         continue;
       }
       if (rule) {

@@ -61,12 +61,18 @@ class TpeSource : public TrialSource {
   search::TpeSampler sampler_;
 };
 
+// A result within this of the set's best (0.5 points of val_error) counts
+// as near it.
+inline constexpr double kNearBest = 0.005;
+
 struct ReplayResult {
   int64_t epochs = 0;          // epochs trained, all trials
   int started = 0, completed = 0, stopped = 0;
   double best = 0;             // best result of a completed trial (INFINITY: none)
   // Trials started until one completed with the set's best result (0: never).
   int trials_to_best = 0;
+  // Trials started until one completed within kNearBest of it (0: never).
+  int trials_to_near = 0;
   bool best_trial_stopped = false;  // the set's best trial was started and stopped
 };
 
