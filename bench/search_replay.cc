@@ -13,8 +13,10 @@
 // same seeds: grid (every trial to the end), random (half the grid's trials
 // in a seeded order), ASHA (hyperband rule, eta 3, min_iter 1) and the median
 // rule over the grid in a seeded order, each DRW-aware (the default) and
-// DRW-blind (respect_drw: false), TPE (half the grid's trials; and the grid's
-// count to see when it reaches the grid's best) and TPE+ASHA. Each set's
+// DRW-blind (respect_drw: false), TPE (half the grid's trials, with the
+// start-up trials of run_cap = the grid's count, i.e. the first half of the
+// next row; with run_cap = half; and the grid's count to see when it
+// reaches the grid's best) and TPE+ASHA. Each set's
 // table is followed by the target lines, counted per seed
 // (bench/search_replay/replay_summary.h), and on a set with deferred trials
 // the least epochs the DRW guard lets a rule spend. The same
@@ -110,6 +112,13 @@ void PrintSet(const std::string& title, const std::vector<ReplaySet>& members, c
   }
   rows.push_back(run(fmt::format("TPE ({} trials)", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
     TpeSource src(set, tpe_options(s));
+    return Replay(set, src, std::nullopt, slots, half);
+  }));
+  // A bayes sweep with run_cap = half starts TPE after fewer random trials.
+  rows.push_back(run(fmt::format("TPE (run_cap {})", half), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {
+    search::TpeOptions o = tpe_options(s);
+    o.n_startup_trials = spec::BayesStartupTrials(half);
+    TpeSource src(set, o);
     return Replay(set, src, std::nullopt, slots, half);
   }));
   rows.push_back(run(fmt::format("TPE ({} trials)", n), members, args.seeds, [&](const ReplaySet& set, uint64_t s) {

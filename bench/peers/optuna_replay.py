@@ -12,7 +12,10 @@ epoch by epoch, reporting each value to Optuna, which may prune it.
 Methods, each with the same seeds: TPESampler (half the grid's trials, and
 the grid's count), GridSampler + SuccessiveHalvingPruner (min_resource 1,
 reduction_factor 3: ASHA), GridSampler + MedianPruner (n_warmup_steps as the
-C++ median rule's min_iter), TPESampler + SuccessiveHalvingPruner. Optuna runs
+C++ median rule's min_iter), TPESampler + SuccessiveHalvingPruner. Each
+epoch's value is reported at step = epochs trained (1, 2, ...), the unit of
+the C++ rules, so Optuna's rungs (min_resource * 3^k steps) fall at the same
+epochs as bench/search_replay's (1, 3, 9, ...). Optuna runs
 trials one at a time here (n_jobs=1); bench/search_replay runs 4 workers.
 Prints the same columns as bench/search_replay and the same target lines,
 counted per seed (SHA within 0.5 points of the grid's best with >= 3x fewer
@@ -58,7 +61,9 @@ def replay(s, sampler, pruner, n_trials):
         for e, v in enumerate(t["curve"]):
             stats["epochs"] += 1
             if e + 1 < s["epochs"]:
-                trial.report(v if v is not None else math.inf, e)
+                # Step = epochs trained (e + 1), the unit of search/early_stop.h's
+                # rungs and min_iter, so both judge at the same epochs.
+                trial.report(v if v is not None else math.inf, e + 1)
                 if trial.should_prune():
                     if t is best_trial:
                         stats["best_stopped"] = True
@@ -89,7 +94,7 @@ def run_set(title, members, seeds):
     n = len(members[0]["trials"])
     epochs = members[0]["epochs"]
     half = max(1, n // 2)
-    median_warmup = max(2, epochs // 10) - 1
+    median_warmup = max(2, epochs // 10)  # the C++ median rule's min_iter, in epochs trained
     methods = [
         (f"optuna TPE ({half} trials)",
          lambda s, seed: (optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup(n)), None, half)),

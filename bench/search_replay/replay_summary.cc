@@ -103,6 +103,28 @@ std::string GuardLine(const ReplaySet& set, const search::EarlyStopRule& asha, c
                                       : "");
 }
 
+// Where the set's best trial ranks at each ASHA rung when every trial
+// reaches it (its value at a rung as the rule takes it: best so far, or the
+// rung's own value when strict): why ASHA keeps or stops it.
+std::string RungRankLine(const ReplaySet& set, const search::EarlyStopRule& asha) {
+  const size_t best = set.BestTrial();
+  std::string ranks;
+  for (int64_t rung : search::Rungs(asha)) {
+    auto at = [&](const ReplayTrial& t) {
+      const auto end = t.curve.begin() + rung;
+      return asha.strict ? *(end - 1) : *std::min_element(t.curve.begin(), end);
+    };
+    const double mine = at(set.trials[best]);
+    int rank = 1;
+    for (const ReplayTrial& t : set.trials) rank += at(t) < mine;
+    ranks += fmt::format("{}{}/{} at {} epoch{}", ranks.empty() ? "" : ", ", rank, set.trials.size(), rung,
+                         rung == 1 ? "" : "s");
+  }
+  return fmt::format("  why: the grid's best trial ({}) ranks {} among all trials ({}); ASHA keeps the top 1/{:g} "
+                     "of those that reached a rung\n",
+                     set.trials[best].label, ranks, asha.strict ? "value at the rung" : "best so far", asha.eta);
+}
+
 }  // namespace
 
 GuardBound ComputeGuardBound(const ReplaySet& set, const search::EarlyStopRule& rule) {
@@ -132,12 +154,22 @@ std::string FormatTargets(const std::vector<Summary>& rows, const ReplaySet& set
         "with >= {:.0f}x fewer; mean {:.2f}x) -> {}\n",
         kTargetSaving, s->near_and_saving, s->seeds, s->near, s->saving, kTargetSaving,
         rows.front().epochs / std::max(1.0, s->epochs), Met(s->near_and_saving, s->seeds));
+    out += RungRankLine(set, asha);
   }
   const Summary* aware = Row(rows, "ASHA DRW-aware");
   const Summary* blind = Row(rows, "ASHA DRW-blind");
   const Summary* med_aware = Row(rows, "median DRW-aware");
   const Summary* med_blind = Row(rows, "median DRW-blind");
-  if (aware && blind && med_aware && med_blind) {
+  const bool deferred = std::any_of(set.trials.begin(), set.trials.end(), [](const ReplayTrial& t) {
+    return t.drw_epoch.has_value();
+  });
+  if (aware && blind && med_aware && med_blind && !deferred) {
+    out += fmt::format(
+        "  DRW-aware never stops the eventual best where DRW-blind does: not applicable, no trial defers "
+        "re-weighting (aware and blind are one rule: both stop the best on {}/{} seeds with ASHA, {}/{} with "
+        "median)\n",
+        aware->best_stopped, aware->seeds, med_aware->best_stopped, med_aware->seeds);
+  } else if (aware && blind && med_aware && med_blind) {
     const int stopped = std::max(aware->best_stopped, med_aware->best_stopped);
     out += fmt::format(
         "  DRW-aware never stops the eventual best: ASHA aware {}/{} vs blind {}/{}, median aware {}/{} vs blind "
