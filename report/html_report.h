@@ -20,6 +20,7 @@
 
 #include "common/status.h"
 #include "report/aggregate.h"
+#include "report/stage_filter.h"
 #include "store/types.h"
 
 namespace ltsweep::report {
@@ -42,11 +43,16 @@ struct ReportOptions {
   int max_table_rows = 100;
   // Group sections with curves when the table is summarised. Default 20.
   int max_groups_charted = 20;
+  // A staged sweep: the stage whose trials the results table, the curves,
+  // the parameters chart and the best trial are of (report/stage_filter.h).
+  // Default: the latest stage that has trials; the summary, failed and
+  // runtime sections count every stage.
+  StageChoice stage;
 };
 
 // Renders the page. Fails only when the results table cannot be made for a
-// reason other than "no finished trial yet" (a bad option); a sweep without
-// results gets a page that says so.
+// reason other than "no finished trial yet" (a bad option, a stage the sweep
+// does not have); a sweep without results gets a page that says so.
 StatusOr<std::string> RenderHtmlReport(const SweepHistory& sweep, const ReportOptions& options);
 
 }  // namespace ltsweep::report
