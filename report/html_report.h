@@ -2,7 +2,9 @@
 // self-contained page, viewable without a network (inline CSS and SVG, no
 // scripts, no external fonts or images), XHTML-compatible markup.
 //
-// Sections: title and sweep summary; the results table; learning curves
+// Sections: title and sweep summary; a staged sweep's stages with the
+// range-test and plateau charts (report/stage_charts.h); the results table
+// (a staged sweep: of one stage, ReportOptions::stage); learning curves
 // comparing the groups (each group's best trial: loss, val error, lr against
 // epoch, as in Figures 3-6 of the reproduction report) and, per group with
 // several trials, the curves of all its trials; the best trial's config,
