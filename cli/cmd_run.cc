@@ -107,7 +107,9 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   // never the range test's and plateau run's trials mixed in.
   auto stage = report::ChooseStage(sweep_id, sweep->stages, {});
   ThrowIfError(stage.status());
-  std::vector<TrialHistory> shown = report::StageTrials(*stage, sweep->trials);
+  std::vector<TrialHistory> stage_trials;
+  if (stage->filters()) stage_trials = report::StageTrials(*stage, sweep->trials);
+  const std::vector<TrialHistory>& shown = stage->filters() ? stage_trials : sweep->trials;
   if (stage->staged) {
     std::cout << stage->Note() << "\n";
     if (stage->left_out > 0) {

@@ -141,7 +141,8 @@ StatusOr<nlohmann::json> BuildSweepView(Store& store, const SweepInfo& info, con
   StatusOr<ResultsTable> table = report::AggregateResults(trials, ro);
   if (!table.ok() && table.status().code() != StatusCode::kNotFound) return table.status();
   const size_t max_rows = static_cast<size_t>(std::max(1, options.max_table_rows));
-  view["results_html"] = (stage.staged ? "<p class=\"note\">" + report::XmlEscape(stage.Note(/*with_flags=*/false)) + "</p>\n" : "") +
+  const std::string note = stage.Note(/*with_flags=*/false);
+  view["results_html"] = (note.empty() ? "" : "<p class=\"note\">" + report::XmlEscape(note) + "</p>\n") +
                          report::ResultsTableHtml(table, ro, max_rows);
   view["curves"] = nlohmann::json::array();
   if (table.ok()) {

@@ -8,9 +8,9 @@
 #include <fmt/format.h>
 
 #include "report/html_parts.h"
+#include "report/parallel_coords.h"
 #include "report/stage_charts.h"
 #include "report/stage_filter.h"
-#include "report/parallel_coords.h"
 #include "report/svg.h"
 #include "report/table_summary.h"
 #include "report/table_format.h"
