@@ -14,6 +14,7 @@
 #include "common/utc_time.h"
 #include "report/aggregate.h"
 #include "report/html_report.h"
+#include "report/stage_filter.h"
 #include "report/svg.h"
 #include "report/table_format.h"
 #include "report/trial_fields.h"
@@ -134,7 +135,38 @@ struct ResultsArgs {
   bool all = false;
   std::string output;
   std::string title;
+  int stage = 0;  // --stage K (1-based); 0: the latest stage with trials
+  bool all_stages = false;
 };
+
+// --stage K / --all-stages: which stage of a staged sweep the table shows.
+void AddStageOptions(CLI::App* cmd, ResultsArgs& a) {
+  CLI::Option* all = cmd->add_flag("--all-stages", a.all_stages,
+                                   "A staged sweep (stages:): every stage's trials, a stage column keeping them apart");
+  cmd->add_option("--stage", a.stage,
+                  "A staged sweep: the trials of stage K (1 = the first; default: the latest stage that has trials, "
+                  "the last once it runs)")
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            return v.find_first_not_of("0123456789") == std::string::npos && v.size() < 6 && std::stoi(v) >= 1
+                       ? ""
+                       : "expected a stage number, 1 for the first stage, got '" + v + "'";
+          },
+          "K"))
+      ->excludes(all);
+}
+
+// The stage of `sweep` the command shows (report/stage_filter.h); exit 2 for
+// a stage it does not have.
+report::StageView ChooseStageOrThrow(const ResultsArgs& a, const SweepHistory& sweep) {
+  return ValueOrThrow(report::ChooseStage(sweep.sweep.id, sweep.stages, {a.stage, a.all_stages}));
+}
+
+// A failed table of a staged sweep names the stage it was of.
+Status WithStage(const Status& status, const report::StageView& stage) {
+  if (status.ok() || !stage.filters()) return status;
+  return Status(status.code(), fmt::format("stage {} ({}): {}", stage.stage + 1, stage.stage_name, status.message()));
+}
 
 void AddResultsOptions(CLI::App* cmd, ResultsArgs& a) {
   cmd->add_option("--metric", a.metric, "Target metric (default: the sweep's, usually val_error)");
@@ -149,6 +181,7 @@ void AddResultsOptions(CLI::App* cmd, ResultsArgs& a) {
   cmd->add_flag("--all", a.all,
                 "Count unfinished, failed and stopped-early trials that have values too (a \"stopped\" column "
                 "marks the stopped ones)");
+  AddStageOptions(cmd, a);
 }
 
 report::ResultsOptions MakeResultsOptions(const ResultsArgs& a, const SweepRecord& sweep) {
@@ -183,32 +216,45 @@ void RunSql(const std::string& sql, const std::string& db_path, const std::strin
 void RunResults(const ResultsArgs& a, const Source& src) {
   const OutputFormat f = Format(a.format);
   SweepHistory sweep = src.Sweep(a.sweep_id, /*started_only=*/true);
-  auto table = report::AggregateResults(sweep.trials, MakeResultsOptions(a, sweep.sweep));
-  ThrowIfError(table.status());
+  const size_t n_trials = std::max<size_t>(sweep.trials.size(), static_cast<size_t>(sweep.sweep.n_trials));
+  report::StageView stage = ChooseStageOrThrow(a, sweep);
+  report::KeepStageTrials(stage, sweep.trials);
+  report::ResultsOptions o = MakeResultsOptions(a, sweep.sweep);
+  report::AddStageColumn(stage, f == OutputFormat::kCsv || f == OutputFormat::kJson, o);
+  auto table = report::AggregateResults(sweep.trials, o);
+  ThrowIfError(WithStage(table.status(), stage));
   if (f == OutputFormat::kTable) {
-    std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep.id, sweep.sweep.name,
-                             std::max<size_t>(sweep.trials.size(), static_cast<size_t>(sweep.sweep.n_trials)),
+    std::cerr << fmt::format("sweep {} ({}): {} trials, {} rows\n", sweep.sweep.id, sweep.sweep.name, n_trials,
                              table->rows.size());
+    if (stage.staged) std::cerr << stage.Note() << "\n";
   }
   std::cout << report::FormatResults(*table, f);
 }
 
 void RunBest(const ResultsArgs& a, const Source& src) {
   SweepHistory sweep = src.Sweep(a.sweep_id, /*started_only=*/true);
+  report::StageView stage = ChooseStageOrThrow(a, sweep);
+  report::KeepStageTrials(stage, sweep.trials);
   const report::ResultsOptions o = MakeResultsOptions(a, sweep.sweep);
-  const size_t i = ValueOrThrow(report::FindBestTrial(sweep.trials, o));
-  const TrialHistory& t = sweep.trials[i];
+  auto found = report::FindBestTrial(sweep.trials, o);
+  ThrowIfError(WithStage(found.status(), stage));
+  const TrialHistory& t = sweep.trials[*found];
   auto v = report::ReduceTrial(t, o.metric, o.goal, true);
   const nlohmann::json config = report::TrialConfig(t);
+  const std::optional<int> t_stage = report::StageOfOrdinal(stage.spans, t.trial.ordinal);
   if (a.format == "json") {
     nlohmann::json j = {{"sweep_id", sweep.sweep.id}, {"trial_id", t.trial.id}, {"metric", o.metric},
                         {"value", v->value},      {"epoch", v->epoch},      {"config", config}};
+    if (t_stage) j["stage"] = *t_stage + 1;
     std::cout << j.dump(2) << "\n";
     return;
   }
   Format(a.format);  // validates the flag
-  std::cout << fmt::format("best trial of sweep {}: {}\n{} = {:.6g} at epoch {}\nconfig:\n{}\n", sweep.sweep.id,
-                           t.trial.id, o.metric, v->value, v->epoch, config.dump(2));
+  const std::string of_stage =
+      t_stage ? fmt::format(" (stage {} of {}, {})", *t_stage + 1, stage.n_stages, sweep.stages[*t_stage].name) : "";
+  std::cout << fmt::format("best trial of sweep {}{}: {}\n{} = {:.6g} at epoch {}\nconfig:\n{}\n", sweep.sweep.id,
+                           of_stage, t.trial.id, o.metric, v->value, v->epoch, config.dump(2));
+  if (stage.filters() && stage.left_out > 0) std::cerr << stage.Note() << "\n";
 }
 
 // Per-epoch metrics of a trial: one row per epoch, one column per scalar name.
@@ -299,6 +345,7 @@ void RunReport(const ResultsArgs& a, const Source& src) {
   SweepHistory sweep = src.Sweep(a.sweep_id);
   report::ReportOptions o;
   o.results = MakeResultsOptions(a, sweep.sweep);
+  o.stage = {a.stage, a.all_stages};
   o.title = a.title;
   o.footer = fmt::format("Generated {} by ltsweep report.", FormatUtcMinutes(SystemClock::Default()->NowMillis()));
   auto html = report::RenderHtmlReport(sweep, o);
@@ -339,7 +386,11 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     cmd->add_option("--format", a->format, "table | csv | json | markdown (default table)");
     cmd->footer(
         "Example:\n  ltsweep results 1 --db ltsweep.db --group-by method.loss,method.defer --agg mean_std "
-        "--columns shot");
+        "--columns shot\n"
+        "  ltsweep results 1 --stage 1     # a staged sweep: its first stage (the LR range test)\n"
+        "A staged sweep (stages:) shows the trials of its latest stage with trials (the last stage once it runs) "
+        "and says how many of other stages it leaves out; --stage K picks stage K, --all-stages shows every stage "
+        "with a stage column. csv and json always carry the stage column.");
     cmd->callback([a, shared_sources] { RunResults(*a, Source{a->db, shared_sources.get()}); });
   }
   // best
@@ -352,7 +403,11 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     cmd->add_option("--goal", a->goal, "minimize or maximize (default: the sweep's)")
         ->check(CLI::IsMember({"minimize", "maximize"}));
     cmd->add_option("--format", a->format, "table | json (default table)");
-    cmd->footer("Example:\n  ltsweep best 1 --db ltsweep.db --format json");
+    AddStageOptions(cmd, *a);
+    cmd->footer(
+        "Example:\n  ltsweep best 1 --db ltsweep.db --format json\n"
+        "A staged sweep (stages:): the best trial of its latest stage with trials (the last stage once it runs); "
+        "--stage K or --all-stages choose otherwise.");
     cmd->callback([a, shared_sources] { RunBest(*a, Source{a->db, shared_sources.get()}); });
   }
   // trial
@@ -394,7 +449,10 @@ void RegisterResultsCommands(CLI::App& app, ResultsSources sources) {
     cmd->add_option("--db", a->db, db_help);
     cmd->add_option("--title", a->title, "Page title (default: Sweep N: name)");
     AddResultsOptions(cmd, *a);
-    cmd->footer("Example:\n  ltsweep report 1 --db ltsweep.db -o report.html");
+    cmd->footer(
+        "Example:\n  ltsweep report 1 --db ltsweep.db -o report.html\n"
+        "A staged sweep (stages:): the stages and their charts (range-test curve, plateau), then the results, "
+        "curves and best trial of the latest stage with trials; --stage K or --all-stages choose otherwise.");
     cmd->callback([a, shared_sources] { RunReport(*a, Source{a->db, shared_sources.get()}); });
   }
   if (shared_sources->add_options) {

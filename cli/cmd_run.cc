@@ -32,6 +32,7 @@
 #include "coordinator/coordinator_server.h"
 #include "report/aggregate.h"
 #include "report/html_report.h"
+#include "report/stage_filter.h"
 #include "report/table_format.h"
 #include "spec/bayes.h"
 #include "spec/expand.h"
@@ -102,7 +103,20 @@ void PrintResults(const std::string& db_path, int64_t sweep_id, const std::strin
   report::ResultsOptions options;
   options.metric = sweep->sweep.metric_name;
   options.goal = sweep->sweep.metric_goal;
-  auto table = report::AggregateResults(sweep->trials, options);
+  // A staged sweep: the table of its latest stage with trials (the grid),
+  // never the range test's and plateau run's trials mixed in.
+  auto stage = report::ChooseStage(sweep_id, sweep->stages, {});
+  ThrowIfError(stage.status());
+  std::vector<TrialHistory> stage_trials;
+  if (stage->filters()) stage_trials = report::StageTrials(*stage, sweep->trials);
+  const std::vector<TrialHistory>& shown = stage->filters() ? stage_trials : sweep->trials;
+  if (stage->staged) {
+    std::cout << stage->Note() << "\n";
+    if (stage->left_out > 0) {
+      std::cout << fmt::format("  (e.g. ltsweep results {} --db {} --stage 1)\n", sweep_id, db_path);
+    }
+  }
+  auto table = report::AggregateResults(shown, options);
   if (table.ok()) {
     std::cout << report::FormatResults(*table, report::OutputFormat::kTable);
   } else {

@@ -96,7 +96,8 @@ ResultsSources CoordinatorResultsSources();
 //   ltsweep sql "SELECT ..." [--db PATH] [--format table|csv|json|markdown]
 //   ltsweep results [SWEEP] [--metric M] [--group-by K,...] [--agg best|last|mean_std]
 //                   [--columns per_class|shot] [--format table|csv|json|markdown]
-//   ltsweep best [SWEEP]                    the best trial and its config
+//                   [--stage K | --all-stages]   (a staged sweep: report/stage_filter.h)
+//   ltsweep best [SWEEP] [--stage K | --all-stages]   the best trial and its config
 //   ltsweep trial ID                        config, attempts, per-epoch metrics
 //   ltsweep curves TRIAL... -o FILE.svg
 //   ltsweep report [SWEEP] -o report.html

@@ -73,8 +73,9 @@ StatusOr<v1::SubmitSweepResponse> CoordinatorClient::Submit(const std::string& y
   return response;
 }
 
-StatusOr<v1::SweepInfo> CoordinatorClient::GetSweep(int64_t sweep_id) {
+StatusOr<v1::SweepInfo> CoordinatorClient::GetSweep(int64_t sweep_id, bool with_stage_curves) {
   v1::GetSweepRequest req;
+  req.set_with_stage_curves(with_stage_curves);
   req.set_sweep_id(sweep_id);
   LTSWEEP_UNARY(GetSweep, req, v1::SweepInfo);
 }
@@ -182,9 +183,10 @@ Status CoordinatorClient::ForEachTrialPage(v1::ListTrialsRequest request,
 }
 
 StatusOr<SweepHistory> CoordinatorClient::FetchSweepHistory(int64_t sweep_id, bool started_only) {
-  LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo info, GetSweep(sweep_id));
+  LTSWEEP_ASSIGN_OR_RETURN(v1::SweepInfo info, GetSweep(sweep_id, /*with_stage_curves=*/true));
   SweepHistory sweep;
   sweep.sweep = coordinator::SweepFromProto(info);
+  sweep.stages = coordinator::StagesFromProto(info);
   sweep.trials.reserve(static_cast<size_t>(std::max(0, info.trials_total())));
   v1::ListTrialsRequest request;
   request.set_sweep_id(sweep_id);

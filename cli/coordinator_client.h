@@ -55,7 +55,9 @@ class CoordinatorClient {
   // coordinator creates the sweep once.
   StatusOr<v1::SubmitSweepResponse> Submit(const std::string& yaml, const std::string& source, bool rerun,
                                            const std::string& request_id = "");
-  StatusOr<v1::SweepInfo> GetSweep(int64_t sweep_id);
+  // `with_stage_curves`: each stage's evidence with the curve its rule read
+  // (what the report's stage charts need; larger, so not for polling).
+  StatusOr<v1::SweepInfo> GetSweep(int64_t sweep_id, bool with_stage_curves = false);
   StatusOr<v1::ListSweepsResponse> ListSweeps();
   // One page of trials (paging, states and what to include as
   // proto/client_service.proto's ListTrialsRequest says).
@@ -86,8 +88,9 @@ class CoordinatorClient {
   // it from the database file. A linked trial's metrics are its source's.
   StatusOr<TrialHistory> FetchTrialHistory(const v1::TrialInfo& info);
   StatusOr<TrialHistory> FetchTrialHistory(int64_t trial_id);
-  // The sweep and every trial's history, read page by page (configs and
-  // merged metrics come with each page: no call per trial). `started_only`:
+  // The sweep, its stages (with their curves) and every trial's history,
+  // read page by page (configs and merged metrics come with each page: no
+  // call per trial). `started_only`:
   // only the trials that were ever leased or are linked (what the results
   // table counts), not the ones that never ran.
   StatusOr<SweepHistory> FetchSweepHistory(int64_t sweep_id, bool started_only = false);

@@ -74,7 +74,7 @@ Status ClientHandler::GetSweep(const v1::GetSweepRequest& request, v1::SweepInfo
   LTSWEEP_ASSIGN_OR_RETURN(SweepInfo info, store_.GetSweep(request.sweep_id()));
   FillSweepInfo(info, response);
   LTSWEEP_ASSIGN_OR_RETURN(auto stages, store_.ListStages(request.sweep_id()));
-  FillSweepStages(stages, response);
+  FillSweepStages(stages, response, request.with_stage_curves());
   if (auto kinds = store_.AliveSlotKinds(); kinds.ok()) AnnotateWaiting(*kinds, response);
   return Status::Ok();
 }

@@ -14,7 +14,7 @@ grpc::Status ToGrpcStatus(const Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(static_cast<int>(status.code())), status.message());
 }
 
-void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out) {
+void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out, bool with_curves) {
   for (const StageRecord& r : stages) {
     v1::SweepStage* st = out->add_stages();
     st->set_stage(r.stage);
@@ -24,12 +24,36 @@ void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out)
     st->set_trials(r.n_trials);
     st->set_found_json(r.found_json);
     st->set_error(r.error);
+    st->set_first_ordinal(r.first_ordinal);
+    if (with_curves) {
+      st->set_evidence_json(r.evidence_json);
+      continue;
+    }
     Json evidence = Json::parse(r.evidence_json.empty() ? "{}" : r.evidence_json, nullptr, false);
     if (evidence.is_object()) {
       evidence.erase("curve");
       st->set_evidence_json(evidence.dump());
     }
   }
+}
+
+std::vector<StageRecord> StagesFromProto(const v1::SweepInfo& in) {
+  std::vector<StageRecord> out;
+  for (const v1::SweepStage& st : in.stages()) {
+    StageRecord r;
+    r.sweep_id = in.sweep_id();
+    r.stage = st.stage();
+    r.name = st.name();
+    r.find = st.find();
+    r.state = st.state();
+    r.first_ordinal = st.first_ordinal();
+    r.n_trials = st.trials();
+    r.found_json = st.found_json();
+    r.evidence_json = st.evidence_json();
+    r.error = st.error();
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
@@ -61,6 +85,7 @@ void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out) {
 void FillTrialInfo(const TrialRecord& t, v1::TrialInfo* out) {
   out->set_trial_id(t.id);
   out->set_sweep_id(t.sweep_id);
+  out->set_ordinal(t.ordinal);
   out->set_state(TrialStateName(t.state));
   out->set_attempt(t.attempts);
   out->set_config_json(t.config_json);
@@ -186,6 +211,7 @@ TrialRecord TrialFromProto(const v1::TrialInfo& in) {
   TrialRecord t;
   t.id = in.trial_id();
   t.sweep_id = in.sweep_id();
+  t.ordinal = in.ordinal();
   t.state = ParseTrialState(in.state()).value_or(TrialState::kQueued);
   t.attempts = in.attempt();
   t.config_json = in.config_json();

@@ -20,8 +20,10 @@ namespace ltsweep::coordinator {
 grpc::Status ToGrpcStatus(const Status& status);
 
 void FillSweepInfo(const SweepInfo& in, v1::SweepInfo* out);
-// A staged sweep's stages (the evidence without its curve).
-void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out);
+// A staged sweep's stages (the evidence without its curve unless
+// `with_curves`), and back (the fields SweepStage carries).
+void FillSweepStages(const std::vector<StageRecord>& stages, v1::SweepInfo* out, bool with_curves = false);
+std::vector<StageRecord> StagesFromProto(const v1::SweepInfo& in);
 void FillTrialInfo(const TrialRecord& in, v1::TrialInfo* out);
 void FillAttemptInfo(const AttemptRecord& in, v1::AttemptInfo* out);
 void FillEarlyStopDecision(const EarlyStopRecord& in, v1::EarlyStopDecision* out);

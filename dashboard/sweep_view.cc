@@ -8,6 +8,7 @@
 #include "report/aggregate.h"
 #include "report/html_parts.h"
 #include "report/parallel_coords.h"
+#include "report/stage_filter.h"
 #include "report/svg.h"
 #include "report/table_summary.h"
 #include "report/trial_fields.h"
@@ -127,6 +128,10 @@ StatusOr<nlohmann::json> BuildSweepView(Store& store, const SweepInfo& info, con
   } else {
     LTSWEEP_ASSIGN_OR_RETURN(trials, BestValueTrials(store, info.sweep.id, ro.metric));
   }
+  // A staged sweep: its latest stage with trials (report/stage_filter.h).
+  LTSWEEP_ASSIGN_OR_RETURN(std::vector<StageRecord> stages, store.ListStages(info.sweep.id));
+  LTSWEEP_ASSIGN_OR_RETURN(report::StageView stage, report::ChooseStage(info.sweep.id, stages, {}));
+  report::KeepStageTrials(stage, trials);
   nlohmann::json view;
   view["basis"] = whole ? "histories" : "best values";
   view["metric"] = ro.metric;
@@ -136,7 +141,9 @@ StatusOr<nlohmann::json> BuildSweepView(Store& store, const SweepInfo& info, con
   StatusOr<ResultsTable> table = report::AggregateResults(trials, ro);
   if (!table.ok() && table.status().code() != StatusCode::kNotFound) return table.status();
   const size_t max_rows = static_cast<size_t>(std::max(1, options.max_table_rows));
-  view["results_html"] = report::ResultsTableHtml(table, ro, max_rows);
+  const std::string note = stage.Note(/*with_flags=*/false);
+  view["results_html"] = (note.empty() ? "" : "<p class=\"note\">" + report::XmlEscape(note) + "</p>\n") +
+                         report::ResultsTableHtml(table, ro, max_rows);
   view["curves"] = nlohmann::json::array();
   if (table.ok()) {
     const ResultsTable charted =

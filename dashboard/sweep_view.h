@@ -3,6 +3,8 @@
 // each group's best trial, the parallel-coordinates plot, and the best
 // trial's config, per-class error and confusion matrix. Every part is HTML
 // or SVG made by report/ (the static report's rendering), so it is escaped.
+// A staged sweep's parts are of its latest stage with trials, its results
+// led by a note saying so (report/stage_filter.h).
 //
 // Thread-safety: pure functions of the store's state (read connections).
 #pragma once

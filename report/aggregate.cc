@@ -198,6 +198,13 @@ StatusOr<size_t> FindBestTrial(const std::vector<TrialHistory>& trials, const Re
   return *best;
 }
 
+std::optional<int> StageOfOrdinal(const std::vector<StageSpan>& spans, int64_t ordinal) {
+  for (const StageSpan& s : spans) {
+    if (ordinal >= s.first_ordinal && ordinal < s.first_ordinal + s.n_trials) return s.stage;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 Status CheckResultsOptions(const ResultsOptions& options) {
@@ -309,6 +316,12 @@ void ReduceGroup(const std::vector<const Item*>& group, const std::vector<std::v
   }
 }
 
+// The 1-based stage of the trial at `ordinal`, "-" when in none.
+std::string StageText(const std::vector<StageSpan>& spans, int64_t ordinal) {
+  const std::optional<int> stage = StageOfOrdinal(spans, ordinal);
+  return stage ? std::to_string(*stage + 1) : "-";
+}
+
 }  // namespace
 
 StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
@@ -328,6 +341,7 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
   } else {
     table.key_columns = options.group_by;
   }
+  if (!options.stages.empty()) table.key_columns.insert(table.key_columns.begin(), kStageColumn);
   const double scale = options.percent && IsPercentMetric(options.metric) ? 100.0 : 1.0;
   table.unit = scale != 1.0 ? "%" : "";
   table.value_columns.push_back(options.metric);
@@ -339,7 +353,12 @@ StatusOr<ResultsTable> AggregateResults(const std::vector<TrialHistory>& trials,
   std::vector<std::vector<const Item*>> group_items;
   for (const Item& it : items) {
     std::vector<std::string> values;
-    for (const std::string& key : table.key_columns) values.push_back(ConfigValueText(it.config, key));
+    size_t k = 0;
+    if (!options.stages.empty()) {
+      values.push_back(StageText(options.stages, it.trial->trial.ordinal));
+      k = 1;
+    }
+    for (; k < table.key_columns.size(); ++k) values.push_back(ConfigValueText(it.config, table.key_columns[k]));
     auto pos = std::find(group_keys.begin(), group_keys.end(), values);
     if (pos == group_keys.end()) {
       group_keys.push_back(values);

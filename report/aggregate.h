@@ -39,6 +39,20 @@ StatusOr<AggMode> ParseAggMode(const std::string& text);
 StatusOr<ExtraColumns> ParseExtraColumns(const std::string& text);
 const char* AggModeName(AggMode mode);
 
+// The ordinals of one stage of a staged sweep: [first_ordinal,
+// first_ordinal + n_trials) (report/stage_filter.h).
+struct StageSpan {
+  int stage = 0;  // 0-based
+  int64_t first_ordinal = 0;
+  int64_t n_trials = 0;
+};
+
+// The 0-based stage whose span holds `ordinal`, or nullopt.
+std::optional<int> StageOfOrdinal(const std::vector<StageSpan>& spans, int64_t ordinal);
+
+// The key column that holds a staged sweep's stage (ResultsOptions::stages).
+inline constexpr char kStageColumn[] = "stage";
+
 struct ResultsOptions {
   // Target metric: a scalar series name. Default "val_error".
   std::string metric = "val_error";
@@ -59,6 +73,10 @@ struct ResultsOptions {
   // succeeded trials only. Stopped trials are counted in ResultsRow::stopped
   // and marked in the table (a "stopped" column).
   bool include_unfinished = false;
+  // A staged sweep's stages (report/stage_filter.h). When not empty, the
+  // first key column is "stage" (1-based, by each trial's ordinal), so that
+  // no row mixes trials of two stages. Default: none.
+  std::vector<StageSpan> stages;
 };
 
 // One table cell: a mean (or single value) and an optional std.

@@ -1,14 +1,16 @@
 #include "report/html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "report/stage_charts.h"
 #include "report/html_parts.h"
 #include "report/parallel_coords.h"
+#include "report/stage_charts.h"
+#include "report/stage_filter.h"
 #include "report/svg.h"
 #include "report/table_summary.h"
 #include "report/table_format.h"
@@ -52,14 +54,21 @@ std::string SummarySection(const SweepHistory& history, const ResultsOptions& ro
   return "<h2>Summary</h2>\n" + GridHtml(summary, "summary");
 }
 
-std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows) {
-  return "<h2>Results</h2>\n" + ResultsTableHtml(table, ro, max_rows);
+std::string ResultsSection(const StatusOr<ResultsTable>& table, const ResultsOptions& ro, size_t max_rows,
+                           const StageView& stage) {
+  std::string out = "<h2>Results</h2>\n";
+  std::string note = stage.Note();  // a staged sweep: which stage's trials
+  if (!note.empty()) {
+    note[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(note[0])));
+    out += "<p class=\"note\">" + H(note) + ".</p>\n";
+  }
+  return out + ResultsTableHtml(table, ro, max_rows);
 }
 
-std::string CurvesSection(const SweepHistory& history, const ResultsTable& table, const ResultsOptions& ro,
+std::string CurvesSection(const std::vector<TrialHistory>& shown, const ResultsTable& table, const ResultsOptions& ro,
                           int max_trials_per_group_chart) {
   std::map<int64_t, const TrialHistory*> by_id;
-  for (const TrialHistory& t : history.trials) by_id[t.trial.id] = &t;
+  for (const TrialHistory& t : shown) by_id[t.trial.id] = &t;
   std::string out = "<h2>Learning curves</h2>\n";
   // Each group's best trial on one chart: the comparison of Figures 3-6.
   std::vector<const TrialHistory*> reps;
@@ -101,12 +110,12 @@ std::string CurvesSection(const SweepHistory& history, const ResultsTable& table
 // kMaxParallelLines when there are more).
 constexpr size_t kMaxParallelLines = 2000;
 
-std::string ParallelSection(const SweepHistory& history, const ResultsOptions& ro) {
+std::string ParallelSection(const std::vector<TrialHistory>& shown, const ResultsOptions& ro) {
   ParallelOptions po;
   po.metric = ro.metric;
   po.goal = ro.goal;
   po.percent = ro.percent && IsPercentMetric(ro.metric);
-  const std::vector<ParallelTrial> lines = ParallelTrialsOf(history.trials, ro, kMaxParallelLines);
+  const std::vector<ParallelTrial> lines = ParallelTrialsOf(shown, ro, kMaxParallelLines);
   std::string out = "<h2>Parameters against the metric</h2>\n";
   out += fmt::format("<p class=\"note\">One line per trial ({}{}), from best (blue, thick) to worst (red).</p>\n",
                      lines.size(), lines.size() == kMaxParallelLines ? ", the best ones" : "");
@@ -205,7 +214,14 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   if (ro.metric == defaults.metric && !sweep.metric_name.empty()) ro.metric = sweep.metric_name;
   if (ro.goal == defaults.goal && !sweep.metric_goal.empty()) ro.goal = sweep.metric_goal;
 
-  StatusOr<ResultsTable> table = AggregateResults(history.trials, ro);
+  // A staged sweep: one stage's trials (report/stage_filter.h).
+  LTSWEEP_ASSIGN_OR_RETURN(StageView stage, ChooseStage(sweep.id, history.stages, options.stage));
+  std::vector<TrialHistory> stage_trials;
+  if (stage.filters()) stage_trials = StageTrials(stage, history.trials);
+  const std::vector<TrialHistory>& shown = stage.filters() ? stage_trials : history.trials;
+  AddStageColumn(stage, /*machine_format=*/false, ro);
+
+  StatusOr<ResultsTable> table = AggregateResults(shown, ro);
   if (!table.ok() && table.status().code() != StatusCode::kNotFound) return table.status();
 
   const std::string title =
@@ -217,17 +233,17 @@ StatusOr<std::string> RenderHtmlReport(const SweepHistory& history, const Report
   out += SummarySection(history, ro);
   out += StagesSectionHtml(history.stages);  // report/stage_charts.h
   const size_t max_rows = static_cast<size_t>(std::max(1, options.max_table_rows));
-  out += ResultsSection(table, ro, max_rows);
+  out += ResultsSection(table, ro, max_rows, stage);
   if (table.ok() && table->rows.size() <= max_rows) {
-    out += CurvesSection(history, *table, ro, options.max_trials_per_group_chart);
+    out += CurvesSection(shown, *table, ro, options.max_trials_per_group_chart);
   } else if (table.ok()) {
     // Curves of the best groups only.
     SummarisedTable best = SummariseTable(*table, ro.goal, static_cast<size_t>(std::max(1, options.max_groups_charted)));
-    out += CurvesSection(history, best.top, ro, options.max_trials_per_group_chart);
+    out += CurvesSection(shown, best.top, ro, options.max_trials_per_group_chart);
   }
-  if (table.ok()) out += ParallelSection(history, ro);
-  StatusOr<size_t> best = FindBestTrial(history.trials, ro);
-  if (best.ok()) out += BestTrialSection(history.trials[*best], ro);
+  if (table.ok()) out += ParallelSection(shown, ro);
+  StatusOr<size_t> best = FindBestTrial(shown, ro);
+  if (best.ok()) out += BestTrialSection(shown[*best], ro);
   out += StoppedSection(history, ro);
   out += RuntimeSection(history);
   out += FailedSection(history, max_rows);

@@ -2,7 +2,9 @@
 // self-contained page, viewable without a network (inline CSS and SVG, no
 // scripts, no external fonts or images), XHTML-compatible markup.
 //
-// Sections: title and sweep summary; the results table; learning curves
+// Sections: title and sweep summary; a staged sweep's stages with the
+// range-test and plateau charts (report/stage_charts.h); the results table
+// (a staged sweep: of one stage, ReportOptions::stage); learning curves
 // comparing the groups (each group's best trial: loss, val error, lr against
 // epoch, as in Figures 3-6 of the reproduction report) and, per group with
 // several trials, the curves of all its trials; the best trial's config,
@@ -20,6 +22,7 @@
 
 #include "common/status.h"
 #include "report/aggregate.h"
+#include "report/stage_filter.h"
 #include "store/types.h"
 
 namespace ltsweep::report {
@@ -42,11 +45,16 @@ struct ReportOptions {
   int max_table_rows = 100;
   // Group sections with curves when the table is summarised. Default 20.
   int max_groups_charted = 20;
+  // A staged sweep: the stage whose trials the results table, the curves,
+  // the parameters chart and the best trial are of (report/stage_filter.h).
+  // Default: the latest stage that has trials; the summary, failed and
+  // runtime sections count every stage.
+  StageChoice stage;
 };
 
 // Renders the page. Fails only when the results table cannot be made for a
-// reason other than "no finished trial yet" (a bad option); a sweep without
-// results gets a page that says so.
+// reason other than "no finished trial yet" (a bad option, a stage the sweep
+// does not have); a sweep without results gets a page that says so.
 StatusOr<std::string> RenderHtmlReport(const SweepHistory& sweep, const ReportOptions& options);
 
 }  // namespace ltsweep::report

@@ -170,7 +170,7 @@ TextGrid ResultsGrid(const ResultsTable& table, bool split_std) {
   const bool percent = table.unit == "%";
   for (const std::string& k : table.key_columns) {
     grid.header.push_back(k);
-    grid.numeric.push_back(false);
+    grid.numeric.push_back(k == kStageColumn);  // a number in JSON
   }
   grid.header.push_back("n");
   grid.numeric.push_back(true);

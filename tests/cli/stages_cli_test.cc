@@ -171,6 +171,12 @@ TEST_F(StagesCliTest, RunFillsLaterStagesWithTheFoundValues) {
   EXPECT_NE(r.out.find("stages:\n  1. range_test: done, 1 trial(s); found {\"max_lr\":"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("3. grid: done, 4 trial(s)"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("stage 3/3 grid"), std::string::npos) << r.err;
+  // The results table is the grid's (method.loss x 2 seeds), not the stages' mixed.
+  const std::string table = r.out.substr(0, r.out.find("\nstages:\n"));
+  EXPECT_NE(table.find("stage 3 of 3 (grid); 2 trials of earlier stages not shown"), std::string::npos) << table;
+  EXPECT_NE(table.find("ltsweep results 1 --db"), std::string::npos) << table;
+  EXPECT_NE(table.find("method.loss"), std::string::npos) << table;
+  EXPECT_EQ(table.find("train.lr_schedule.type"), std::string::npos) << table;
   ExpectSchemeDone();
 }
 

@@ -160,6 +160,35 @@ TEST_F(DashboardApiTest, SweepViewHasTheTableCurvesParallelPlotAndBestTrial) {
   EXPECT_THAT(best_html, HasSubstr("<tr class=\"changed\"><td>train.epochs</td>"));
 }
 
+// A staged sweep's page is of its latest stage with trials: the range
+// test's lower error neither joins the grid's table nor becomes its best.
+TEST_F(DashboardApiTest, StagedSweepShowsItsLastStage) {
+  NewSweep staged;
+  staged.name = "scheme";
+  staged.spec_yaml = "name: scheme\n";
+  staged.trials = {{"r0", R"({"train":{"lr_schedule":{"type":"range_test"},"epochs":3}})"}};
+  staged.stages = {{"range_test", "lr_bounds"}, {"grid", ""}};
+  auto created = store_->CreateSweep(staged);
+  ASSERT_OK(created);
+  const int64_t range_test = writer_->Run(3, 0.10);
+  StageAdvance advance;
+  advance.sweep_id = created->sweep_id;
+  advance.found_json = R"({"min_lr":0.02,"max_lr":0.3})";
+  advance.next_trials = {{"g0", R"({"method":{"loss":"ce"},"train":{"epochs":3}})"},
+                         {"g1", R"({"method":{"loss":"ldam"},"train":{"epochs":3}})"}};
+  ASSERT_OK(store_->AdvanceStage(advance));
+  writer_->Run(3, 0.40);
+  const int64_t grid_best = writer_->Run(3, 0.30);
+  DashboardApi api(*store_, DashboardOptions());
+  auto view = api.SweepView(created->sweep_id);
+  ASSERT_OK(view);
+  EXPECT_EQ((*view)["best_trial"], grid_best);
+  EXPECT_NE((*view)["best_trial"], range_test);
+  const std::string results = (*view)["results_html"];
+  EXPECT_THAT(results, HasSubstr("stage 2 of 2 (grid); 1 trial of earlier stages not shown"));
+  EXPECT_THAT(results, Not(HasSubstr("range_test")));
+}
+
 TEST_F(DashboardApiTest, LargeSweepsUseBestValuesAndSayWhichTrialsAreBest) {
   const int64_t sweep = writer_->Sweep("big", 6);
   for (int i = 0; i < 5; ++i) writer_->Run(3, 0.2 + 0.05 * i);

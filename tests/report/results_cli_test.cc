@@ -167,6 +167,17 @@ TEST_F(ResultsCliTest, ResultsTableAndErrors) {
   r = Run("results 1 --group-by method.los" + Db());
   EXPECT_EQ(r.rc, 2);
   EXPECT_NE(r.err.find("did you mean method.loss"), std::string::npos) << r.err;
+  // A sweep without stages: no stage column, and --stage is refused, naming it.
+  EXPECT_EQ(Run("results 1 --format json" + Db()).out.find("\"stage\""), std::string::npos);
+  r = Run("results 1 --stage 2" + Db());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--stage: sweep 1 has no stages (its spec has no stages:)"), std::string::npos) << r.err;
+  r = Run("best 1 --all-stages" + Db());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("--all-stages: sweep 1 has no stages"), std::string::npos) << r.err;
+  r = Run("results 1 --stage 0" + Db());
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("expected a stage number, 1 for the first stage, got '0'"), std::string::npos) << r.err;
 }
 
 TEST_F(ResultsCliTest, BestTrialCurvesAndReport) {

@@ -228,7 +228,9 @@ class Client:
 
         Columns: trial_id, sweep_id, state, attempts, worker_id, reused_from,
         error; every config key flattened to a dotted column name
-        (``train.lr``, ``method.loss``; lists as tuples); then the metric
+        (``train.lr``, ``method.loss``; lists as tuples), led for a staged
+        sweep (``stages:``) by ``stage`` (1-based: every stage's trials are
+        here, `ltsweep results` shows one stage at a time); then the metric
         columns of `ltsweep results`: ``<metric>`` (its best epoch's value,
         by the goal), ``<metric>_epoch``, ``<metric>_last`` (the last epoch's)
         and ``epochs`` (epochs with a value). Values are as reported: error
@@ -250,7 +252,7 @@ class Client:
         trials = self.trials(sweep, include_history=True, started_only=not all)
         if not all:
             trials = [t for t in trials if t.state in frames.SUCCESS_STATES]
-        return frames.results_frame(trials, metric, goal, columns)
+        return frames.results_frame(trials, metric, goal, columns, stages=info.get("stages") or ())
 
     def metrics_dataframe(self, trial, attempt=0):
         """A pandas DataFrame of the trial's metric rows, one per (epoch, name, class_index), as

@@ -145,10 +145,24 @@ def trial_row(trial, metric, goal, columns):
     return row
 
 
-def results_frame(trials, metric, goal, columns=None):
+def stage_of(ordinal, stages):
+    """The 1-based stage (of SweepStage dicts or messages) whose ordinals hold ``ordinal``, or None."""
+    for s in stages:
+        first = s["first_ordinal"] if isinstance(s, dict) else s.first_ordinal
+        n = s["trials"] if isinstance(s, dict) else s.trials
+        stage = s["stage"] if isinstance(s, dict) else s.stage
+        if first <= ordinal < first + n:
+            return stage + 1
+    return None
+
+
+def results_frame(trials, metric, goal, columns=None, stages=()):
     """A DataFrame with one row per TrialInfo of ``trials`` (in trial id order).
 
-    Columns: TRIAL_COLUMNS, then the flattened config keys (dotted names, in
+    Columns: TRIAL_COLUMNS, then, for a staged sweep (``stages``: its
+    SweepStage dicts or messages), ``stage`` (1-based, as `ltsweep results
+    --stage K` counts; the trials of a range test or plateau run are not the
+    grid's: filter on it), then the flattened config keys (dotted names, in
     order of first appearance), then ``metric`` (best epoch value),
     ``metric + "_epoch"``, ``metric + "_last"`` and ``epochs`` (epochs with a
     value of the metric), then the extra ``columns``: "per_class"
@@ -162,8 +176,12 @@ def results_frame(trials, metric, goal, columns=None):
         raise ValueError("columns: unknown value '{}' (expected per_class or shot)".format(columns))
     pd = pandas()
     rows = [trial_row(t, metric, goal, columns) for t in sorted(trials, key=lambda t: t.trial_id)]
+    if stages:
+        stage_by_id = {t.trial_id: stage_of(t.ordinal, stages) for t in trials}
+        for row in rows:
+            row["stage"] = stage_by_id[row["trial_id"]]
     metric_names = [metric, metric + "_epoch", metric + "_last", "epochs"]
-    order = list(TRIAL_COLUMNS)
+    order = list(TRIAL_COLUMNS) + (["stage"] if stages else [])
     extras = []
     for row in rows:
         for key in row:
@@ -171,7 +189,7 @@ def results_frame(trials, metric, goal, columns=None):
                 continue
             (extras if key.startswith("error[") or key.endswith("_shot_error") else order).append(key)
     frame = pd.DataFrame(rows, columns=order + metric_names + extras)
-    frame.attrs.update(config_columns=order[len(TRIAL_COLUMNS):], metric=metric, goal=goal)
+    frame.attrs.update(config_columns=order[len(TRIAL_COLUMNS) + (1 if stages else 0):], metric=metric, goal=goal)
     for name in (metric, metric + "_last") + tuple(extras):
         frame[name] = pd.to_numeric(frame[name], errors="coerce")
     for name in (metric + "_epoch",):

@@ -46,6 +46,18 @@ class FramesTest(unittest.TestCase):
         self.assertTrue(math.isnan(nothing.val_acc[0]))
         self.assertEqual(nothing.epochs[0], 0)
 
+    def test_a_staged_sweep_has_a_stage_column(self):
+        stages = [pb.SweepStage(stage=0, name="range_test", trials=1, first_ordinal=0),
+                  pb.SweepStage(stage=1, name="grid", trials=2, first_ordinal=1)]
+        ts = [trial(i + 1, {0: 0.1 * (i + 1)}, {"method": {"loss": loss}}) for i, loss in enumerate(("ce", "ce", "ldam"))]
+        for i, t in enumerate(ts):
+            t.ordinal = i
+        df = frames.results_frame(ts, "val_error", "minimize", stages=stages)
+        self.assertEqual(list(df.columns[:8]), list(frames.TRIAL_COLUMNS) + ["stage"])
+        self.assertEqual(list(df.stage), [1, 2, 2])
+        self.assertEqual(df.attrs["config_columns"], ["method.loss"])
+        self.assertNotIn("stage", frames.results_frame(ts, "val_error", "minimize").columns)
+
     def test_config_keys_become_dotted_columns_in_trial_order(self):
         a = trial(2, {0: 0.4}, {"train": {"lr": 0.1, "milestones": [160, 180]}, "method": {"loss": "ldam"}})
         b = trial(1, {0: 0.3}, {"train": {"lr": 0.05, "milestones": [160, 180]}, "method": {"loss": "ce"},
