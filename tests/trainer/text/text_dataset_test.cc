@@ -125,5 +125,20 @@ TEST(PrepareTextData, MissingRootNamesIt) {
   EXPECT_NE(r.status().message().find("nowhere"), std::string::npos);
 }
 
+TEST(TextDataOptions, ReadsTheStopWordListFromTheResolvedConfig) {
+  auto config = ResolveTrialConfig(nlohmann::json::parse(
+      R"({"data": {"dataset": "imdb", "root": "x", "stop_words": "sklearn_keep_negations"}, "model": {"arch": "logreg"}})"));
+  ASSERT_OK(config);
+  auto o = TextDataOptions::FromConfig(*config);
+  ASSERT_OK(o);
+  EXPECT_EQ(o->stop_words, StopWordList::kSklearnKeepNegations);
+  (*config)["data"]["stop_words"] = "sklearn";
+  EXPECT_EQ(TextDataOptions::FromConfig(*config)->stop_words, StopWordList::kSklearn);
+  (*config)["data"]["stop_words"] = "nltk";  // past the schema: still refused, naming the key
+  auto bad = TextDataOptions::FromConfig(*config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("data.stop_words"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ltsweep::trainer::text
