@@ -52,6 +52,12 @@ std::vector<ConfigKey> BuildSchema() {
       {"data.truncate", kStr, "pre", S{"pre", "post"}, kNone, kNone,
        "IMDB: which tokens a review longer than data.max_len keeps: pre drops them at the start, keeping the last "
        "max_len (Keras' pad_sequences default); post keeps the first max_len."},
+      {"data.stop_words", kStr, "sklearn", S{"sklearn", "sklearn_keep_negations", "none"}, kNone, kNone,
+       "IMDB: stop words removed before lemmatising. sklearn: scikit-learn's 318-word list (the report's; it holds "
+       "the negations not, no, never, ...); sklearn_keep_negations: that list less 15 negations (no, not, nor, "
+       "never, nothing, nobody, none, noone, neither, nowhere, cannot, without, cant, couldnt, hasnt), with "
+       "negated contractions kept as one word (don't -> dont); none: nothing removed (contractions as for "
+       "sklearn_keep_negations). Text only: images refuse anything but sklearn."},
       {"data.augment", kBool, true, {}, kNone, kNone,
        "CIFAR: pad 4 + random 32x32 crop + horizontal flip on training images (as the reference). "
        "Fashion-MNIST: pad 2 + random 28x28 crop, no flip (data.flip changes the flip)."},
@@ -443,6 +449,10 @@ StatusOr<Json> ResolveTrialConfig(const Json& partial) {
     return InvalidArgumentError(fmt::format("data.flip: {} needs {} (it flips augmented training images)",
                                             config["data"]["flip"].get<std::string>(),
                                             dataset == "imdb" ? "an image data set" : "data.augment true"));
+  }
+  if (dataset != "imdb" && config["data"]["stop_words"] != "sklearn") {
+    return InvalidArgumentError(fmt::format("data.stop_words: {} applies to data.dataset imdb only ({} has no text)",
+                                            config["data"]["stop_words"].get<std::string>(), dataset));
   }
   if (config["metrics"]["few_shot_max"].get<int64_t>() > config["metrics"]["many_shot_min"].get<int64_t>() + 1) {
     return InvalidArgumentError("metrics.few_shot_max: must not exceed metrics.many_shot_min + 1");

@@ -1,7 +1,9 @@
 #include "common/config_schema.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "common/config_hash.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep {
@@ -87,6 +89,34 @@ TEST(ConfigSchemaTest, FlipIsAutoByDefaultAndNeedsAugmentedImages) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("data.flip: off needs an image data set"), std::string::npos)
       << r.status().message();
+}
+
+TEST(ConfigSchemaTest, StopWordsIsAnImdbKeyDefaultingToScikitLearnsList) {
+  auto r = ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "imdb"}, "model": {"arch": "logreg"}})"));
+  ASSERT_OK(r);
+  EXPECT_EQ((*r)["data"]["stop_words"], "sklearn");
+  for (const char* list : {"sklearn", "sklearn_keep_negations", "none"}) {
+    r = ResolveTrialConfig(Json::parse(
+        fmt::format(R"({{"data": {{"dataset": "imdb", "stop_words": "{}"}}, "model": {{"arch": "bilstm"}}}})", list)));
+    ASSERT_OK(r);
+    EXPECT_EQ((*r)["data"]["stop_words"], list);
+  }
+  // The list is part of the trial's identity.
+  EXPECT_NE(*TrialConfigHash(Json::parse(R"({"data": {"dataset": "imdb", "stop_words": "none"},
+                                            "model": {"arch": "logreg"}})")),
+            *TrialConfigHash(Json::parse(R"({"data": {"dataset": "imdb"}, "model": {"arch": "logreg"}})")));
+  r = ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "imdb", "stop_words": "nltk"}, "model": {"arch": "bilstm"}})"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("data.stop_words"), std::string::npos) << r.status().message();
+
+  // Images have no tokenizer: the default passes, anything else is refused naming the key.
+  ASSERT_OK(ResolveTrialConfig(Json::parse(R"({"data": {"dataset": "cifar10", "stop_words": "sklearn"}})")));
+  for (const char* list : {"sklearn_keep_negations", "none"}) {
+    r = ResolveTrialConfig(Json::parse(fmt::format(R"({{"data": {{"dataset": "cifar10", "stop_words": "{}"}}}})", list)));
+    ASSERT_FALSE(r.ok()) << list;
+    EXPECT_EQ(r.status().message(),
+              fmt::format("data.stop_words: {} applies to data.dataset imdb only (cifar10 has no text)", list));
+  }
 }
 
 TEST(ConfigSchemaTest, PathHelpers) {

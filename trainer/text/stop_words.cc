@@ -37,7 +37,49 @@ constexpr std::string_view kStopWords[] = {
     "yours", "yourself", "yourselves",
 };
 
+// Kept by kSklearnKeepNegations (see stop_words.h), alphabetical.
+constexpr std::string_view kNegations[] = {
+    "cannot", "cant", "couldnt", "hasnt", "neither", "never", "no", "nobody",
+    "none", "noone", "nor", "not", "nothing", "nowhere", "without",
+};
+
 }  // namespace
+
+std::optional<StopWordList> ParseStopWordList(std::string_view name) {
+  for (auto list : {StopWordList::kSklearn, StopWordList::kSklearnKeepNegations, StopWordList::kNone}) {
+    if (name == StopWordListName(list)) return list;
+  }
+  return std::nullopt;
+}
+
+const char* StopWordListName(StopWordList list) {
+  switch (list) {
+    case StopWordList::kSklearn:
+      return "sklearn";
+    case StopWordList::kSklearnKeepNegations:
+      return "sklearn_keep_negations";
+    case StopWordList::kNone:
+      return "none";
+  }
+  return "sklearn";
+}
+
+const std::vector<std::string_view>& NegationWords() {
+  static const std::vector<std::string_view> words(std::begin(kNegations), std::end(kNegations));
+  return words;
+}
+
+bool IsStopWord(std::string_view word, StopWordList list) {
+  switch (list) {
+    case StopWordList::kSklearn:
+      return IsStopWord(word);
+    case StopWordList::kSklearnKeepNegations:
+      return IsStopWord(word) && !std::binary_search(NegationWords().begin(), NegationWords().end(), word);
+    case StopWordList::kNone:
+      return false;
+  }
+  return IsStopWord(word);
+}
 
 const std::vector<std::string_view>& StopWords() {
   static const std::vector<std::string_view> words = [] {

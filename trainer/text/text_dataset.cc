@@ -27,12 +27,13 @@ namespace fs = std::filesystem;
 constexpr int kFormatVersion = 1;
 constexpr char kMagic[8] = {'L', 'T', 'S', 'W', 'T', 'X', 'T', '1'};
 
-std::vector<std::vector<std::string>> PreprocessAll(const std::vector<Review>& reviews, int threads) {
+std::vector<std::vector<std::string>> PreprocessAll(const std::vector<Review>& reviews, int threads,
+                                                    StopWordList stop_words) {
   std::vector<std::vector<std::string>> out(reviews.size());
   int n_threads = std::max(1, std::min<int>(threads, 16));
   auto work = [&](int t) {
     for (size_t i = static_cast<size_t>(t); i < reviews.size(); i += static_cast<size_t>(n_threads))
-      out[i] = PreprocessReview(reviews[i].text);
+      out[i] = PreprocessReview(reviews[i].text, stop_words);
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
@@ -201,6 +202,10 @@ StatusOr<TextDataOptions> TextDataOptions::FromConfig(const nlohmann::json& conf
     o.val_split = data.at("val_split").get<double>();
     o.max_features = data.at("max_features").get<int64_t>();
     o.seed = data.at("imbalance").at("seed").get<uint32_t>();
+    std::string list = data.at("stop_words").get<std::string>();
+    auto parsed = ParseStopWordList(list);
+    if (!parsed) return InvalidArgumentError(fmt::format("data.stop_words: unknown list '{}'", list));
+    o.stop_words = *parsed;
   } catch (const nlohmann::json::exception& e) {
     return InvalidArgumentError(fmt::format("data: missing or mistyped key in the resolved config ({})", e.what()));
   }
@@ -235,6 +240,7 @@ StatusOr<std::string> TextCacheKey(const TextDataOptions& options) {
   key["val_split"] = options.val_split;
   key["max_features"] = options.max_features;
   key["seed"] = options.seed;
+  if (options.stop_words != StopWordList::kSklearn) key["stop_words"] = StopWordListName(options.stop_words);
   return Sha256Hex(CanonicalJson(key));
 }
 
@@ -256,8 +262,8 @@ StatusOr<TextData> PrepareTextData(const TextDataOptions& options) {
   if (train_reviews.empty() || test_reviews.empty())
     return DataLossError(fmt::format("data.root {}: the train or test split has no reviews", options.root));
 
-  auto train_tokens = PreprocessAll(train_reviews, options.threads);
-  auto test_tokens = PreprocessAll(test_reviews, options.threads);
+  auto train_tokens = PreprocessAll(train_reviews, options.threads, options.stop_words);
+  auto test_tokens = PreprocessAll(test_reviews, options.threads, options.stop_words);
 
   std::vector<int> train_labels;
   for (const auto& r : train_reviews) train_labels.push_back(r.label);

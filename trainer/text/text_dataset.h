@@ -17,7 +17,9 @@
 //
 // Cache: <cache_dir>/imdb/<key>.bin, key = SHA-256 of a canonical JSON of
 // {format version, the identity of every input file (absolute path, size,
-// modification time in ns), keep_fraction, val_split, max_features, seed}.
+// modification time in ns), keep_fraction, val_split, max_features, seed,
+// and stop_words when it is not the default "sklearn"} (so the files cached
+// before data.stop_words existed keep their keys).
 // Any change of these gives a new key (a new file); a file that fails to read
 // back (wrong magic, key or size) is rebuilt. Files are written to a temporary
 // name and renamed, so concurrent trials never read a half-written cache.
@@ -35,6 +37,7 @@
 
 #include "common/config_schema.h"
 #include "common/status.h"
+#include "trainer/text/stop_words.h"
 #include "trainer/text/vocabulary.h"
 
 namespace ltsweep::trainer::text {
@@ -46,6 +49,7 @@ struct TextDataOptions {
   double val_split = SchemaDefault<double>("data.val_split");
   int64_t max_features = SchemaDefault<int64_t>("data.max_features");
   uint32_t seed = SchemaDefault<uint32_t>("data.imbalance.seed");
+  StopWordList stop_words = StopWordList::kSklearn;  // data.stop_words
   int threads = 1;               // preprocessing threads (not part of the key)
   bool use_cache = true;         // false: never read or write the cache
 

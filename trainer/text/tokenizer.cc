@@ -21,9 +21,26 @@ size_t LineBreakLength(std::string_view text, size_t i) {
   return 0;
 }
 
+// Length of the apostrophe + "t" of a negated contraction starting at text[i]
+// ("'t" or U+2019 "t", followed by a non-letter or the end), or 0.
+size_t ContractionTailLength(std::string_view text, size_t i) {
+  size_t apostrophe = 0;
+  if (text[i] == '\'') {
+    apostrophe = 1;
+  } else if (text.substr(i, 3) == "\xe2\x80\x99") {
+    apostrophe = 3;
+  } else {
+    return 0;
+  }
+  size_t t = i + apostrophe;
+  if (t >= text.size() || Lower(text[t]) != 't') return 0;
+  if (t + 1 < text.size() && IsAsciiLetter(text[t + 1])) return 0;
+  return apostrophe + 1;
+}
+
 }  // namespace
 
-std::vector<std::string> Tokenize(std::string_view text) {
+std::vector<std::string> Tokenize(std::string_view text, TokenizeOptions options) {
   std::vector<std::string> tokens;
   std::string cur;
   auto flush = [&] {
@@ -42,6 +59,11 @@ std::vector<std::string> Tokenize(std::string_view text) {
     }
     if (IsAsciiLetter(c)) {
       cur.push_back(Lower(c));
+    } else if (size_t n = 0; options.join_negated_contractions && !cur.empty() && cur.back() == 'n' &&
+                             (n = ContractionTailLength(text, i)) > 0) {
+      cur.push_back('t');
+      i += n;
+      continue;
     } else {
       flush();
     }
@@ -51,12 +73,14 @@ std::vector<std::string> Tokenize(std::string_view text) {
   return tokens;
 }
 
-std::vector<std::string> PreprocessReview(std::string_view text) {
+std::vector<std::string> PreprocessReview(std::string_view text, StopWordList list) {
   std::vector<std::string> out;
-  for (auto& tok : Tokenize(text)) {
-    if (IsStopWord(tok)) continue;
+  TokenizeOptions options;
+  options.join_negated_contractions = list != StopWordList::kSklearn;
+  for (auto& tok : Tokenize(text, options)) {
+    if (IsStopWord(tok, list)) continue;
     std::string lemma = Lemmatize(tok);
-    if (lemma.size() < 2 || IsStopWord(lemma)) continue;
+    if (lemma.size() < 2 || IsStopWord(lemma, list)) continue;
     out.push_back(std::move(lemma));
   }
   return out;

@@ -72,17 +72,27 @@ TEST(PrepareTextData, CacheIsReusedAndInvalidatedByAPreprocessingChange) {
   ASSERT_OK(third);
   EXPECT_TRUE(third->from_cache);
 
-  for (int change = 0; change < 4; ++change) {
+  for (int change = 0; change < 6; ++change) {
     auto o = opts;
     if (change == 0) o.max_features = 20;
     if (change == 1) o.keep_fraction = 0.75;
     if (change == 2) o.val_split = 0.5;
     if (change == 3) o.seed = 2;
+    if (change == 4) o.stop_words = StopWordList::kSklearnKeepNegations;
+    if (change == 5) o.stop_words = StopWordList::kNone;
     auto d = PrepareTextData(o);
     ASSERT_OK(d);
     EXPECT_FALSE(d->from_cache) << "change " << change;
     EXPECT_NE(d->cache_key, first->cache_key);
   }
+
+  // The stop-word list is acted on: "the" is the fixture's most frequent word once it is kept.
+  auto all_words = opts;
+  all_words.stop_words = StopWordList::kNone;
+  auto kept = PrepareTextData(all_words);
+  ASSERT_OK(kept);
+  EXPECT_EQ(kept->vocab.tokens().front(), "the");
+  for (const auto& t : first->vocab.tokens()) EXPECT_NE(t, "the");
 
   // Editing a review changes the data identity.
   ltsweep::testing::WriteFile(root / "train/pos/1_9.txt", "Now a rather different and longer review text.");
@@ -113,6 +123,21 @@ TEST(PrepareTextData, MissingRootNamesIt) {
   auto r = PrepareTextData(opts);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("nowhere"), std::string::npos);
+}
+
+TEST(TextDataOptions, ReadsTheStopWordListFromTheResolvedConfig) {
+  auto config = ResolveTrialConfig(nlohmann::json::parse(
+      R"({"data": {"dataset": "imdb", "root": "x", "stop_words": "sklearn_keep_negations"}, "model": {"arch": "logreg"}})"));
+  ASSERT_OK(config);
+  auto o = TextDataOptions::FromConfig(*config);
+  ASSERT_OK(o);
+  EXPECT_EQ(o->stop_words, StopWordList::kSklearnKeepNegations);
+  (*config)["data"]["stop_words"] = "sklearn";
+  EXPECT_EQ(TextDataOptions::FromConfig(*config)->stop_words, StopWordList::kSklearn);
+  (*config)["data"]["stop_words"] = "nltk";  // past the schema: still refused, naming the key
+  auto bad = TextDataOptions::FromConfig(*config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("data.stop_words"), std::string::npos);
 }
 
 }  // namespace
