@@ -46,6 +46,7 @@ std::string SweepPageHtml(int64_t sweep_id) {
 <p><progress id="progress" max="1" value="0"></progress> <span id="progress-text"></span></p>
 <table class="counts"><thead><tr id="counts-head"></tr></thead><tbody><tr id="counts"></tr></tbody></table>
 </section>
+<section id="stages"></section>
 <section><h2>Results</h2><div id="results"></div></section>
 <section><h2>Learning curves (best trial of each group)</h2><div id="curves" class="charts"></div></section>
 <section><h2>Parameters against the metric</h2><div id="parallel" class="charts"></div></section>

@@ -8,6 +8,7 @@
 #include "report/aggregate.h"
 #include "report/html_parts.h"
 #include "report/parallel_coords.h"
+#include "report/stage_charts.h"
 #include "report/stage_filter.h"
 #include "report/svg.h"
 #include "report/table_summary.h"
@@ -133,6 +134,7 @@ StatusOr<nlohmann::json> BuildSweepView(Store& store, const SweepInfo& info, con
   LTSWEEP_ASSIGN_OR_RETURN(report::StageView stage, report::ChooseStage(info.sweep.id, stages, {}));
   report::KeepStageTrials(stage, trials);
   nlohmann::json view;
+  view["stages_html"] = report::StagesSectionHtml(stages);  // "" without stages
   view["basis"] = whole ? "histories" : "best values";
   view["metric"] = ro.metric;
   view["goal"] = ro.goal;

@@ -171,6 +171,7 @@
         renderSummary(s, v ? v.epochs_running_done : shown.runningDone);
         if (v) {
           shown.runningDone = v.epochs_running_done;
+          setHtml('stages', v.stages_html);
           setHtml('results', v.results_html);
           setHtml('curves', v.curves.map(function (svg) { return '<figure>' + svg + '</figure>'; }).join(''));
           setHtml('parallel', '<figure>' + v.parallel_svg + '</figure>');

@@ -187,6 +187,11 @@ TEST_F(DashboardApiTest, StagedSweepShowsItsLastStage) {
   const std::string results = (*view)["results_html"];
   EXPECT_THAT(results, HasSubstr("stage 2 of 2 (grid); 1 trial of earlier stages not shown"));
   EXPECT_THAT(results, Not(HasSubstr("range_test")));
+  // The stages and what each found are on the page, as in the static report.
+  const std::string stages_html = (*view)["stages_html"];
+  EXPECT_THAT(stages_html, HasSubstr("<h2>Stages</h2>"));
+  EXPECT_THAT(stages_html, HasSubstr("range_test"));
+  EXPECT_THAT(stages_html, HasSubstr("max_lr"));
 }
 
 TEST_F(DashboardApiTest, LargeSweepsUseBestValuesAndSayWhichTrialsAreBest) {
