@@ -27,6 +27,7 @@
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
 #include "store/store.h"
+#include "tests/coordinator/handler_test_fixture.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::coordinator {
@@ -53,27 +54,14 @@ bool Contains(const std::vector<std::string>& lines, const std::string& part) {
 }
 
 // Handlers on a store of their own, with a fake clock.
-class FaultTest : public ::testing::Test {
+class FaultTest : public HandlerTest {
  protected:
   void SetUp() override { Open(StoreOptions()); }
 
   void Open(StoreOptions so) {
-    options_.db_path = dir_.File("sweeps.db");
     options_.lease_ttl = milliseconds(2000);
     options_.heartbeat_interval = milliseconds(500);
-    options_.clock = &clock_;
-    options_.log = [this](const std::string& line) { log_.push_back(line); };
-    ASSERT_OK(options_.Resolve());
-    so.clock = &clock_;
-    so.token_seed = 1;
-    workers_.reset();
-    clients_.reset();
-    store_.reset();
-    auto store = Store::Open(options_.db_path, so);
-    ASSERT_OK(store);
-    store_ = std::move(store).value();
-    workers_ = std::make_unique<WorkerHandler>(*store_, options_);
-    clients_ = std::make_unique<ClientHandler>(*store_, options_);
+    ASSERT_NO_FATAL_FAILURE(OpenHandlers(so));
   }
 
   v1::SubmitSweepResponse Submit(const std::string& request_id = "") {
@@ -128,13 +116,6 @@ class FaultTest : public ::testing::Test {
     return resp;
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  CoordinatorOptions options_;
-  std::vector<std::string> log_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<WorkerHandler> workers_;
-  std::unique_ptr<ClientHandler> clients_;
 };
 
 TEST_F(FaultTest, RetryElsewhereAndWorkerFaultFromTheWireUseNoTry) {

@@ -20,6 +20,7 @@
 #include "proto/client_service.grpc.pb.h"
 #include "proto/worker_service.grpc.pb.h"
 #include "store/store.h"
+#include "tests/coordinator/handler_test_fixture.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::coordinator {
@@ -37,23 +38,12 @@ parameters:
   train.lr: {values: [0.1, 0.2]}
 )";
 
-class CoordinatorTest : public ::testing::Test {
+class CoordinatorTest : public HandlerTest {
  protected:
   void SetUp() override {
-    options_.db_path = dir_.File("sweeps.db");
     options_.lease_ttl = milliseconds(2000);
     options_.heartbeat_interval = milliseconds(500);
-    options_.clock = &clock_;
-    options_.log = [this](const std::string& line) { log_.push_back(line); };
-    ASSERT_OK(options_.Resolve());
-    StoreOptions so;
-    so.clock = &clock_;
-    so.token_seed = 1;
-    auto store = Store::Open(options_.db_path, so);
-    ASSERT_OK(store);
-    store_ = std::move(store).value();
-    workers_ = std::make_unique<WorkerHandler>(*store_, options_);
-    clients_ = std::make_unique<ClientHandler>(*store_, options_);
+    ASSERT_NO_FATAL_FAILURE(OpenHandlers());
     scheduler_ = std::make_unique<Scheduler>(*store_, options_);
   }
 
@@ -130,13 +120,6 @@ class CoordinatorTest : public ::testing::Test {
     return workers_->FinishAttempt(req, &resp);
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  CoordinatorOptions options_;
-  std::vector<std::string> log_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<WorkerHandler> workers_;
-  std::unique_ptr<ClientHandler> clients_;
   std::unique_ptr<Scheduler> scheduler_;
 };
 

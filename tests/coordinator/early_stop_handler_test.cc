@@ -12,6 +12,7 @@
 #include "coordinator/client_handler.h"
 #include "coordinator/worker_handler.h"
 #include "store/store.h"
+#include "tests/coordinator/handler_test_fixture.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::coordinator {
@@ -30,21 +31,10 @@ parameters:
 early_terminate: {type: hyperband, min_iter: 1, eta: 3}
 )";
 
-class EarlyStopHandlerTest : public ::testing::Test {
+class EarlyStopHandlerTest : public HandlerTest {
  protected:
   void SetUp() override {
-    options_.db_path = dir_.File("sweeps.db");
-    options_.clock = &clock_;
-    options_.log = [this](const std::string& line) { log_.push_back(line); };
-    ASSERT_OK(options_.Resolve());
-    StoreOptions so;
-    so.clock = &clock_;
-    so.token_seed = 1;
-    auto store = Store::Open(options_.db_path, so);
-    ASSERT_OK(store);
-    store_ = std::move(store).value();
-    workers_ = std::make_unique<WorkerHandler>(*store_, options_);
-    clients_ = std::make_unique<ClientHandler>(*store_, options_);
+    ASSERT_NO_FATAL_FAILURE(OpenHandlers());
     v1::RegisterRequest reg;
     reg.set_host("h");
     reg.set_slots(3);
@@ -92,13 +82,6 @@ class EarlyStopHandlerTest : public ::testing::Test {
     return resp;
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  CoordinatorOptions options_;
-  std::vector<std::string> log_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<WorkerHandler> workers_;
-  std::unique_ptr<ClientHandler> clients_;
   std::string worker_;
 };
 

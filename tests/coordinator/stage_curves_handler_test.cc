@@ -13,6 +13,7 @@
 #include "coordinator/client_handler.h"
 #include "coordinator/convert.h"
 #include "store/store.h"
+#include "tests/coordinator/handler_test_fixture.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::coordinator {
@@ -20,19 +21,10 @@ namespace {
 
 using ::ltsweep::testing::TempDir;
 
-class StageCurvesHandlerTest : public ::testing::Test {
+class StageCurvesHandlerTest : public HandlerTest {
  protected:
   void SetUp() override {
-    options_.db_path = dir_.File("sweeps.db");
-    options_.clock = &clock_;
-    options_.log = [](const std::string&) {};
-    ASSERT_OK(options_.Resolve());
-    StoreOptions so;
-    so.clock = &clock_;
-    auto store = Store::Open(options_.db_path, so);
-    ASSERT_OK(store);
-    store_ = std::move(store).value();
-    clients_ = std::make_unique<ClientHandler>(*store_, options_);
+    ASSERT_NO_FATAL_FAILURE(OpenHandlers());
     NewSweep sweep;
     sweep.name = "scheme";
     sweep.spec_yaml = "name: scheme\n";
@@ -61,11 +53,6 @@ class StageCurvesHandlerTest : public ::testing::Test {
     return info;
   }
 
-  FakeClock clock_;
-  TempDir dir_;
-  CoordinatorOptions options_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<ClientHandler> clients_;
   int64_t sweep_id_ = 0;
   nlohmann::json curve_ = nlohmann::json::array();
   std::string evidence_;

@@ -11,6 +11,7 @@
 #include "coordinator/client_handler.h"
 #include "coordinator/worker_handler.h"
 #include "store/store.h"
+#include "tests/coordinator/handler_test_fixture.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::coordinator {
@@ -19,23 +20,12 @@ namespace {
 using std::chrono::milliseconds;
 using ::ltsweep::testing::TempDir;
 
-class TrialLogsHandlerTest : public ::testing::Test {
+class TrialLogsHandlerTest : public HandlerTest {
  protected:
   void SetUp() override {
-    options_.db_path = dir_.File("sweeps.db");
     options_.lease_ttl = milliseconds(2000);
     options_.heartbeat_interval = milliseconds(500);
-    options_.clock = &clock_;
-    options_.log = [](const std::string&) {};
-    ASSERT_OK(options_.Resolve());
-    StoreOptions so;
-    so.clock = &clock_;
-    so.token_seed = 1;
-    auto store = Store::Open(options_.db_path, so);
-    ASSERT_OK(store);
-    store_ = std::move(store).value();
-    workers_ = std::make_unique<WorkerHandler>(*store_, options_);
-    clients_ = std::make_unique<ClientHandler>(*store_, options_);
+    ASSERT_NO_FATAL_FAILURE(OpenHandlers());
     v1::SubmitSweepRequest submit;
     submit.set_spec_yaml("name: logs\nconfig:\n  train: {epochs: 3}\nseeds: [0]\n");
     submit.set_source_name("logs.yaml");
@@ -80,12 +70,6 @@ class TrialLogsHandlerTest : public ::testing::Test {
     return resp;
   }
 
-  TempDir dir_;
-  FakeClock clock_;
-  CoordinatorOptions options_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<WorkerHandler> workers_;
-  std::unique_ptr<ClientHandler> clients_;
   std::vector<std::string> ids_;
   v1::LeaseResponse lease_;
 };
