@@ -1,17 +1,34 @@
 // Helpers shared by the store's test files: a store on a temporary file with a
-// fake clock, and sweeps of made-up trials.
+// fake clock, sweeps of made-up trials, and SQL run on the file directly.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "common/clock.h"
 #include "store/store.h"
 #include "tests/testing/test_util.h"
 
 namespace ltsweep::testing {
+
+// Runs one SQL statement on the file directly (beside the store) and returns
+// the first column of the first row as text ("" when none).
+inline std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
 
 // A NewSweep of `n` trials whose hashes are "<prefix>-0", "<prefix>-1", ...
 inline NewSweep MakeSweep(const std::string& name, int n, const std::string& prefix,

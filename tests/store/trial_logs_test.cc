@@ -19,21 +19,6 @@ namespace {
 
 using std::chrono::seconds;
 
-// The first column of the first row of `sql`, read beside the store.
-std::string Scalar(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-  std::string out;
-  if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
-    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
-
 Lease LeaseOne(Store& store) {
   auto lease = store.LeaseNextTrial("w1", seconds(30));
   EXPECT_TRUE(lease.ok() && lease->has_value());
@@ -149,7 +134,7 @@ TEST_F(TrialLogsTest, KeepsTheLastMebibytePlusOneChunkAndCountsWhatWasDropped) {
   EXPECT_EQ(log.dropped_bytes, offset - log.kept_bytes);
   EXPECT_EQ(log.next_offset, offset);
   // What the table holds is bounded too.
-  EXPECT_EQ(Scalar(path_, "SELECT sum(bytes) FROM trial_log_chunks"), std::to_string(log.kept_bytes));
+  EXPECT_EQ(RawQuery(path_, "SELECT sum(bytes) FROM trial_log_chunks"), std::to_string(log.kept_bytes));
 
   // A chunk sent again after its bytes were dropped changes nothing.
   ASSERT_OK(store_->ReportMetrics(lease.trial_id, lease.token, Chunks({{0, chunk}})));
